@@ -1,0 +1,5 @@
+"""Run tieback as ``python -m tieback``."""
+
+from tieback.cli import main
+
+raise SystemExit(main())

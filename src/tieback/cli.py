@@ -1,0 +1,243 @@
+"""Argument parsing, wiring and exit codes: 0 success, 1 error, 2 policy failure.
+
+Heavy modules are imported inside the commands so ``tieback --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tieback import __version__
+
+if TYPE_CHECKING:
+    from tieback.config import Config
+
+EXIT_OK, EXIT_ERROR, EXIT_POLICY = 0, 1, 2
+FORMATS = ("table", "json", "markdown", "csv")
+GROUPINGS = ("team", "source", "outcome", "status", "type")
+
+DESCRIPTION = """\
+Tie the backlog back to outcomes: read work items from Jira and GitHub (or their
+export files), check that each names a declared outcome, and report coverage.
+
+exit codes: 0 success, 1 error, 2 policy failure (coverage under fail_under,
+lint --strict warnings)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        """Usage errors are errors like any other: one line, exit 1."""
+        self.print_usage(sys.stderr)
+        _fail(f"{message} (see '{self.prog} --help')")
+        raise SystemExit(EXIT_ERROR)
+
+
+def _fail(message: str) -> None:
+    print(f"tieback: error: {message}", file=sys.stderr)
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"{text} is not a percentage between 0 and 100")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="configuration file (default: $TIEBACK_CONFIG, ./tieback.toml, "
+        "or [tool.tieback] in ./pyproject.toml)",
+    )
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show tracebacks for errors",
+    )
+
+    parser = _Parser(
+        prog="tieback",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"tieback {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    audit = commands.add_parser(
+        "audit",
+        parents=[common],
+        help="report outcome coverage of the backlog",
+        description="Read the configured sources, tie each item to the declared outcomes "
+        "and report coverage. Exits 2 when coverage is under fail_under.",
+    )
+    audit.add_argument(
+        "--offline",
+        action="store_true",
+        help="read only the local store and [files] exports; contact no tracker",
+    )
+    audit.add_argument("--format", choices=FORMATS, default="table", help="default: table")
+    audit.add_argument(
+        "--output", "-o", metavar="PATH", default="-", help="write the report here (- = stdout)"
+    )
+    audit.add_argument(
+        "--by", choices=GROUPINGS, default="team", help="group coverage by (default: team)"
+    )
+    audit.add_argument(
+        "--fail-under",
+        type=_percent,
+        metavar="N",
+        help="exit 2 when coverage is under N percent (overrides [coverage] fail_under)",
+    )
+    audit.add_argument(
+        "--scope", choices=("open", "all"), help="override [coverage] scope for this run"
+    )
+    audit.add_argument(
+        "--weight", choices=("count", "points"), help="override [coverage] weight for this run"
+    )
+
+    lint = commands.add_parser(
+        "lint",
+        parents=[common],
+        help="check the outcome declarations and configuration",
+        description="Check outcomes.toml and the configuration: errors exit 1; warnings "
+        "flag outputs disguised as outcomes, unmeasurable outcomes, outcomes with no "
+        "impact, traction metrics and teams with several active outcomes.",
+    )
+    lint.add_argument("--strict", action="store_true", help="exit 2 when there are warnings")
+
+    init = commands.add_parser(
+        "init",
+        parents=[common],
+        help="write a starter tieback.toml and outcomes.toml",
+        description="Write a starter tieback.toml and outcomes.toml into a directory.",
+    )
+    init.add_argument("--dir", default=".", metavar="DIR", help="where to write (default: .)")
+    init.add_argument("--force", action="store_true", help="overwrite existing files")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    debug = bool(getattr(args, "debug", False)) or os.environ.get("TIEBACK_DEBUG") == "1"
+    if args.command is None:
+        parser.print_help()
+        return EXIT_OK
+    from tieback.errors import TiebackError
+
+    try:
+        if args.command == "audit":
+            return _audit(args)
+        if args.command == "lint":
+            return _lint(args)
+        if args.command == "init":
+            return _init(args)
+        parser.error(f"unknown command {args.command}")
+    except TiebackError as exc:
+        if debug:
+            raise
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        _fail("interrupted")
+        return 130
+    except BrokenPipeError:
+        # The reader (| head) went away: not an error of ours.
+        sys.stderr.close()
+        return EXIT_OK
+    except Exception as exc:
+        if debug:
+            raise
+        _fail(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for details)")
+    return EXIT_ERROR
+
+
+def _config(args: argparse.Namespace) -> Config:
+    from tieback.config import load_config
+
+    return load_config(getattr(args, "config", None))
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from tieback.audit import run_audit
+    from tieback.formats import get_format
+
+    config = _config(args)
+    coverage = config.settings.coverage
+    overrides = {
+        key: value
+        for key, value in (
+            ("fail_under", args.fail_under),
+            ("scope", args.scope),
+            ("weight", args.weight),
+        )
+        if value is not None
+    }
+    coverage = coverage.model_copy(update=overrides)
+    report = run_audit(config, coverage=coverage, by=args.by, offline=args.offline)
+
+    to_stdout = args.output == "-"
+    color = to_stdout and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    text = get_format(args.format, color=color).render(report)
+    _write(args.output, text)
+
+    totals = report.totals
+    if totals.should_fail_under(coverage.fail_under):
+        from tieback.coverage import display_coverage
+
+        shown = display_coverage(totals.coverage, coverage.precision)
+        print(
+            f"tieback: coverage {shown}% is under fail_under {coverage.fail_under:g}%",
+            file=sys.stderr,
+        )
+        return EXIT_POLICY
+    return EXIT_OK
+
+
+def _write(destination: str, text: str) -> None:
+    from tieback.errors import TiebackError
+
+    if destination == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    path = Path(destination)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise TiebackError(f"{path}: cannot write the report: {exc.strerror or exc}") from None
+
+
+def _lint(args: argparse.Namespace) -> int:
+    from tieback.lint import lint_config
+
+    config = _config(args)
+    findings = lint_config(config)
+    for finding in findings:
+        print(finding)
+    count = len(findings)
+    summary = f"{count} warning{'s' if count != 1 else ''}" if count else "no problems found"
+    print(f"tieback lint: {summary}", file=sys.stderr)
+    return EXIT_POLICY if args.strict and findings else EXIT_OK
+
+
+def _init(args: argparse.Namespace) -> int:
+    from tieback.starter import write_starter
+
+    for path in write_starter(Path(args.dir), force=args.force):
+        print(f"wrote {path}")
+    print("next: edit outcomes.toml, then run 'tieback lint' and 'tieback audit'")
+    return EXIT_OK

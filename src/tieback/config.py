@@ -1,0 +1,328 @@
+"""Typed settings: a TOML file (or ``[tool.tieback]``) overridden by ``TIEBACK_*`` variables.
+
+Precedence, highest first: ``TIEBACK_<SECTION>__<KEY>`` environment variables, then the
+file. The file is ``--config PATH``, else ``$TIEBACK_CONFIG``, else ``./tieback.toml``,
+else ``[tool.tieback]`` in ``./pyproject.toml``. Relative paths are relative to the
+file. Tokens are ``SecretStr`` and only come from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from tieback.errors import ConfigError
+
+ENV_PREFIX = "TIEBACK_"
+# Variables that share the prefix but are not settings keys.
+_NON_SETTINGS_ENV = {"TIEBACK_CONFIG", "TIEBACK_DEBUG"}
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Tagging(Section):
+    prefix: str = Field("outcome:", min_length=1)
+    jira_field: str = ""
+    body_marker: str = Field("Outcome:", min_length=1)
+    inherit: bool = True
+
+
+class Exempt(Section):
+    labels: list[str] = []
+    types: list[str] = []
+    authors: list[str] = []
+
+
+class Coverage(Section):
+    weight: Literal["count", "points"] = "count"
+    default_points: float = Field(0, ge=0)
+    fail_under: float = Field(0, ge=0, le=100)
+    precision: int = Field(1, ge=0, le=6)
+    scope: Literal["open", "all"] = "open"
+
+
+class Store(Section):
+    path: Path = Path(".tieback/tieback.db")
+
+
+class Files(Section):
+    paths: list[Path] = []
+
+
+class JiraPostBack(Section):
+    missing_label: str = "needs-outcome"
+    comment: bool = True
+    summary_issue: str = ""
+
+
+class Jira(Section):
+    url: str = ""
+    email: str = ""
+    token: SecretStr | None = None
+    jql: str = ""
+    deployment: Literal["auto", "cloud", "server"] = "auto"
+    points_field: str = "Story Points"
+    team_field: str = ""
+    timeout: float = Field(30, gt=0)
+    post_back: JiraPostBack = JiraPostBack()
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url)
+
+
+class GithubPostBack(Section):
+    missing_label: str = "needs-outcome"
+    comment: bool = False
+    summary_issue: str = ""
+
+
+class GithubPullRequest(Section):
+    mode: Literal["enforce", "warn", "off"] = "enforce"
+    skip_label: str = "no-outcome"
+    jira_keys: list[str] = []
+    comment: bool = True
+
+
+class Github(Section):
+    api_url: str = "https://api.github.com"
+    token: SecretStr | None = None
+    repos: list[str] = []
+    include_pull_requests: bool = False
+    post_back: GithubPostBack = GithubPostBack()
+    pull_request: GithubPullRequest = GithubPullRequest()
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.repos)
+
+    @field_validator("repos")
+    @classmethod
+    def _owner_slash_name(cls, repos: list[str]) -> list[str]:
+        for repo in repos:
+            owner, _, name = repo.partition("/")
+            if not owner or not name or "/" in name:
+                raise ValueError(f"{repo!r} is not of the form owner/name")
+        return repos
+
+
+_file_data: ContextVar[dict[str, Any]] = ContextVar("tieback_file_data", default={})
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """The already-parsed TOML table, so errors can name the file we read."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return _file_data.get().get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(_file_data.get())
+
+
+class _EnvSource(EnvSettingsSource):
+    """Environment overrides, minus variables that share the prefix but are not keys."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        env = super()._load_env_vars()
+        return {k: v for k, v in env.items() if k.upper() not in _NON_SETTINGS_ENV}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+        case_sensitive=False,
+    )
+
+    outcomes_file: Path = Path("outcomes.toml")
+    impacts: list[dict[str, Any]] = []
+    outcomes: list[dict[str, Any]] = []
+    tagging: Tagging = Tagging()
+    exempt: Exempt = Exempt()
+    coverage: Coverage = Coverage()
+    store: Store = Store()
+    files: Files = Files()
+    jira: Jira = Jira()
+    github: Github = Github()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            _EnvSource(
+                settings_cls,
+                env_prefix=ENV_PREFIX,
+                env_nested_delimiter="__",
+                case_sensitive=False,
+            ),
+            _FileSource(settings_cls),
+        )
+
+
+@dataclass(frozen=True)
+class Config:
+    """Validated settings plus where they came from."""
+
+    settings: Settings
+    path: Path | None  # the file read; None when no file was found
+    base_dir: Path  # relative paths in the file are relative to this
+
+    @property
+    def label(self) -> str:
+        """How error messages name the configuration."""
+        return str(self.path) if self.path else "configuration"
+
+    def resolve(self, path: Path) -> Path:
+        return path if path.is_absolute() else self.base_dir / path
+
+    @property
+    def outcomes_path(self) -> Path:
+        return self.resolve(self.settings.outcomes_file)
+
+    @property
+    def store_path(self) -> Path:
+        return self.resolve(self.settings.store.path)
+
+    @property
+    def file_paths(self) -> list[Path]:
+        return [self.resolve(p) for p in self.settings.files.paths]
+
+    @property
+    def jira_token(self) -> SecretStr | None:
+        return self.settings.jira.token or _secret_from_env("JIRA_API_TOKEN")
+
+    @property
+    def github_token(self) -> SecretStr | None:
+        return self.settings.github.token or _secret_from_env("GITHUB_TOKEN")
+
+
+def _secret_from_env(name: str) -> SecretStr | None:
+    value = os.environ.get(name, "")
+    return SecretStr(value) if value else None
+
+
+def find_config(explicit: str | os.PathLike[str] | None, cwd: Path | None = None) -> Path | None:
+    """Return the configuration file to read, by the documented precedence."""
+    cwd = cwd or Path.cwd()
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found (check --config)")
+        return path
+    from_env = os.environ.get("TIEBACK_CONFIG")
+    if from_env:
+        path = Path(from_env)
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found (check TIEBACK_CONFIG)")
+        return path
+    for candidate in (cwd / "tieback.toml", cwd / "pyproject.toml"):
+        if candidate.is_file():
+            if candidate.name == "pyproject.toml" and "tieback" not in _read_toml(
+                candidate
+            ).get("tool", {}):
+                continue
+            return candidate
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid TOML: the file is not UTF-8 text") from None
+
+
+def load_config(explicit: str | os.PathLike[str] | None = None, cwd: Path | None = None) -> Config:
+    """Find, read and validate the configuration; raise ConfigError with one clear line."""
+    cwd = cwd or Path.cwd()
+    path = find_config(explicit, cwd)
+    data: dict[str, Any] = {}
+    if path is not None:
+        document = _read_toml(path)
+        if path.name == "pyproject.toml" and not explicit:
+            data = document.get("tool", {}).get("tieback", {})
+        elif path.name == "pyproject.toml" and "tieback" in document.get("tool", {}):
+            data = document["tool"]["tieback"]
+        else:
+            data = document
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: [tool.tieback] must be a table")
+    token = _file_data.set(data)
+    try:
+        _reject_tokens_in_file(data, path)
+        settings = Settings()
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, path)) from None
+    finally:
+        _file_data.reset(token)
+    base_dir = path.resolve().parent if path else cwd.resolve()
+    return Config(settings=settings, path=path, base_dir=base_dir)
+
+
+def _reject_tokens_in_file(data: Mapping[str, Any], path: Path | None) -> None:
+    for section in ("jira", "github"):
+        table = data.get(section)
+        if isinstance(table, Mapping) and "token" in table:
+            env = f"{ENV_PREFIX}{section.upper()}__TOKEN"
+            raise ConfigError(
+                f"{path}: [{section}] token: secrets never live in the file; "
+                f"remove it and set {env} instead"
+            )
+
+
+def _describe(exc: ValidationError, path: Path | None) -> str:
+    """One line for the first problem: where it is, which key, what is expected."""
+    error = exc.errors()[0]
+    loc = [str(part) for part in error["loc"]]
+    env_name = ENV_PREFIX + "__".join(loc).upper()
+    if any(k.upper() == env_name for k in os.environ):
+        where = f"environment variable {env_name}"
+    else:
+        where = str(path) if path else "configuration"
+    key = _key_name(loc)
+    message = error["msg"]
+    if error["type"] == "extra_forbidden":
+        return f"{where}: unknown key {key} (check the spelling; see config.example.toml)"
+    if error["type"] == "missing":
+        return f"{where}: {key} is required"
+    shown = error.get("input")
+    got = "" if isinstance(shown, dict | list) else f" (got {shown!r})"
+    return f"{where}: {key}: {message}{got}"
+
+
+def _key_name(loc: list[str]) -> str:
+    """Render a location as the user wrote it: ``[jira.post_back] comment``."""
+    names = [part for part in loc if not part.isdigit()]
+    if len(names) <= 1:
+        return names[0] if names else "(top level)"
+    return f"[{'.'.join(names[:-1])}] {names[-1]}"

@@ -1,0 +1,89 @@
+"""Numbers that add up: weights per classification, coverage, fail_under and display."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tieback.model import Alignment, Classification
+
+
+@dataclass(frozen=True, slots=True)
+class Numbers:
+    """Counts and weights of one set of items; ``+`` sums two sets.
+
+    ``aligned``, ``unaligned`` and ``exempt`` are weights (equal to counts when
+    weighting by count); ``items`` and ``unestimated`` are always counts.
+    """
+
+    items: int = 0
+    aligned: float = 0
+    unaligned: float = 0
+    exempt: float = 0
+    unestimated: int = 0
+
+    def __add__(self, other: Numbers) -> Numbers:
+        return Numbers(
+            self.items + other.items,
+            self.aligned + other.aligned,
+            self.unaligned + other.unaligned,
+            self.exempt + other.exempt,
+            self.unestimated + other.unestimated,
+        )
+
+    @property
+    def total(self) -> float:
+        return self.aligned + self.unaligned + self.exempt
+
+    @property
+    def coverage(self) -> float | None:
+        """100 × aligned ÷ (total − exempt); None when nothing counts."""
+        denominator = self.aligned + self.unaligned
+        if denominator <= 0:
+            return None
+        return 100.0 * self.aligned / denominator
+
+    def should_fail_under(self, fail_under: float) -> bool:
+        """Compare the unrounded coverage; n/a never fails (there is nothing to measure)."""
+        coverage = self.coverage
+        return coverage is not None and coverage < fail_under
+
+
+def weigh(alignment: Alignment, by_points: bool, default_points: float) -> tuple[float, bool]:
+    """The weight of one item and whether it was unestimated (points mode only)."""
+    if not by_points:
+        return 1.0, False
+    points = alignment.item.points
+    if points is None:
+        return default_points, True
+    return points, False
+
+
+def numbers_of(alignment: Alignment, weight: float, unestimated: bool) -> Numbers:
+    kind = alignment.classification
+    return Numbers(
+        items=1,
+        aligned=weight if kind is Classification.ALIGNED else 0,
+        unaligned=weight if kind is Classification.UNALIGNED else 0,
+        exempt=weight if kind is Classification.EXEMPT else 0,
+        unestimated=int(unestimated),
+    )
+
+
+def display_coverage(coverage: float | None, precision: int) -> str:
+    """Round for display, but never show 100 unless it is 100, nor 0 unless it is 0."""
+    if coverage is None:
+        return "n/a"
+    step = 10.0**-precision
+    shown = round(coverage, precision)
+    if shown >= 100 and coverage < 100:
+        shown = 100 - step
+    elif shown <= 0 < coverage:
+        shown = step
+    return f"{shown:.{precision}f}"
+
+
+def display_weight(weight: float) -> str:
+    """Whole weights without decimals, fractional ones (story points) trimmed."""
+    if float(weight).is_integer():
+        return str(int(weight))
+    return f"{weight:.2f}".rstrip("0").rstrip(".")

@@ -1,0 +1,26 @@
+"""Formats: render one report as table, JSON, Markdown or CSV text."""
+
+from __future__ import annotations
+
+from tieback.formats.interface import Format
+
+
+def get_format(name: str, color: bool = False) -> Format:
+    """The renderer for a ``--format`` name; imported lazily so start-up stays fast."""
+    if name == "table":
+        from tieback.formats.table import TableFormat
+
+        return TableFormat(color=color)
+    if name == "json":
+        from tieback.formats.json import JsonFormat
+
+        return JsonFormat()
+    if name == "markdown":
+        from tieback.formats.markdown import MarkdownFormat
+
+        return MarkdownFormat()
+    if name == "csv":
+        from tieback.formats.csv import CsvFormat
+
+        return CsvFormat()
+    raise ValueError(f"unknown format {name!r}")

@@ -1,0 +1,27 @@
+"""The Jinja2 environment shared by the template-based formats."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import jinja2
+
+from tieback.coverage import display_coverage, display_weight
+from tieback.formats.escape import escape_markdown, safe_url
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("tieback", "templates"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",)),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["md"] = escape_markdown
+    env.filters["safe_url"] = safe_url
+    env.filters["weight"] = display_weight
+    env.globals["display_coverage"] = display_coverage
+    return env

@@ -1,0 +1,53 @@
+"""``tieback lint``: outcome-declaration warnings plus configuration checks, as lines."""
+
+from __future__ import annotations
+
+from tieback.config import Config
+from tieback.outcomes import Finding, lint, load_declarations
+
+
+def lint_config(config: Config) -> list[str]:
+    """Every warning as ``where[:line]: warning: message [rule]``; errors raise ConfigError."""
+    declarations = load_declarations(config)
+    lines = [_line(declarations.origin, finding) for finding in lint(declarations)]
+    lines.extend(_line(config.label, finding) for finding in _config_findings(config))
+    return lines
+
+
+def _line(where: str, finding: Finding) -> str:
+    # Declarations may come from two places; the line number only fits the file.
+    located = f"{where}:{finding.line}" if finding.line and " + " not in where else where
+    return f"{located}: warning: {finding.message} [{finding.rule}]"
+
+
+def _config_findings(config: Config) -> list[Finding]:
+    findings: list[Finding] = []
+    for path in config.file_paths:
+        if not path.is_file():
+            findings.append(
+                Finding("missing-file", f"[files] paths: {path} does not exist", "files")
+            )
+    jira = config.settings.jira
+    if jira.enabled:
+        if config.jira_token is None:
+            findings.append(
+                Finding(
+                    "no-token",
+                    "[jira] url is set but no token: set TIEBACK_JIRA__TOKEN or JIRA_API_TOKEN",
+                    "jira",
+                )
+            )
+        if not jira.jql:
+            findings.append(
+                Finding("no-jql", "[jira] jql is empty: say which issues to audit", "jira")
+            )
+    github = config.settings.github
+    if github.enabled and config.github_token is None:
+        findings.append(
+            Finding(
+                "no-token",
+                "[github] repos are set but no token: set TIEBACK_GITHUB__TOKEN or GITHUB_TOKEN",
+                "github",
+            )
+        )
+    return findings

@@ -1,0 +1,118 @@
+"""Frozen value types shared by every stage: impacts, outcomes, work items, alignments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """Whether an outcome is a lagging business result or a leading product behaviour."""
+
+    BUSINESS = "business"
+    PRODUCT = "product"
+
+
+class Focus(StrEnum):
+    """Whether a team is moving a known metric or exploring a new opportunity space."""
+
+    PERFORMANCE = "performance"
+    LEARNING = "learning"
+
+
+class OutcomeStatus(StrEnum):
+    ACTIVE = "active"
+    RETIRED = "retired"
+
+
+class Classification(StrEnum):
+    ALIGNED = "aligned"
+    EXEMPT = "exempt"
+    UNALIGNED = "unaligned"
+
+
+class Reason(StrEnum):
+    """Why an item is unaligned."""
+
+    UNKNOWN_TAG = "unknown-tag"
+    RETIRED_OUTCOME = "retired-outcome"
+    UNTAGGED = "untagged"
+
+
+class TagOrigin(StrEnum):
+    """Where an item's effective tags came from."""
+
+    DIRECT = "direct"
+    INHERITED = "inherited"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Impact:
+    """A company-level result that outcomes drive."""
+
+    id: str
+    title: str
+    metric: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A measurable change in customer or business behaviour, declared in outcomes.toml."""
+
+    id: str
+    title: str
+    impact: str | None = None
+    kind: Kind = Kind.PRODUCT
+    focus: Focus = Focus.PERFORMANCE
+    metric: str = ""
+    baseline: str = ""
+    target: str = ""
+    team: str = ""
+    status: OutcomeStatus = OutcomeStatus.ACTIVE
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return self.status is OutcomeStatus.ACTIVE
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One work item (an output): a Jira issue, a GitHub issue or pull request.
+
+    Sources fill every field from the tracker's own data; nothing here depends on the
+    tagging configuration except ``field_refs``, the raw values of the configured
+    Jira outcome field.
+    """
+
+    source: str  # "jira" | "github"
+    key: str  # "EDU-12" | "owner/repo#123"
+    title: str
+    url: str = ""
+    type: str = ""  # Jira issue type name, GitHub issue type name, "Pull Request"
+    status: str = ""  # the tracker's status name ("In Progress", "open")
+    done: bool = False  # Jira statusCategory "done"; GitHub state "closed"
+    labels: tuple[str, ...] = ()
+    field_refs: tuple[str, ...] = ()  # values of tagging.jira_field, already flattened
+    body: str = ""  # plain text: ADF descriptions are flattened by the source
+    parent: str | None = None  # key of the parent item (epic, story, parent issue)
+    points: float | None = None
+    team: str = ""
+    author: str = ""
+    updated: str = ""  # ISO 8601 timestamp as the tracker gave it
+
+
+@dataclass(frozen=True, slots=True)
+class Alignment:
+    """How one item ties to the declared outcomes, under the normative rules."""
+
+    item: Item
+    classification: Classification
+    reason: Reason | None = None  # set when unaligned
+    refs: tuple[str, ...] = ()  # effective refs (direct or inherited), normalised
+    outcomes: tuple[str, ...] = ()  # canonical ids of outcomes the refs resolve to
+    origin: TagOrigin = TagOrigin.NONE
+    inherited_from: str | None = None  # key of the ancestor whose tags were taken
+    suggestion: str | None = None  # closest id or alias for an unknown ref
+    unknown_refs: tuple[str, ...] = field(default=())

@@ -1,0 +1,1 @@
+"""Sinks: what tieback writes back to the trackers."""

@@ -1,0 +1,1 @@
+"""Sources: where work items come from (export files, Jira, GitHub)."""
