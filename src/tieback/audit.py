@@ -21,9 +21,14 @@ def configured_sources(config: Config, offline: bool) -> list[Source]:
 
         sources.append(FilesSource(config))
     if not offline:
-        live = [name for name, section in (("jira", config.settings.jira),
-                                           ("github", config.settings.github))
-                if section.enabled]
+        live = [
+            name
+            for name, section in (
+                ("jira", config.settings.jira),
+                ("github", config.settings.github),
+            )
+            if section.enabled
+        ]
         if live:
             raise ConfigError(
                 f"{config.label}: [{live[0]}] is configured, but this version of tieback "

@@ -122,17 +122,17 @@ class Github(Section):
         return repos
 
 
-_file_data: ContextVar[dict[str, Any]] = ContextVar("tieback_file_data", default={})
+_file_data: ContextVar[dict[str, Any]] = ContextVar("tieback_file_data")
 
 
 class _FileSource(PydanticBaseSettingsSource):
     """The already-parsed TOML table, so errors can name the file we read."""
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return _file_data.get().get(field_name), field_name, False
+        return _file_data.get({}).get(field_name), field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        return dict(_file_data.get())
+        return dict(_file_data.get({}))
 
 
 class _EnvSource(EnvSettingsSource):
@@ -242,9 +242,9 @@ def find_config(explicit: str | os.PathLike[str] | None, cwd: Path | None = None
         return path
     for candidate in (cwd / "tieback.toml", cwd / "pyproject.toml"):
         if candidate.is_file():
-            if candidate.name == "pyproject.toml" and "tieback" not in _read_toml(
-                candidate
-            ).get("tool", {}):
+            if candidate.name == "pyproject.toml" and "tieback" not in _read_toml(candidate).get(
+                "tool", {}
+            ):
                 continue
             return candidate
     return None

@@ -36,7 +36,7 @@ class Numbers:
 
     @property
     def coverage(self) -> float | None:
-        """100 × aligned ÷ (total − exempt); None when nothing counts."""
+        """100 * aligned / (total - exempt); None when nothing counts."""
         denominator = self.aligned + self.unaligned
         if denominator <= 0:
             return None

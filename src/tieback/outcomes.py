@@ -190,9 +190,7 @@ def _validate(model: type[BaseModel], where: str, name: str, entry: Any) -> Any:
         key = ".".join(str(p) for p in error["loc"]) or "(entry)"
         if error["type"] == "extra_forbidden":
             allowed = ", ".join(model.model_fields)
-            raise ConfigError(
-                f"{where}: {name}: unknown key {key} (allowed: {allowed})"
-            ) from None
+            raise ConfigError(f"{where}: {name}: unknown key {key} (allowed: {allowed})") from None
         if error["type"] == "missing":
             raise ConfigError(f"{where}: {name}: {key} is required") from None
         message = error["msg"].removeprefix("Value error, ")
@@ -247,9 +245,33 @@ def _check_unique(
 
 # Verbs that describe delivering an artifact rather than a change in behaviour.
 OUTPUT_VERBS = frozenset(
-    """launch build ship implement add migrate create release deliver develop integrate
-    deploy rewrite refactor redesign introduce roll finish complete make upgrade replace
-    port write set""".split()
+    [
+        "launch",
+        "build",
+        "ship",
+        "implement",
+        "add",
+        "migrate",
+        "create",
+        "release",
+        "deliver",
+        "develop",
+        "integrate",
+        "deploy",
+        "rewrite",
+        "refactor",
+        "redesign",
+        "introduce",
+        "roll",
+        "finish",
+        "complete",
+        "make",
+        "upgrade",
+        "replace",
+        "port",
+        "write",
+        "set",
+    ]
 )
 _TRACTION = re.compile(
     r"\b(usage|uses|clicks?|views?|opens?|adoption)\b.*\b(feature|button|page|dashboard|"
@@ -295,8 +317,7 @@ def lint(declarations: Declarations) -> list[Finding]:
             add(
                 "unmeasurable",
                 outcome.id,
-                f"outcome {outcome.id!r}: a performance outcome needs a {missing} to be "
-                "measurable",
+                f"outcome {outcome.id!r}: a performance outcome needs a {missing} to be measurable",
             )
         if outcome.impact is None:
             add(

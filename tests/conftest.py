@@ -1,0 +1,64 @@
+"""Shared helpers: build items, declarations and configs the way the sources do."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tieback.config import Config, load_config
+from tieback.outcomes import Declarations, load_declarations
+
+ROOT = Path(__file__).resolve().parent.parent
+
+OUTCOMES_TOML = """
+[[impacts]]
+id = "engagement"
+title = "Increase active learner engagement"
+
+[[outcomes]]
+id = "results-in-a-minute"
+title = "Learners see results within one minute"
+impact = "engagement"
+metric = "p90 minutes to result"
+target = "1"
+team = "grading"
+aliases = ["fast-results"]
+
+[[outcomes]]
+id = "activation"
+title = "New teachers assign a first quiz in week one"
+impact = "engagement"
+metric = "share of new teachers"
+target = "40%"
+team = "onboarding"
+
+[[outcomes]]
+id = "old-reports"
+title = "Teachers read weekly reports"
+impact = "engagement"
+metric = "weekly readers"
+target = "10"
+status = "retired"
+"""
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> Callable[..., Config]:
+    """Write tieback.toml (and outcomes.toml) into tmp_path and load them."""
+
+    def write(config: str = "", outcomes: str | None = OUTCOMES_TOML) -> Config:
+        if outcomes is not None:
+            (tmp_path / "outcomes.toml").write_text(textwrap.dedent(outcomes))
+        path = tmp_path / "tieback.toml"
+        path.write_text(textwrap.dedent(config))
+        return load_config(path)
+
+    return write
+
+
+@pytest.fixture
+def declarations(write_config: Callable[..., Config]) -> Declarations:
+    return load_declarations(write_config())
