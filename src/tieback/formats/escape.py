@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+# Inline specials; ( and ) need no escape once [ and ] are escaped.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]|~!])")
+# What would start a heading, list or quote at the beginning of a line.
+_LINE_START = re.compile(r"^([#+\-=])")
+_ORDERED_ITEM = re.compile(r"^(\d+)([.)])")
 ZERO_WIDTH_SPACE = "\u200b"
 
 
@@ -14,6 +18,8 @@ def escape_markdown(text: str) -> str:
     text = " ".join(text.split())
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    text = _LINE_START.sub(r"\\\1", text)
+    text = _ORDERED_ITEM.sub(r"\1\\\2", text)
     # A zero-width space after @ keeps GitHub from turning @user or @org/team into a ping.
     return text.replace("@", "@" + ZERO_WIDTH_SPACE)
 

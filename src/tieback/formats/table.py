@@ -53,7 +53,7 @@ def _renderable(data: dict[str, Any], precision: int) -> RenderableType:
     headline = Text.assemble(
         ("Outcome coverage ", "bold"),
         _cov(totals["coverage"], precision),
-        f"  of {scope}, weighted by {data['weight']}: ",
+        f" of {scope}, weighted by {data['weight']}: ",
         (f"{display_weight(totals['aligned'])} aligned", "green"),
         ", ",
         (f"{display_weight(totals['unaligned'])} unaligned", "red"),

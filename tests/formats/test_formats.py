@@ -1,0 +1,117 @@
+"""Gold files: each format rendered from one fixed report, compared byte for byte.
+
+Regenerate after an intended change with ``TIEBACK_REGOLD=1 pytest tests/formats``
+and review the diff.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from factories import item, sample_declarations
+from tieback.alignment import align
+from tieback.config import Coverage, Exempt, Tagging
+from tieback.formats import get_format
+from tieback.report import Report, build_report
+
+GOLD = Path(__file__).parent / "gold"
+HOSTILE = "Fix @acme/admins <img src=x onerror=alert(1)> [click](javascript:alert(1)) | *now*"
+
+
+def fixed_report(by: str = "team") -> Report:
+    declarations = sample_declarations()
+    items = [
+        item("EDU-1", title="Grading epic", labels=("outcome:fast-results",), type="Epic"),
+        item("EDU-2", title="Cache rubric lookups", parent="EDU-1", type="Story", points=3),
+        item("EDU-10", title=HOSTILE, labels=("outcome:activaton",), type="Story", points=5),
+        item("EDU-11", title="Old weekly report export", labels=("outcome:old-reports",)),
+        item("EDU-12", title="Flaky login test", type="Bug", points=1),
+        item("EDU-13", title="Shipped thing", labels=("outcome:activation",), done=True),
+        item(
+            "acme/app#7",
+            source="github",
+            title="Bump lodash",
+            author="dependabot[bot]",
+            team="acme/app",
+            url="https://github.com/acme/app/issues/7",
+        ),
+        item(
+            "acme/app#8",
+            source="github",
+            title="Untagged idea",
+            team="acme/app",
+            url="https://github.com/acme/app/issues/8",
+        ),
+    ]
+    exempt = Exempt(types=["Bug"], authors=["dependabot[bot]"])
+    result = align(items, declarations, Tagging(), exempt)
+    return build_report(
+        result.alignments,
+        declarations,
+        Coverage(),
+        by=by,  # type: ignore[arg-type]
+        warnings=["team grading has 2 active outcomes (a, b)"],
+        generated_at=datetime(2026, 11, 22, 10, 0, tzinfo=UTC),
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "suffix"), [("table", "txt"), ("json", "json"), ("markdown", "md"), ("csv", "csv")]
+)
+def test_gold(name: str, suffix: str) -> None:
+    rendered = get_format(name).render(fixed_report())
+    gold = GOLD / f"report.{suffix}"
+    if os.environ.get("TIEBACK_REGOLD"):
+        gold.write_text(rendered, encoding="utf-8")
+    assert rendered == gold.read_text(encoding="utf-8")
+
+
+def test_json_follows_the_schema() -> None:
+    data = json.loads(get_format("json").render(fixed_report()))
+    assert data["schema"] == "tieback.report/1"
+    assert data["totals"] == {
+        "items": 7,
+        "aligned": 2,
+        "unaligned": 3,
+        "exempt": 2,
+        "unestimated": 0,
+        "coverage": 40.0,
+    }
+    # Sorted by source, then naturally by key.
+    assert [u["key"] for u in data["unaligned"]] == ["acme/app#8", "EDU-10", "EDU-11"]
+    assert data["unaligned"][1]["suggestion"] == "activation"
+    assert data["orphan_outcomes"] == ["activation"]
+    by_id = {o["id"]: o for o in data["outcomes"]}
+    assert (by_id["activation"]["items"], by_id["activation"]["done"]) == (0, 1)
+    assert by_id["results-in-a-minute"]["items"] == 2
+
+
+def test_markdown_escapes_untrusted_text() -> None:
+    text = get_format("markdown").render(fixed_report())
+    assert "<img" not in text
+    assert "@acme" not in text  # a zero-width space breaks the mention
+    assert "[click](javascript" not in text
+    assert "\\[click\\](javascript" in text  # shown literally, not as a link
+    assert "[acme/app#8](https://github.com/acme/app/issues/8)" in text
+
+
+def test_csv_has_a_row_per_item_in_scope_and_defuses_formulas() -> None:
+    report = fixed_report()
+    rows = list(csv.DictReader(io.StringIO(get_format("csv").render(report))))
+    assert len(rows) == 7
+    assert {r["key"]: r["classification"] for r in rows}["EDU-2"] == "aligned"
+    assert {r["key"]: r["inherited_from"] for r in rows}["EDU-2"] == "EDU-1"
+
+
+def test_groups_by_outcome_count_an_item_under_each_outcome() -> None:
+    data = fixed_report(by="outcome").data
+    names = {g["name"]: g["items"] for g in data["groups"]}
+    # EDU-13 (activation) is done, so out of the default open scope.
+    assert names == {"(none)": 4, "old-reports": 1, "results-in-a-minute": 2}
