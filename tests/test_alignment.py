@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from factories import item
-
 from tieback.alignment import Tagger, align
 from tieback.config import Exempt, Tagging
 from tieback.model import Classification, Reason, TagOrigin

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from factories import item, sample_declarations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from factories import item, sample_declarations
 from tieback.alignment import align
 from tieback.config import Coverage, Exempt, Tagging
 from tieback.coverage import Numbers, display_coverage, display_weight
