@@ -1,0 +1,140 @@
+"""The one retry policy for every HTTP call (tenacity), timeouts, and secret redaction."""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+)
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+
+class TransientError(Exception):
+    """A response or failure worth retrying; carries the server's requested wait."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter, honouring Retry-After; bounded both ways."""
+
+    attempts: int = 6
+    initial: float = 1.0
+    maximum: float = 60.0  # the longest single wait
+    budget: float = 300.0  # the longest total time spent retrying one call
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+    jitter: Callable[[float, float], float] = field(default=random.uniform, compare=False)
+
+    def wait(self, state: RetryCallState) -> float:
+        backoff = self.jitter(0, min(self.maximum, self.initial * 2 ** (state.attempt_number - 1)))
+        outcome = state.outcome
+        error = outcome.exception() if outcome is not None else None
+        requested = getattr(error, "retry_after", None)
+        if requested is not None:
+            return float(min(max(requested, 0.0), self.maximum))
+        return float(backoff)
+
+    def retrying(self) -> Retrying:
+        return Retrying(
+            retry=retry_if_exception_type(
+                (TransientError, requests.ConnectionError, requests.Timeout)
+            ),
+            stop=stop_after_attempt(self.attempts) | stop_after_delay(self.budget),
+            wait=self.wait,
+            sleep=self.sleep,
+            reraise=True,
+        )
+
+
+def retry_after(headers: Any, now: datetime | None = None) -> float | None:
+    """Seconds the server asks us to wait: Retry-After (seconds or HTTP-date), else
+    GitHub's ``x-ratelimit-reset`` when the remaining quota is zero."""
+    value = headers.get("Retry-After")
+    if value:
+        value = value.strip()
+        if value.isdigit():
+            return float(value)
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        now = now or datetime.now(UTC)
+        return max(0.0, (when - now).total_seconds())
+    if headers.get("x-ratelimit-remaining") == "0" and headers.get("x-ratelimit-reset"):
+        try:
+            reset = float(headers["x-ratelimit-reset"])
+        except ValueError:
+            return None
+        return max(0.0, reset - time.time())
+    return None
+
+
+def is_transient(response: requests.Response) -> bool:
+    """429/502/503/504, and GitHub's rate limits, which come as 403 with a wait."""
+    if response.status_code in RETRY_STATUSES:
+        return True
+    if response.status_code == 403:
+        headers = response.headers
+        return bool(headers.get("Retry-After")) or headers.get("x-ratelimit-remaining") == "0"
+    return False
+
+
+def send(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    policy: RetryPolicy,
+    idempotent: bool = True,
+    timeout: float = 30,
+    **kwargs: Any,
+) -> requests.Response:
+    """Send one request under the policy. A non-idempotent request is sent once: the
+    caller must look before it tries again (e.g. for a comment's marker)."""
+    if not idempotent:
+        return session.request(method, url, timeout=timeout, **kwargs)
+    for attempt in policy.retrying():
+        with attempt:
+            response = session.request(method, url, timeout=timeout, **kwargs)
+            if is_transient(response):
+                raise TransientError(
+                    f"HTTP {response.status_code} from {method} {redact_url(url)}",
+                    retry_after(response.headers),
+                )
+            return response
+    raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
+
+
+def redact(text: str, secrets: Iterable[str | None]) -> str:
+    """Replace every secret (and its common encodings) in text before showing it."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
+
+
+def redact_url(url: str) -> str:
+    """A URL without user info or query string, for messages."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))

@@ -1,0 +1,105 @@
+"""The retry policy: what is retried, how long it waits, and that it stops."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import requests
+import responses
+
+from tieback.http import RetryPolicy, TransientError, redact, redact_url, retry_after, send
+
+URL = "https://jira.example/rest/api/2/serverInfo"
+
+
+def policy(waits: list[float], attempts: int = 4) -> RetryPolicy:
+    return RetryPolicy(attempts=attempts, sleep=waits.append, jitter=lambda lo, hi: hi)
+
+
+@responses.activate
+def test_retries_429_honouring_retry_after_then_succeeds() -> None:
+    responses.get(URL, status=429, headers={"Retry-After": "7"})
+    responses.get(URL, status=503)
+    responses.get(URL, json={"version": "9.12.0"})
+    waits: list[float] = []
+    response = send(requests.Session(), "GET", URL, policy=policy(waits))
+    assert response.json() == {"version": "9.12.0"}
+    assert waits == [7.0, 2.0]  # Retry-After, then exponential backoff (attempt 2)
+    assert len(responses.calls) == 3
+
+
+@responses.activate
+def test_gives_up_after_the_attempts_and_reraises() -> None:
+    responses.get(URL, status=502)
+    waits: list[float] = []
+    with pytest.raises(TransientError, match="HTTP 502"):
+        send(requests.Session(), "GET", URL, policy=policy(waits, attempts=3))
+    assert len(responses.calls) == 3
+    assert len(waits) == 2
+
+
+@responses.activate
+def test_client_errors_are_not_retried() -> None:
+    for status in (400, 401, 403, 404, 410):
+        responses.get(URL, status=status)
+        waits: list[float] = []
+        assert send(requests.Session(), "GET", URL, policy=policy(waits)).status_code == status
+        assert waits == []
+        responses.reset()
+
+
+@responses.activate
+def test_github_secondary_rate_limit_is_retried() -> None:
+    responses.get(URL, status=403, headers={"Retry-After": "3"})
+    responses.get(URL, json={})
+    waits: list[float] = []
+    assert send(requests.Session(), "GET", URL, policy=policy(waits)).status_code == 200
+    assert waits == [3.0]
+
+
+@responses.activate
+def test_non_idempotent_requests_are_sent_once() -> None:
+    responses.post(URL, status=503)
+    waits: list[float] = []
+    response = send(requests.Session(), "POST", URL, policy=policy(waits), idempotent=False)
+    assert response.status_code == 503
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_connection_errors_are_retried() -> None:
+    responses.get(URL, body=requests.ConnectionError("refused"))
+    responses.get(URL, json={})
+    waits: list[float] = []
+    assert send(requests.Session(), "GET", URL, policy=policy(waits)).status_code == 200
+    assert waits == [1.0]
+
+
+def test_waits_are_capped() -> None:
+    waits: list[float] = []
+    capped = RetryPolicy(attempts=2, maximum=5, sleep=waits.append)
+    calls = []
+
+    def always_throttled() -> None:
+        calls.append(1)
+        raise TransientError("429", retry_after=3600)
+
+    with pytest.raises(TransientError):
+        for attempt in capped.retrying():
+            with attempt:
+                always_throttled()
+    assert waits == [5]
+
+
+def test_retry_after_forms() -> None:
+    now = datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC)
+    assert retry_after({"Retry-After": "12"}) == 12
+    assert retry_after({"Retry-After": "Sun, 22 Nov 2026 10:00:30 GMT"}, now=now) == 30
+    assert retry_after({"Retry-After": "soon"}) is None
+    assert retry_after({}) is None
+
+
+def test_redaction() -> None:
+    assert redact("token abc123secret in url", ["abc123secret", None]) == "token *** in url"
+    assert redact_url("https://user:pw@h.example:8443/p?token=x") == "https://h.example:8443/p"

@@ -1,0 +1,84 @@
+"""The SQLite store: round trips, atomic pages, migrations, snapshots."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from factories import item
+from tieback.errors import StoreError
+from tieback.store import SCHEMA_VERSION, Store
+
+
+def test_items_round_trip(tmp_path: Path) -> None:
+    original = item(
+        "EDU-1",
+        labels=("outcome:a", "ktlo"),
+        field_refs=("a",),
+        body="line\nOutcome: a",
+        parent="EDU-0",
+        points=2.5,
+        done=True,
+        author="ann",
+        updated="2026-11-01T10:00:00.000+0000",
+    )
+    with Store.open(tmp_path / "s.db") as store:
+        store.upsert_items("q1", [original, item("EDU-2")])
+        assert store.count() == 2
+        assert store.keys("jira", "q1") == {"EDU-1", "EDU-2"}
+    with Store.open(tmp_path / "s.db") as store:
+        assert {i.key: i for i in store.items()}["EDU-1"] == original
+
+
+def test_upsert_replaces_and_never_duplicates(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.db") as store:
+        store.upsert_items("q", [item("EDU-1", title="old")])
+        store.upsert_items("q", [item("EDU-1", title="new")])
+        assert [i.title for i in store.items("jira")] == ["new"]
+
+
+def test_a_failed_page_leaves_neither_items_nor_cursor(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.db") as store:
+        with pytest.raises(RuntimeError), store.transaction():
+            store.upsert_items("q", [item("EDU-1")])
+            store.set_cursor("jira", "q", "2026-11-22T10:00", "2026-11-22T10:00:05Z")
+            raise RuntimeError("killed mid-page")
+        assert store.count() == 0
+        assert store.cursor("jira", "q") is None
+
+
+def test_delete_items(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.db") as store:
+        store.upsert_items("q", [item("EDU-1"), item("EDU-2")])
+        assert store.delete_items("jira", ["EDU-2", "EDU-9"]) >= 1
+        assert store.keys("jira") == {"EDU-1"}
+
+
+def test_schema_version_and_newer_store_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with Store.open(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+    connection = sqlite3.connect(path)
+    connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    connection.close()
+    with pytest.raises(StoreError, match="newer tieback"), Store.open(path):
+        pass
+
+
+def test_garbage_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="unreadable"), Store.open(path):
+        pass
+
+
+def test_snapshots(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.db") as store:
+        store.add_snapshot("2026-11-20T00:00:00Z", "audit", {"coverage": 50.0})
+        store.add_snapshot("2026-11-21T00:00:00Z", "audit", {"coverage": 60.0})
+        store.add_snapshot("2026-11-21T00:00:00Z", "post", {"coverage": 61.0})
+        latest = store.latest_snapshot("audit")
+        assert latest is not None and latest.data == {"coverage": 60.0}
+        assert len(store.snapshots(since="2026-11-21")) == 2
