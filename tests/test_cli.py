@@ -1,0 +1,191 @@
+"""Run the installed ``tieback`` command as a user would, on good and broken inputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import OUTCOMES_TOML
+
+TIEBACK = shutil.which("tieback", path=str(Path(sys.executable).parent)) or shutil.which("tieback")
+
+
+def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    assert TIEBACK, "the tieback command is not installed"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("TIEBACK_")}
+    environment.pop("GITHUB_TOKEN", None)
+    environment.pop("JIRA_API_TOKEN", None)
+    environment.update(env or {})
+    return subprocess.run(
+        [TIEBACK, *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=60
+    )
+
+
+def github_issue(number: int, labels: list[str], state: str = "open", **extra: object) -> dict:  # type: ignore[type-arg]
+    issue = {
+        "url": f"https://api.github.com/repos/acme/app/issues/{number}",
+        "repository_url": "https://api.github.com/repos/acme/app",
+        "html_url": f"https://github.com/acme/app/issues/{number}",
+        "id": 1000 + number,
+        "number": number,
+        "title": f"Issue {number}",
+        "user": {"login": "ann", "type": "User"},
+        "labels": [{"id": i, "name": name, "color": "ededed"} for i, name in enumerate(labels)],
+        "state": state,
+        "body": None,
+        "created_at": "2026-11-01T10:00:00Z",
+        "updated_at": "2026-11-02T10:00:00Z",
+    }
+    issue.update(extra)
+    return issue
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "outcomes.toml").write_text(OUTCOMES_TOML)
+    issues = [
+        github_issue(1, ["outcome:activation"]),
+        github_issue(2, ["outcome:fast-results"]),
+        github_issue(3, ["outcome:activaton"]),
+        github_issue(4, []),
+        github_issue(5, ["chore"]),
+        github_issue(6, ["outcome:activation"], state="closed"),
+    ]
+    (tmp_path / "issues.json").write_text(json.dumps(issues))
+    (tmp_path / "tieback.toml").write_text(
+        '[files]\npaths = ["issues.json"]\n[exempt]\nlabels = ["chore"]\n'
+    )
+    return tmp_path
+
+
+def test_audit_json_numbers(project: Path) -> None:
+    result = run("audit", "--format", "json", cwd=project)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["totals"] == {
+        "items": 5,
+        "aligned": 2,
+        "unaligned": 2,
+        "exempt": 1,
+        "unestimated": 0,
+        "coverage": 50.0,
+    }
+    assert [(u["key"], u["reason"], u["suggestion"]) for u in report["unaligned"]] == [
+        ("acme/app#3", "unknown-tag", "activation"),
+        ("acme/app#4", "untagged", None),
+    ]
+
+
+def test_audit_table_and_output_file(project: Path) -> None:
+    result = run("audit", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert "Outcome coverage 50.0%" in result.stdout
+    assert "\x1b[" not in result.stdout  # no colour when not a terminal
+    result = run("audit", "--format", "markdown", "--output", "out/report.md", cwd=project)
+    assert result.returncode == 0 and result.stdout == ""
+    assert "**50.0%**" in (project / "out/report.md").read_text()
+
+
+def test_fail_under_exits_2(project: Path) -> None:
+    result = run("audit", "--fail-under", "60", "--format", "json", cwd=project)
+    assert result.returncode == 2
+    assert "coverage 50.0% is under fail_under 60%" in result.stderr
+    assert json.loads(result.stdout)["totals"]["coverage"] == 50.0
+    assert run("audit", "--fail-under", "50", cwd=project).returncode == 0
+    env = {"TIEBACK_COVERAGE__FAIL_UNDER": "75"}
+    assert run("audit", cwd=project, env=env).returncode == 2
+
+
+def test_scope_all_from_the_command_line(project: Path) -> None:
+    result = run("audit", "--scope", "all", "--format", "json", cwd=project)
+    assert json.loads(result.stdout)["totals"]["items"] == 6
+
+
+def test_lint_strict(project: Path) -> None:
+    (project / "outcomes.toml").write_text(
+        OUTCOMES_TOML + '\n[[outcomes]]\nid = "ship-it"\ntitle = "Ship the new editor"\n'
+    )
+    result = run("lint", cwd=project)
+    assert result.returncode == 0
+    assert "outcomes.toml:" in result.stdout and "[output-as-outcome]" in result.stdout
+    assert run("lint", "--strict", cwd=project).returncode == 2
+
+
+def test_init_then_audit(tmp_path: Path) -> None:
+    assert run("init", cwd=tmp_path).returncode == 0
+    assert run("lint", "--strict", cwd=tmp_path).returncode == 0
+    assert run("audit", cwd=tmp_path).returncode == 0
+    again = run("init", cwd=tmp_path)
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    errors = [line for line in lines if line.startswith("tieback: error:")]
+    assert len(errors) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for needle in needles:
+        assert needle in errors[0], errors[0]
+
+
+def test_unknown_key(project: Path) -> None:
+    (project / "tieback.toml").write_text("[coverage]\nfail_undr = 3\n")
+    one_line_error(run("audit", cwd=project), "tieback.toml", "fail_undr")
+
+
+def test_missing_outcomes_file(project: Path) -> None:
+    (project / "outcomes.toml").unlink()
+    one_line_error(run("audit", cwd=project), "outcomes.toml", "not found")
+
+
+def test_duplicate_alias(project: Path) -> None:
+    (project / "outcomes.toml").write_text(
+        OUTCOMES_TOML + '\n[[outcomes]]\nid = "x"\ntitle = "y"\naliases = ["Fast-Results"]\n'
+    )
+    one_line_error(run("audit", cwd=project), "outcomes.toml", "'Fast-Results'", "already used")
+
+
+def test_malformed_export(project: Path) -> None:
+    (project / "issues.json").write_text('{"not": "an export"')
+    one_line_error(run("audit", cwd=project), "issues.json")
+
+
+def test_fail_under_out_of_range(project: Path) -> None:
+    one_line_error(run("audit", "--fail-under", "150", cwd=project), "150", "between 0 and 100")
+
+
+def test_unknown_option_is_an_error(project: Path) -> None:
+    one_line_error(run("audit", "--formt", "json", cwd=project), "--formt")
+
+
+def test_missing_config_flag_file(project: Path) -> None:
+    one_line_error(run("audit", "--config", "nope.toml", cwd=project), "nope.toml")
+
+
+def test_debug_shows_the_traceback(project: Path) -> None:
+    (project / "outcomes.toml").unlink()
+    result = run("--debug", "audit", cwd=project)
+    assert result.returncode == 1 and "Traceback" in result.stderr
+    result = run("audit", "--debug", cwd=project)
+    assert "Traceback" in result.stderr
+
+
+def test_help_and_version(project: Path) -> None:
+    result = run("--help", cwd=project)
+    assert result.returncode == 0 and "audit" in result.stdout and "exit codes" in result.stdout
+    assert run("--version", cwd=project).stdout.startswith("tieback ")
+    assert run("audit", "--help", cwd=project).returncode == 0
+
+
+def test_python_dash_m(project: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tieback", "--version"], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.startswith("tieback ")
