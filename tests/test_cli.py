@@ -10,13 +10,14 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import OUTCOMES_TOML
 
 TIEBACK = shutil.which("tieback", path=str(Path(sys.executable).parent)) or shutil.which("tieback")
 
 
-def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     assert TIEBACK, "the tieback command is not installed"
     environment = {k: v for k, v in os.environ.items() if not k.startswith("TIEBACK_")}
     environment.pop("GITHUB_TOKEN", None)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from tieback.errors import SourceError
 from tieback.model import Item
 
-__all__ = ["Source", "SourceError"]
+__all__ = ["Page", "Source", "SourceError", "TrackerSource"]
 
 
 class Source(ABC):
@@ -27,3 +28,40 @@ class Source(ABC):
     @abstractmethod
     def items(self) -> Iterator[Item]:
         """Yield every item of this source; raise SourceError when it cannot be read."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a tracker listing: its items and how far it got."""
+
+    items: list[Item]
+    position: str = ""  # for progress lines: "startAt 200", "page 3"
+    total: int | None = None  # items the tracker says match, when it says
+
+
+class TrackerSource(Source):
+    """A live tracker read page by page into the store (Jira, GitHub).
+
+    ``query`` identifies what is synced (the JQL, the repository), so a changed query
+    starts from scratch instead of mixing results. ``pages(since)`` yields items
+    updated at or after ``since`` (ISO 8601, UTC) or every item when ``since`` is
+    None; ``keys()`` lists every key the query matches now, cheaply, so items that
+    left the query can be removed.
+    """
+
+    @property
+    @abstractmethod
+    def query(self) -> str:
+        """A stable description of what this source syncs."""
+
+    @abstractmethod
+    def pages(self, since: str | None) -> Iterator[Page]:
+        """Pages of items updated since ``since``; raise SourceError on failure."""
+
+    @abstractmethod
+    def keys(self) -> set[str]:
+        """Every key the query matches now."""
+
+    def items(self) -> Iterator[Item]:
+        for page in self.pages(None):
+            yield from page.items

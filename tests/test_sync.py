@@ -1,0 +1,81 @@
+"""The sync orchestration: cursors, overlap, removals, and a crash mid-way."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from factories import item
+from tieback.model import Item
+from tieback.sources.interface import Page, TrackerSource
+from tieback.store import Store
+from tieback.sync import sync_source
+
+
+class FakeTracker(TrackerSource):
+    name = "jira"
+
+    def __init__(self, items: list[Item], page_size: int = 2, fail_after: int | None = None):
+        super().__init__()
+        self.backlog = {i.key: i for i in items}
+        self.page_size = page_size
+        self.fail_after = fail_after
+        self.since_calls: list[str | None] = []
+
+    @property
+    def query(self) -> str:
+        return "project = EDU"
+
+    def pages(self, since: str | None) -> Iterator[Page]:
+        self.since_calls.append(since)
+        chosen = [i for i in self.backlog.values() if since is None or i.updated >= since]
+        for number, start in enumerate(range(0, len(chosen), self.page_size)):
+            if self.fail_after is not None and number >= self.fail_after:
+                raise ConnectionError("network went away")
+            yield Page(chosen[start : start + self.page_size], position=f"page {number + 1}")
+
+    def keys(self) -> set[str]:
+        return set(self.backlog)
+
+
+def clock(*moments: str) -> Iterator[datetime]:
+    return iter(datetime.fromisoformat(m).replace(tzinfo=UTC) for m in moments)
+
+
+def test_first_sync_is_full_then_incremental_with_overlap(tmp_path: Path) -> None:
+    items = [item(f"EDU-{n}", updated=f"2026-11-0{n}T00:00:00+00:00") for n in range(1, 6)]
+    tracker = FakeTracker(items)
+    times = clock("2026-11-10T12:00:00", "2026-11-11T12:00:00")
+    with Store.open(tmp_path / "s.db") as store:
+        first = sync_source(tracker, store, now=lambda: next(times))
+        assert (first.full, first.fetched, first.pages) == (True, 5, 3)
+        tracker.backlog["EDU-9"] = item("EDU-9", updated="2026-11-11T00:00:00+00:00")
+        second = sync_source(tracker, store, now=lambda: next(times))
+        assert tracker.since_calls == [None, "2026-11-10T11:55:00+00:00"]
+        assert (second.full, second.fetched) == (False, 1)
+        assert store.count() == 6
+
+
+def test_items_that_left_the_query_are_removed(tmp_path: Path) -> None:
+    tracker = FakeTracker([item("EDU-1"), item("EDU-2"), item("EDU-3")])
+    with Store.open(tmp_path / "s.db") as store:
+        sync_source(tracker, store)
+        del tracker.backlog["EDU-2"]
+        result = sync_source(tracker, store)
+        assert result.removed == 1
+        assert store.keys("jira") == {"EDU-1", "EDU-3"}
+
+
+def test_a_crash_mid_sync_loses_nothing_and_duplicates_nothing(tmp_path: Path) -> None:
+    items = [item(f"EDU-{n}", updated="2026-11-01T00:00:00+00:00") for n in range(1, 8)]
+    with Store.open(tmp_path / "s.db") as store:
+        with pytest.raises(ConnectionError):
+            sync_source(FakeTracker(items, fail_after=2), store)
+        assert store.count() == 4  # two whole pages committed
+        assert store.cursor("jira", "project = EDU") is None  # the cursor did not move
+        result = sync_source(FakeTracker(items), store)
+        assert result.full and result.fetched == 7
+        assert sorted(store.keys("jira")) == sorted(i.key for i in items)
