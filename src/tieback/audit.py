@@ -1,51 +1,72 @@
-"""The audit pipeline: declarations + sources → alignment → one report."""
+"""The audit pipeline: sync (unless offline) → items → alignment → one report → snapshot."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from tieback.alignment import align
 from tieback.config import Config, Coverage
-from tieback.errors import ConfigError
+from tieback.errors import StoreError
 from tieback.model import Item
 from tieback.outcomes import Declarations, focus_warnings, load_declarations
 from tieback.report import Grouping, Report, build_report
 from tieback.sources.interface import Source
+from tieback.sync import ProgressCallback, SyncResult
 
 
-def configured_sources(config: Config, offline: bool) -> list[Source]:
-    """The sources an audit reads: export files always, trackers unless offline."""
-    sources: list[Source] = []
+def sync_trackers(
+    config: Config,
+    only: str | None = None,
+    full: bool = False,
+    progress: ProgressCallback | None = None,
+) -> list[SyncResult]:
+    """Pull every configured tracker (or just ``only``) into the store."""
+    from tieback.connectors import tracker_sources
+    from tieback.store import Store
+    from tieback.sync import sync_source
+
+    sources = tracker_sources(config, only)
+    if not sources:
+        return []
+    with Store.open(config.store_path) as store:
+        return [sync_source(source, store, full=full, progress=progress) for source in sources]
+
+
+def sync_files(config: Config) -> int:
+    """Copy the [files] exports into the store, so later offline audits keep them."""
+    from tieback.sources.files import FilesSource
+    from tieback.store import FILES_QUERY, Store
+
+    items = list(FilesSource(config).items())
+    present = {(item.source, item.key) for item in items}
+    with Store.open(config.store_path) as store, store.transaction():
+        for source in {"jira", "github"}:
+            gone = {k for k in store.keys(source, FILES_QUERY) if (source, k) not in present}
+            store.delete_items(source, gone)
+        store.upsert_items(FILES_QUERY, items)
+    return len(items)
+
+
+def read_items(config: Config) -> tuple[list[Item], list[str]]:
+    """Items in the store, then the [files] exports (a key seen again replaces the first)."""
+    sources: list[Iterable[Item]] = []
+    warnings: list[str] = []
+    if config.store_path.is_file():
+        from tieback.store import Store
+
+        with Store.open(config.store_path) as store:
+            sources.append(list(store.items()))
     if config.settings.files.paths:
         from tieback.sources.files import FilesSource
 
-        sources.append(FilesSource(config))
-    if not offline:
-        live = [
-            name
-            for name, section in (
-                ("jira", config.settings.jira),
-                ("github", config.settings.github),
-            )
-            if section.enabled
-        ]
-        if live:
-            raise ConfigError(
-                f"{config.label}: [{live[0]}] is configured, but this version of tieback "
-                "reads trackers only through export files; run 'tieback audit --offline' "
-                f"or leave [{live[0]}] out"
-            )
-    return sources
-
-
-def read_items(sources: Iterable[Source]) -> tuple[list[Item], list[str]]:
-    """Every item once (a key seen again replaces the earlier one), plus source warnings."""
-    items: dict[str, Item] = {}
-    warnings: list[str] = []
-    for source in sources:
-        for item in source.items():
-            items[item.key] = item
-        warnings.extend(source.warnings)
+        files: Source = FilesSource(config)
+        sources.append(list(files.items()))
+        warnings.extend(files.warnings)
+    items: dict[tuple[str, str], Item] = {}
+    for batch in sources:
+        for item in batch:
+            items[item.source, item.key] = item
     return list(items.values()), warnings
 
 
@@ -53,11 +74,14 @@ def run_audit(
     config: Config,
     coverage: Coverage | None = None,
     by: Grouping = "team",
-    offline: bool = False,
+    offline: bool = True,
     declarations: Declarations | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Report:
     declarations = declarations or load_declarations(config)
-    items, source_warnings = read_items(configured_sources(config, offline))
+    if not offline:
+        sync_trackers(config, progress=progress)
+    items, source_warnings = read_items(config)
     settings = config.settings
     result = align(items, declarations, settings.tagging, settings.exempt)
     return build_report(
@@ -67,3 +91,27 @@ def run_audit(
         by=by,
         warnings=[*focus_warnings(declarations), *result.warnings, *source_warnings],
     )
+
+
+def snapshot_of(report: Report) -> dict[str, Any]:
+    """What history keeps of a report: numbers only, never item copies."""
+    data = report.data
+    return {
+        "scope": data["scope"],
+        "weight": data["weight"],
+        "totals": data["totals"],
+        "outcomes": {o["id"]: o["items"] for o in data["outcomes"]},
+        "unaligned": [u["key"] for u in data["unaligned"]],
+    }
+
+
+def record_snapshot(config: Config, report: Report, kind: str = "audit") -> str | None:
+    """Store the report's numbers; return a warning instead of failing the audit."""
+    from tieback.store import Store
+
+    try:
+        with Store.open(config.store_path) as store:
+            store.add_snapshot(report.data["generated_at"], kind, snapshot_of(report))
+    except StoreError as exc:
+        return f"coverage history not recorded: {exc}"
+    return None

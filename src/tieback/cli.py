@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ from tieback import __version__
 
 if TYPE_CHECKING:
     from tieback.config import Config
+    from tieback.sources.interface import Page
 
 EXIT_OK, EXIT_ERROR, EXIT_POLICY = 0, 1, 2
 FORMATS = ("table", "json", "markdown", "csv")
@@ -108,6 +110,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--weight", choices=("count", "points"), help="override [coverage] weight for this run"
     )
 
+    sync = commands.add_parser(
+        "sync",
+        parents=[common],
+        help="pull work items from the trackers into the local store",
+        description="Pull items updated since the last sync (with a few minutes' overlap) "
+        "into the store, and drop items that left the query. --full re-reads everything.",
+    )
+    sync.add_argument(
+        "--source",
+        choices=("jira", "github", "files"),
+        help="sync only this source (files: copy the [files] exports into the store)",
+    )
+    sync.add_argument("--full", action="store_true", help="re-read everything and reconcile")
+
+    post = commands.add_parser(
+        "post",
+        parents=[common],
+        help="label and comment on unaligned items in the trackers",
+        description="Add [*.post_back] missing_label to unaligned items in scope and remove "
+        "it once they align; one explanatory comment per item, ever; the summary comment "
+        "edited in place. Prints the plan first. Acts on the items as last synced.",
+    )
+    post.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
+
     lint = commands.add_parser(
         "lint",
         parents=[common],
@@ -141,6 +167,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "audit":
             return _audit(args)
+        if args.command == "sync":
+            return _sync(args)
+        if args.command == "post":
+            return _post(args)
         if args.command == "lint":
             return _lint(args)
         if args.command == "init":
@@ -186,12 +216,21 @@ def _audit(args: argparse.Namespace) -> int:
         if value is not None
     }
     coverage = coverage.model_copy(update=overrides)
-    report = run_audit(config, coverage=coverage, by=args.by, offline=args.offline)
+    report = run_audit(
+        config, coverage=coverage, by=args.by, offline=args.offline, progress=_progress()
+    )
 
     to_stdout = args.output == "-"
-    color = to_stdout and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    text = get_format(args.format, color=color).render(report)
+    terminal = to_stdout and sys.stdout.isatty()
+    color = terminal and "NO_COLOR" not in os.environ
+    width = shutil.get_terminal_size().columns if terminal else None
+    text = get_format(args.format, color=color, width=width).render(report)
     _write(args.output, text)
+    from tieback.audit import record_snapshot
+
+    warning = record_snapshot(config, report)
+    if warning:
+        print(f"tieback: warning: {warning}", file=sys.stderr)
 
     totals = report.totals
     if totals.should_fail_under(coverage.fail_under):
@@ -219,6 +258,81 @@ def _write(destination: str, text: str) -> None:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise TiebackError(f"{path}: cannot write the report: {exc.strerror or exc}") from None
+
+
+def _progress() -> Callable[[str, Page, int], None]:
+    """A line per page: what CI logs want, and enough on a terminal too."""
+
+    def report(source: str, page: Page, fetched: int) -> None:
+        total = f" of {page.total}" if page.total is not None else ""
+        where = f" ({page.position})" if page.position else ""
+        print(f"tieback: {source}: {fetched}{total} items{where}", file=sys.stderr, flush=True)
+
+    return report
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from tieback.audit import sync_files, sync_trackers
+    from tieback.errors import ConfigError
+
+    config = _config(args)
+    synced = False
+    if args.source in (None, "files") and config.settings.files.paths:
+        count = sync_files(config)
+        print(f"files: {count} items copied into {config.store_path}")
+        synced = True
+    if args.source != "files":
+        for result in sync_trackers(config, args.source, args.full, _progress()):
+            mode = "full" if result.full else "incremental"
+            print(
+                f"{result.source}: {mode} sync, {result.fetched} items fetched in "
+                f"{result.pages} pages, {result.removed} removed"
+            )
+            synced = True
+    if not synced:
+        wanted = args.source or "any source"
+        raise ConfigError(
+            f"{config.label}: nothing to sync for {wanted}: set [jira] url, [github] repos "
+            "or [files] paths"
+        )
+    return EXIT_OK
+
+
+def _post(args: argparse.Namespace) -> int:
+    from tieback.alignment import align
+    from tieback.audit import read_items
+    from tieback.connectors import sinks
+    from tieback.errors import ConfigError
+    from tieback.outcomes import focus_warnings, load_declarations
+    from tieback.report import build_report
+
+    config = _config(args)
+    targets = sinks(config)
+    if not targets:
+        raise ConfigError(f"{config.label}: nothing to post to: set [jira] url or [github] repos")
+    declarations = load_declarations(config)
+    items, warnings = read_items(config)
+    settings = config.settings
+    result = align(items, declarations, settings.tagging, settings.exempt)
+    report = build_report(
+        result.alignments,
+        declarations,
+        settings.coverage,
+        warnings=[*focus_warnings(declarations), *result.warnings, *warnings],
+    )
+    planned = written = 0
+    for sink in targets:
+        actions = sink.plan(report)
+        planned += len(actions)
+        for action in actions:
+            print(f"{sink.name}: {action.describe()}")
+        if actions and not args.dry_run:
+            written += len(sink.apply(actions))
+    if args.dry_run:
+        print(f"tieback post: {planned} changes planned; dry run, nothing written")
+    else:
+        print(f"tieback post: {written} changes written")
+    return EXIT_OK
 
 
 def _lint(args: argparse.Namespace) -> int:

@@ -195,7 +195,14 @@ class Config:
     @property
     def label(self) -> str:
         """How error messages name the configuration."""
-        return str(self.path) if self.path else "configuration"
+        return self.display(self.path) if self.path else "configuration"
+
+    def display(self, path: Path) -> str:
+        """A path as messages show it: relative to the working directory when inside it."""
+        try:
+            return str(path.relative_to(Path.cwd()))
+        except ValueError:
+            return str(path)
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else self.base_dir / path

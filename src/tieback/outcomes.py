@@ -101,6 +101,7 @@ def load_declarations(config: Config) -> Declarations:
     """Read the outcomes file and inline declarations; raise ConfigError naming the entry."""
     settings = config.settings
     path = config.outcomes_path
+    shown = config.display(path)
     impacts_raw: list[tuple[str, int, Any]] = []
     outcomes_raw: list[tuple[str, int, Any]] = []
     lines: dict[str, int] = {}
@@ -109,23 +110,23 @@ def load_declarations(config: Config) -> Declarations:
     inline = bool(settings.impacts or settings.outcomes)
     file_named = "outcomes_file" in settings.model_fields_set
     if path.is_file():
-        document, text = _read(path)
+        document, text = _read(path, shown)
         unknown = sorted(set(document) - {"impacts", "outcomes"})
         if unknown:
             raise ConfigError(
-                f"{path}: unknown key {unknown[0]} (an outcomes file holds [[impacts]] "
+                f"{shown}: unknown key {unknown[0]} (an outcomes file holds [[impacts]] "
                 "and [[outcomes]] tables)"
             )
         for section, bucket in (("impacts", impacts_raw), ("outcomes", outcomes_raw)):
             entries = document.get(section, [])
             if not isinstance(entries, list):
-                raise ConfigError(f"{path}: {section} must be an array of tables [[{section}]]")
-            bucket.extend((str(path), i, entry) for i, entry in enumerate(entries))
+                raise ConfigError(f"{shown}: {section} must be an array of tables [[{section}]]")
+            bucket.extend((shown, i, entry) for i, entry in enumerate(entries))
         lines.update(_id_lines(text))
-        origins.append(str(path))
+        origins.append(shown)
     elif file_named or not inline:
         raise ConfigError(
-            f"{path}: outcomes file not found (check outcomes_file in {config.label}, "
+            f"{shown}: outcomes file not found (check outcomes_file in {config.label}, "
             "or run 'tieback init' to write a starter)"
         )
     if inline:
@@ -152,16 +153,16 @@ def load_declarations(config: Config) -> Declarations:
     )
 
 
-def _read(path: Path) -> tuple[dict[str, Any], str]:
+def _read(path: Path, shown: str) -> tuple[dict[str, Any], str]:
     try:
         text = path.read_text(encoding="utf-8")
         return tomllib.loads(text), text
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise ConfigError(f"{shown}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not valid TOML: the file is not UTF-8 text") from None
+        raise ConfigError(f"{shown}: not valid TOML: the file is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        raise ConfigError(f"{shown}: not valid TOML: {exc}") from None
 
 
 def _id_lines(text: str) -> dict[str, int]:

@@ -17,6 +17,8 @@ from typing import Any
 from tieback.errors import StoreError
 from tieback.model import Item
 
+# The query under which items copied from [files] exports are kept.
+FILES_QUERY = "files"
 SEP = "\x1f"  # joins labels and refs in one column; never part of a label
 
 _MIGRATIONS: tuple[str, ...] = (

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from tieback.sources.interface import Page, TrackerSource
-from tieback.store import Store
+from tieback.store import FILES_QUERY, Store
 
 # Trackers and this machine disagree about time; re-read this much before the cursor.
 OVERLAP = timedelta(minutes=5)
@@ -56,7 +56,8 @@ def sync_source(
 
     # Full: what the listing did not return is gone. Incremental: ask for keys only.
     current = seen if full else source.keys()
-    stale = store.keys(source.name) - current
+    # Items copied from export files are not this query's to remove.
+    stale = store.keys(source.name) - current - store.keys(source.name, FILES_QUERY)
     removed = store.delete_items(source.name, stale) if stale else 0
     cursor = _iso(started)
     store.set_cursor(source.name, source.query, cursor, cursor)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from tieback.formats.interface import Format
 
 
-def get_format(name: str, color: bool = False) -> Format:
+def get_format(name: str, color: bool = False, width: int | None = None) -> Format:
     """The renderer for a ``--format`` name; imported lazily so start-up stays fast."""
     if name == "table":
         from tieback.formats.table import TableFormat
 
-        return TableFormat(color=color)
+        return TableFormat(color=color, width=width)
     if name == "json":
         from tieback.formats.json import JsonFormat
 

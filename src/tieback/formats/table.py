@@ -20,7 +20,8 @@ class TableFormat(Format):
 
     def __init__(self, color: bool = False, width: int | None = None) -> None:
         self.color = color
-        self.width = width or 100
+        # A pipe or a file gets a width that fits the usual columns without wrapping.
+        self.width = width or 120
 
     def render(self, report: Report) -> str:
         buffer = io.StringIO()
@@ -106,8 +107,8 @@ def _renderable(data: dict[str, Any], precision: int) -> RenderableType:
     )
     listing.add_column("Item", no_wrap=True)
     listing.add_column("Reason", no_wrap=True)
-    listing.add_column("Title", overflow="ellipsis", no_wrap=True, max_width=48)
-    listing.add_column("Tags", overflow="fold")
+    listing.add_column("Title", overflow="ellipsis", no_wrap=True, ratio=3)
+    listing.add_column("Tags", overflow="fold", ratio=2, min_width=24)
     for u in unaligned:
         tags = Text(", ".join(u["refs"]))
         if u["suggestion"]:

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from tieback.errors import SinkError
 from tieback.model import Alignment, Classification
+from tieback.report import Report
 
 __all__ = ["Action", "ActionKind", "Sink", "SinkError", "plan_item_actions"]
 
@@ -79,8 +80,9 @@ class Sink(ABC):
     name: str
 
     @abstractmethod
-    def plan(self, alignments: Sequence[Alignment]) -> list[Action]:
-        """What this run would write; reads the tracker if it must, writes nothing."""
+    def plan(self, report: Report) -> list[Action]:
+        """What this run would write for the items in ``report.alignments`` (those in
+        scope) and its summary; reads the tracker if it must, writes nothing."""
 
     @abstractmethod
     def apply(self, actions: Sequence[Action]) -> list[Action]:
