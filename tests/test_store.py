@@ -82,3 +82,32 @@ def test_snapshots(tmp_path: Path) -> None:
         latest = store.latest_snapshot("audit")
         assert latest is not None and latest.data == {"coverage": 60.0}
         assert len(store.snapshots(since="2026-11-21")) == 2
+
+
+def test_comments_are_remembered(tmp_path: Path) -> None:
+    from tieback.store import PostedComment
+
+    with Store.open(tmp_path / "s.db") as store:
+        assert store.comment("jira", "EDU-1", "explain") is None
+        posted = PostedComment("jira", "EDU-1", "explain", "10042", "abc", "2026-11-22T10:00:00Z")
+        store.set_comment(posted)
+        store.set_comment(PostedComment("jira", "EDU-2", "summary", "1", "d", "t"))
+        assert store.comment("jira", "EDU-1", "explain") == posted
+        assert store.commented("jira", "explain") == {"EDU-1"}
+
+
+def test_a_version_1_store_is_migrated(tmp_path: Path) -> None:
+    from tieback.store import _MIGRATIONS
+
+    path = tmp_path / "old.db"
+    connection = sqlite3.connect(path)
+    connection.executescript(_MIGRATIONS[0] + "PRAGMA user_version = 1;")
+    connection.execute(
+        "INSERT INTO cursors VALUES ('jira', 'q', '2026-11-01T00:00:00+00:00', 'x')"
+    )
+    connection.commit()
+    connection.close()
+    with Store.open(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.cursor("jira", "q") is not None
+        assert store.commented("jira", "explain") == set()

@@ -134,6 +134,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     post.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
 
+    pr = commands.add_parser(
+        "pr",
+        parents=[common],
+        help="check that a pull request names its outcome (the GitHub Action's entry point)",
+        description="Read the pull request from GITHUB_EVENT_PATH and GITHUB_REPOSITORY, "
+        "decide whether it serves a declared outcome (its labels, its body, the issues it "
+        "closes, the Jira issues it names), keep one sticky comment and write the job "
+        "summary. Exits 2 on an unaligned pull request when [github.pull_request] mode is "
+        "enforce.",
+    )
+    pr.add_argument(
+        "--mode",
+        choices=("enforce", "warn", "off"),
+        help="override [github.pull_request] mode for this run",
+    )
+
     lint = commands.add_parser(
         "lint",
         parents=[common],
@@ -171,6 +187,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sync(args)
         if args.command == "post":
             return _post(args)
+        if args.command == "pr":
+            return _pr(args)
         if args.command == "lint":
             return _lint(args)
         if args.command == "init":
@@ -333,6 +351,13 @@ def _post(args: argparse.Namespace) -> int:
     else:
         print(f"tieback post: {written} changes written")
     return EXIT_OK
+
+
+def _pr(args: argparse.Namespace) -> int:
+    from tieback.sinks.pull_request import run_pr
+
+    config = _config(args)
+    return run_pr(config, os.environ, mode=args.mode)
 
 
 def _lint(args: argparse.Namespace) -> int:

@@ -58,6 +58,18 @@ _MIGRATIONS: tuple[str, ...] = (
         data TEXT NOT NULL
     );
     """,
+    # 2: the comments tieback wrote, so it never posts one twice nor rewrites it unchanged
+    """
+    CREATE TABLE comments (
+        source TEXT NOT NULL,
+        target TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        comment_id TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        written_at TEXT NOT NULL,
+        PRIMARY KEY (source, target, kind)
+    );
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 _COLUMNS = (
@@ -72,6 +84,19 @@ class Cursor:
     query: str
     cursor: str
     synced_at: str
+
+
+@dataclass(frozen=True)
+class PostedComment:
+    """A comment tieback wrote: where, which kind (explain, summary, sticky), and a
+    digest of its text to tell whether an edit would change anything."""
+
+    source: str
+    target: str
+    kind: str
+    comment_id: str
+    digest: str
+    written_at: str
 
 
 @dataclass(frozen=True)
@@ -203,6 +228,38 @@ class Store:
                 "INSERT OR REPLACE INTO cursors (source, query, cursor, synced_at) "
                 "VALUES (?, ?, ?, ?)",
                 (source, query, cursor, synced_at),
+            )
+
+    # --- comments ----------------------------------------------------------------------
+
+    def comment(self, source: str, target: str, kind: str) -> PostedComment | None:
+        row = self._db.execute(
+            "SELECT source, target, kind, comment_id, digest, written_at FROM comments "
+            "WHERE source = ? AND target = ? AND kind = ?",
+            (source, target, kind),
+        ).fetchone()
+        return PostedComment(*row) if row else None
+
+    def commented(self, source: str, kind: str) -> set[str]:
+        """Targets that already carry a comment of this kind."""
+        rows = self._db.execute(
+            "SELECT target FROM comments WHERE source = ? AND kind = ?", (source, kind)
+        )
+        return {row[0] for row in rows}
+
+    def set_comment(self, comment: PostedComment) -> None:
+        with self.transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO comments "
+                "(source, target, kind, comment_id, digest, written_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    comment.source,
+                    comment.target,
+                    comment.kind,
+                    comment.comment_id,
+                    comment.digest,
+                    comment.written_at,
+                ),
             )
 
     # --- snapshots -------------------------------------------------------------------
