@@ -102,9 +102,7 @@ def test_a_version_1_store_is_migrated(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     connection = sqlite3.connect(path)
     connection.executescript(_MIGRATIONS[0] + "PRAGMA user_version = 1;")
-    connection.execute(
-        "INSERT INTO cursors VALUES ('jira', 'q', '2026-11-01T00:00:00+00:00', 'x')"
-    )
+    connection.execute("INSERT INTO cursors VALUES ('jira', 'q', '2026-11-01T00:00:00+00:00', 'x')")
     connection.commit()
     connection.close()
     with Store.open(path) as store:

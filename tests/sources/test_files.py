@@ -1,0 +1,336 @@
+"""Export files read by content: Jira search JSON (v2, v3 pages), GitHub arrays, Jira CSV."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tieback.config import Config
+from tieback.errors import SourceError
+from tieback.model import Item
+from tieback.sources.files import UNRECOGNISED, FilesSource
+
+DATA = Path(__file__).parent / "data"
+WriteConfig = Callable[..., Config]
+Read = Callable[..., tuple[dict[str, Item], list[str]]]
+
+
+@pytest.fixture
+def read(
+    tmp_path: Path, write_config: WriteConfig
+) -> Callable[..., tuple[dict[str, Item], list[str]]]:
+    """Copy fixtures beside a tieback.toml naming them, read them, return items and warnings."""
+
+    def run(*names: str, extra: str = "") -> tuple[dict[str, Item], list[str]]:
+        for name in names:
+            if (DATA / name).exists():
+                shutil.copy(DATA / name, tmp_path / name)
+        paths = ", ".join(json.dumps(name) for name in names)
+        source = FilesSource(write_config(f"[files]\npaths = [{paths}]\n{extra}"))
+        items = {item.key: item for item in source.items()}
+        return items, source.warnings
+
+    return run
+
+
+def fail(read: Read, *names: str, extra: str = "") -> str:
+    with pytest.raises(SourceError) as caught:
+        read(*names, extra=extra)
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+# --- Jira search responses -------------------------------------------------------------
+
+
+def test_a_v2_search_response_resolves_fields_through_names(read: Read) -> None:
+    items, warnings = read(
+        "jira-search-v2.json",
+        extra='[tagging]\njira_field = "Outcome"\n[jira]\nteam_field = "Team"\n',
+    )
+    assert list(items) == ["GRD-1", "GRD-2", "GRD-3"]
+    assert items["GRD-1"].field_refs == ("results-in-a-minute",)
+    assert items["GRD-1"].points == 8.0
+    assert items["GRD-1"].team == "Grading Squad"
+    assert items["GRD-2"].parent == "GRD-1"  # through the Epic Link, found unasked
+    assert items["GRD-3"].parent == "GRD-2"
+    assert warnings == []
+
+
+def test_v3_pages_in_one_array_are_read_in_order(read: Read) -> None:
+    items, warnings = read("jira-search-v3-pages.json", extra='[tagging]\njira_field = "Outcome"\n')
+    assert list(items) == ["EDU-10", "EDU-11"]
+    assert items["EDU-10"].field_refs == ("activation", "Results-In-A-Minute")
+    assert "Outcome: fast-results" in items["EDU-10"].body.splitlines()
+    assert items["EDU-10"].team == "EDU"  # no team_field configured
+    assert items["EDU-11"].done is True
+    assert warnings == []
+
+
+def test_a_configured_field_missing_from_the_export_is_a_warning(
+    read: Read, tmp_path: Path
+) -> None:
+    page = json.loads((DATA / "jira-search-v2.json").read_text())
+    del page["names"]
+    (tmp_path / "no-names.json").write_text(json.dumps(page))
+    items, warnings = read(
+        "no-names.json", extra='[tagging]\njira_field = "Outcome"\n[coverage]\nweight = "points"\n'
+    )
+    assert items["GRD-1"].field_refs == ()
+    assert items["GRD-1"].points is None
+    assert len(warnings) == 2
+    assert warnings[0].startswith("no-names.json: Jira field 'Outcome' ([tagging] jira_field)")
+    assert "expand=names" in warnings[0]
+    assert "[jira] points_field" in warnings[1]
+
+
+def test_the_default_points_field_is_not_missed_when_counting_items(
+    read: Read, tmp_path: Path
+) -> None:
+    (tmp_path / "bare.json").write_text(json.dumps({"issues": []}))
+    assert read("bare.json") == ({}, [])
+
+
+def test_an_ambiguous_field_name_fails_naming_the_file(read: Read, tmp_path: Path) -> None:
+    page = {"issues": [], "names": {"customfield_1": "Team", "customfield_2": "Team"}}
+    (tmp_path / "teams.json").write_text(json.dumps(page))
+    message = fail(read, "teams.json", extra='[jira]\nteam_field = "Team"\n')
+    assert message.startswith("teams.json: Jira field name 'Team' matches several fields")
+    assert "customfield_1, customfield_2" in message
+
+
+def test_a_malformed_issue_names_the_file_and_position(read: Read, tmp_path: Path) -> None:
+    page = json.loads((DATA / "jira-search-v2.json").read_text())
+    del page["issues"][2]["fields"]["summary"]
+    (tmp_path / "bad.json").write_text(json.dumps(page))
+    assert fail(read, "bad.json") == "bad.json: issues[2]: GRD-3 has no fields.summary"
+
+    pages = [{"issues": []}, {"issues": [{"fields": {"summary": "x"}}]}]
+    (tmp_path / "bad-pages.json").write_text(json.dumps(pages))
+    assert fail(read, "bad-pages.json") == 'bad-pages.json: [1].issues[0]: no "key"'
+
+    (tmp_path / "mixed.json").write_text(json.dumps([{"issues": []}, {"number": 1}]))
+    assert fail(read, "mixed.json") == "mixed.json: [1] is not a Jira search response page"
+
+
+# --- GitHub issues arrays ----------------------------------------------------------------
+
+
+def test_github_pull_requests_are_skipped_and_counted(read: Read) -> None:
+    items, warnings = read("github-issues.json")
+    assert list(items) == ["acme/app#42", "acme/app#43", "acme/app#45"]
+    assert items["acme/app#43"].parent == "acme/app#42"
+    assert warnings == [
+        "github-issues.json: skipped 1 pull request "
+        "(set [github] include_pull_requests = true to count them)"
+    ]
+
+
+def test_github_pull_requests_are_kept_when_asked(read: Read) -> None:
+    items, warnings = read("github-issues.json", extra="[github]\ninclude_pull_requests = true\n")
+    assert items["acme/app#44"].type == "Pull Request"
+    assert warnings == []
+
+
+def test_a_malformed_github_issue_names_the_file_and_index(read: Read, tmp_path: Path) -> None:
+    issues = json.loads((DATA / "github-issues.json").read_text())
+    del issues[3]["title"]
+    (tmp_path / "gh.json").write_text(json.dumps(issues))
+    assert fail(read, "gh.json") == 'gh.json: [3]: acme/app#45 has no "title"'
+
+
+# --- Jira CSV exports ----------------------------------------------------------------------
+
+
+def test_a_jira_csv_export(read: Read) -> None:
+    items, warnings = read(
+        "jira-export.csv",
+        extra='[tagging]\njira_field = "Outcome"\n[jira]\nurl = "https://acme.atlassian.net/"\n',
+    )
+    assert list(items) == ["EDU-20", "EDU-21", "EDU-22", "EDU-23", "EDU-24"]
+    epic = items["EDU-20"]
+    assert epic.source == "jira"
+    assert epic.title == "Teacher onboarding"
+    assert epic.url == "https://acme.atlassian.net/browse/EDU-20"
+    assert epic.type == "Epic"
+    assert epic.status == "In Progress"
+    assert epic.done is False
+    assert epic.labels == ("outcome:activation", "onboarding")
+    # A quoted multi-line description keeps its lines, so the marker line stands alone.
+    assert epic.body.splitlines() == [
+        "Teachers drop off before their first quiz.",
+        "Outcome: fast-results",
+        'He said "ship it", then left.',
+    ]
+    assert epic.author == "Priya Patel"
+    assert epic.updated == "2026-11-05T09:15:00"
+    assert epic.team == "EDU"
+
+    story = items["EDU-21"]
+    assert story.parent == "EDU-20"  # "Parent" holds the issue id 30020
+    assert story.done is True
+    assert story.points == 3.0
+
+    subtask = items["EDU-22"]
+    assert subtask.parent == "EDU-21"
+    assert subtask.labels == ("ktlo", "backend", "outcome:old-reports")
+    assert subtask.field_refs == ("activation", "results-in-a-minute")
+    assert subtask.points is None  # "Story point estimate" is another field
+
+    assert items["EDU-23"].parent == "EDU-20"  # Epic Link holds a key
+    assert items["EDU-23"].author == "Sam Lee"  # no creator: the reporter
+    assert items["EDU-23"].updated == "2026-10-03T10:00:00"
+    assert items["EDU-24"].parent is None
+    assert warnings == [
+        "jira-export.csv: 1 parent(s) given by issue id are not in the file; "
+        "export them too so their items can inherit tags"
+    ]
+
+
+def test_csv_team_field_and_missing_column_warning(read: Read) -> None:
+    items, warnings = read(
+        "jira-export.csv",
+        extra='[tagging]\njira_field = "Outcomes"\n[jira]\nteam_field = "team"\n',
+    )
+    assert items["EDU-21"].team == "Onboarding"
+    assert items["EDU-20"].team == "EDU"
+    assert items["EDU-22"].field_refs == ()
+    assert warnings[0].startswith(
+        'jira-export.csv: no "Custom field (Outcomes)" column for [tagging] jira_field'
+    )
+
+
+def test_an_older_csv_without_status_category(read: Read, tmp_path: Path) -> None:
+    # Data Center shape: "Parent id" for sub-tasks, resolution instead of a category.
+    (tmp_path / "dc.csv").write_text(
+        "\ufeffSummary,Issue key,Issue id,Parent id,Issue Type,Status,Resolution,Labels,Updated\r\n"
+        "Story,GRD-7,500,,Story,Closed,Fixed,,2026-11-01 10:00\r\n"
+        "Sub,GRD-8,501,500,Sub-task,Open,Unresolved,a,\r\n"
+        ",,,,,,,,\r\n",
+        encoding="utf-8",
+    )
+    items, warnings = read("dc.csv")
+    assert items["GRD-7"].done is True
+    assert items["GRD-7"].updated == "2026-11-01 10:00"  # not Jira's default format: as given
+    assert items["GRD-8"].done is False
+    assert items["GRD-8"].parent == "GRD-7"
+    assert items["GRD-8"].team == "GRD"
+    assert warnings == []
+
+
+def test_a_csv_row_without_summary_names_the_row(read: Read, tmp_path: Path) -> None:
+    (tmp_path / "x.csv").write_text("Summary,Issue key\nok,A-1\n,A-2\n")
+    assert fail(read, "x.csv") == "x.csv: row 2 (A-2): no Summary"
+
+
+def test_a_csv_without_a_summary_column(read: Read, tmp_path: Path) -> None:
+    (tmp_path / "x.csv").write_text("Issue key,Status\nA-1,Open\n")
+    assert fail(read, "x.csv") == 'x.csv: a Jira CSV export needs a "Summary" column'
+
+
+def test_a_long_description_is_not_cut_by_the_csv_field_limit(read: Read, tmp_path: Path) -> None:
+    text = "x" * 300_000
+    (tmp_path / "big.csv").write_text(f'Summary,Issue key,Description\nBig,A-1,"{text}"\n')
+    items, _ = read("big.csv")
+    assert len(items["A-1"].body) == 300_000
+
+
+# --- many files ---------------------------------------------------------------------------
+
+
+def test_a_key_in_two_files_keeps_the_last_and_warns(read: Read, tmp_path: Path) -> None:
+    later = {"issues": [{"key": "GRD-2", "fields": {"summary": "Renamed"}}]}
+    (tmp_path / "later.json").write_text(json.dumps(later))
+    items, warnings = read("jira-search-v2.json", "github-issues.json", "later.json")
+    assert items["GRD-2"].title == "Renamed"
+    assert len(items) == 6
+    assert warnings[-1] == (
+        "1 item appears in both jira-search-v2.json and later.json (e.g. GRD-2); "
+        "kept those from later.json"
+    )
+
+
+def test_a_key_repeated_in_one_file(read: Read, tmp_path: Path) -> None:
+    page = json.loads((DATA / "jira-search-v2.json").read_text())
+    pages = [page, {"issues": [{"key": "GRD-3", "fields": {"summary": "Again"}}]}]
+    (tmp_path / "pages.json").write_text(json.dumps(pages))
+    items, warnings = read("pages.json")
+    assert items["GRD-3"].title == "Again"
+    assert warnings == ["pages.json: 1 item appears more than once (e.g. GRD-3); kept the last"]
+
+
+def test_reading_twice_does_not_repeat_warnings(write_config: WriteConfig) -> None:
+    config = write_config(f'[files]\npaths = ["{DATA / "github-issues.json"}"]\n')
+    source = FilesSource(config)
+    list(source.items())
+    list(source.items())
+    assert len(source.warnings) == 1
+
+
+# --- unreadable files: one line naming the file -------------------------------------------
+
+
+def test_a_missing_file(read: Read) -> None:
+    assert fail(read, "gone.json") == "gone.json: file not found (check [files] paths)"
+
+
+@pytest.mark.parametrize("content", ["", "  \n\t\n"])
+def test_an_empty_file(read: Read, tmp_path: Path, content: str) -> None:
+    (tmp_path / "empty.json").write_text(content)
+    assert fail(read, "empty.json") == f"empty.json: empty file; {UNRECOGNISED}"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '{"total": 0}',
+        '[{"id": 1}]',
+        "[1, 2]",
+        '"issues"',
+        "Summary,Status\nx,Open\n",
+        "just some notes\n",
+    ],
+)
+def test_an_unrecognised_file(read: Read, tmp_path: Path, content: str) -> None:
+    (tmp_path / "x.json").write_text(content)
+    assert fail(read, "x.json") == (
+        "x.json: not a Jira search response, a Jira CSV export or a GitHub issues array "
+        '(expected a JSON object with "issues", a JSON array of issues, '
+        'or a CSV with an "Issue key" column)'
+    )
+
+
+def test_saved_error_responses_are_named(read: Read, tmp_path: Path) -> None:
+    (tmp_path / "jira.json").write_text(
+        json.dumps({"errorMessages": ["The value 'NOPE' does not exist for the field 'project'."]})
+    )
+    assert "saved Jira error response" in fail(read, "jira.json")
+    (tmp_path / "gh.json").write_text(
+        json.dumps({"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
+    )
+    assert fail(read, "gh.json") == "gh.json: a saved GitHub error response, not issues: Not Found"
+
+
+def test_invalid_json(read: Read, tmp_path: Path) -> None:
+    (tmp_path / "x.json").write_text('{"issues": [\n  {"key": "A-1",}\n]}')
+    assert fail(read, "x.json").startswith("x.json: not valid JSON: ")
+
+
+def test_a_non_utf8_file(read: Read, tmp_path: Path) -> None:
+    (tmp_path / "x.csv").write_bytes("Summary,Issue key\nCaf\u00e9,A-1\n".encode("latin-1"))
+    assert fail(read, "x.csv") == f"x.csv: not UTF-8 text; {UNRECOGNISED}"
+
+
+def test_a_directory(read: Read, tmp_path: Path) -> None:
+    (tmp_path / "exports").mkdir()
+    assert fail(read, "exports").startswith("exports: cannot read: ")
+
+
+def test_an_empty_github_array_is_no_items(read: Read, tmp_path: Path) -> None:
+    (tmp_path / "none.json").write_text("[]")
+    assert read("none.json") == ({}, [])

@@ -1,0 +1,111 @@
+"""GitHub REST issue objects to items: keys, types, pull requests, sub-issue parents."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tieback.errors import SourceError
+from tieback.sources.github import is_pull_request, item_from_issue, parent_key
+
+ISSUES: list[dict[str, Any]] = json.loads(
+    (Path(__file__).parent / "data" / "github-issues.json").read_text(encoding="utf-8")
+)
+
+
+def issue(index: int) -> dict[str, Any]:
+    return copy.deepcopy(ISSUES[index])
+
+
+def test_an_issue_with_an_issue_type_maps_every_field() -> None:
+    item = item_from_issue(issue(0))
+    assert item.source == "github"
+    assert item.key == "acme/app#42"
+    assert item.title == "Grade results page loads in under a second"
+    assert item.url == "https://github.com/acme/app/issues/42"
+    assert item.type == "Feature"
+    assert item.status == "open"
+    assert item.done is False
+    assert item.labels == ("outcome:results-in-a-minute",)
+    assert item.body == "Learners wait too long.\r\n\r\nOutcome: fast-results"
+    assert item.parent is None
+    assert item.points is None
+    assert item.team == "acme/app"
+    assert item.author == "ann-smith"
+    assert item.updated == "2026-11-01T10:00:00Z"
+
+
+def test_a_closed_sub_issue_names_its_parent_and_has_an_empty_body() -> None:
+    item = item_from_issue(issue(1))
+    assert item.parent == "acme/app#42"
+    assert item.done is True
+    assert item.status == "closed"
+    assert item.type == "Issue"  # "type": null
+    assert item.body == ""
+
+
+def test_a_pull_request_is_recognised_and_typed() -> None:
+    raw = issue(2)
+    assert is_pull_request(raw)
+    assert not is_pull_request(issue(0))
+    item = item_from_issue(raw)
+    assert item.type == "Pull Request"
+    assert item.key == "acme/app#44"
+    assert item.author == "dependabot[bot]"
+
+
+def test_an_object_from_the_pulls_endpoint_is_a_pull_request() -> None:
+    assert is_pull_request({"number": 1, "head": {"ref": "x"}, "base": {"ref": "main"}})
+
+
+def test_a_ghost_author_and_label_strings() -> None:
+    raw = issue(3)
+    raw["labels"] = ["chore", {"name": "ktlo"}, {"color": "fff"}, ""]
+    item = item_from_issue(raw)
+    assert item.author == ""
+    assert item.labels == ("chore", "ktlo")
+
+
+@pytest.mark.parametrize(
+    ("url", "key"),
+    [
+        ("https://api.github.com/repos/acme/app/issues/7", "acme/app#7"),
+        ("https://api.github.com/repos/acme/other/issues/7", "acme/other#7"),
+        ("https://ghe.acme.example/api/v3/repos/team/svc/issues/12", "team/svc#12"),
+        ("https://api.github.com/repos/acme/app/pulls/7", None),
+        (None, None),
+    ],
+)
+def test_parent_from_parent_issue_url(url: str | None, key: str | None) -> None:
+    assert parent_key(url) == key
+
+
+def test_the_repository_comes_from_html_url_when_repository_url_is_absent() -> None:
+    raw = issue(0)
+    del raw["repository_url"]
+    raw["html_url"] = "https://ghe.acme.example/team/svc/issues/42"
+    assert item_from_issue(raw).key == "team/svc#42"
+
+
+def test_a_passed_repo_serves_objects_that_name_none() -> None:
+    raw = {"number": 5, "title": "t", "state": "open"}
+    assert item_from_issue(raw, repo="acme/app").key == "acme/app#5"
+
+
+def test_the_object_own_repository_wins_over_a_passed_repo() -> None:
+    assert item_from_issue(issue(0), repo="other/repo").key == "acme/app#42"
+
+
+def test_malformed_objects_are_errors() -> None:
+    with pytest.raises(SourceError, match='no "number"'):
+        item_from_issue({"title": "t", "repository_url": "https://api.github.com/repos/a/b"})
+    with pytest.raises(SourceError, match="names no repository"):
+        item_from_issue({"number": 3, "title": "t"})
+    raw = issue(0)
+    del raw["title"]
+    with pytest.raises(SourceError, match=r'acme/app#42 has no "title"'):
+        item_from_issue(raw)
