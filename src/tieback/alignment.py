@@ -51,14 +51,19 @@ class Resolver:
     def __init__(self, declarations: Declarations) -> None:
         self._index = declarations.index
         self._names = sorted(self._index)
+        self._suggestions: dict[str, str | None] = {}
 
     def resolve(self, ref: str) -> Outcome | None:
         return self._index.get(ref.lower())
 
     def suggest(self, ref: str) -> str | None:
         """The closest declared id or alias, for an unknown ref."""
-        close = difflib.get_close_matches(ref.lower(), self._names, n=1, cutoff=0.6)
-        return close[0] if close else None
+        ref = ref.lower()
+        # The same typo recurs across a backlog; difflib is too slow to ask each time.
+        if ref not in self._suggestions:
+            close = difflib.get_close_matches(ref, self._names, n=1, cutoff=0.6)
+            self._suggestions[ref] = close[0] if close else None
+        return self._suggestions[ref]
 
 
 class ExemptRules:

@@ -25,7 +25,7 @@ class Report:
     """The report data plus what renderers need beside it."""
 
     data: dict[str, Any]
-    alignments: Sequence[Alignment]  # the items in scope, in report order
+    alignments: Sequence[Alignment]  # the items in scope, in the sources' order
     weights: Sequence[float] = field(default=())  # parallel to ``alignments``
     precision: int = 1
 
@@ -75,10 +75,14 @@ def build_report(
             outcome_items[outcome_id] += 1
             outcome_weight[outcome_id] += weight
 
-    order = sorted(range(len(scoped)), key=lambda i: _sort_key(scoped[i]))
-    scoped = [scoped[i] for i in order]
-    weights = [weights[i] for i in order]
-
+    unaligned = sorted(
+        (
+            (a, w)
+            for a, w in zip(scoped, weights, strict=True)
+            if a.classification is Classification.UNALIGNED
+        ),
+        key=lambda pair: sort_key(pair[0]),
+    )
     data: dict[str, Any] = {
         "schema": SCHEMA,
         "generated_at": _timestamp(generated_at),
@@ -111,11 +115,7 @@ def build_report(
             {"by": by, "name": name, **_numbers_json(groups[name], with_unestimated=False)}
             for name in sorted(groups, key=_natural)
         ],
-        "unaligned": [
-            _unaligned_json(a, w)
-            for a, w in zip(scoped, weights, strict=True)
-            if a.classification is Classification.UNALIGNED
-        ],
+        "unaligned": [_unaligned_json(a, w) for a, w in unaligned],
         "orphan_outcomes": [
             o.id for o in declarations.outcomes if o.active and not outcome_items.get(o.id)
         ],
@@ -141,7 +141,8 @@ def _natural(text: str) -> tuple[Any, ...]:
     return tuple(int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text))
 
 
-def _sort_key(alignment: Alignment) -> tuple[Any, ...]:
+def sort_key(alignment: Alignment) -> tuple[Any, ...]:
+    """Report order: by source, then naturally by key."""
     return (alignment.item.source, _natural(alignment.item.key))
 
 

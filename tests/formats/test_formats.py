@@ -115,3 +115,14 @@ def test_groups_by_outcome_count_an_item_under_each_outcome() -> None:
     names = {g["name"]: g["items"] for g in data["groups"]}
     # EDU-13 (activation) is done, so out of the default open scope.
     assert names == {"(none)": 4, "old-reports": 1, "results-in-a-minute": 2}
+
+
+def test_table_lists_the_first_unaligned_items_and_says_how_many_more() -> None:
+    declarations = sample_declarations()
+    items = [item(f"EDU-{n}") for n in range(1, 61)]
+    result = align(items, declarations, Tagging(), Exempt())
+    report = build_report(result.alignments, declarations, Coverage())
+    text = get_format("table").render(report)
+    assert "EDU-50 " in text and "EDU-51 " not in text
+    assert "… and 10 more unaligned items" in text
+    assert len(json.loads(get_format("json").render(report))["unaligned"]) == 60

@@ -7,7 +7,7 @@ import io
 
 from tieback.coverage import display_weight
 from tieback.formats.interface import Format
-from tieback.report import Report
+from tieback.report import Report, sort_key
 
 COLUMNS = (
     "key",
@@ -35,7 +35,10 @@ class CsvFormat(Format):
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(COLUMNS)
-        for alignment, weight in zip(report.alignments, report.weights, strict=True):
+        rows = sorted(
+            zip(report.alignments, report.weights, strict=True), key=lambda r: sort_key(r[0])
+        )
+        for alignment, weight in rows:
             item = alignment.item
             writer.writerow(
                 (

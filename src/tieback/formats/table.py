@@ -18,6 +18,10 @@ from tieback.report import Report
 class TableFormat(Format):
     name = "table"
 
+    # A terminal is for the headline and the first things to fix; the full list is one
+    # --format away, and laying out every row of a large backlog takes rich seconds.
+    MAX_ROWS = 50
+
     def __init__(self, color: bool = False, width: int | None = None) -> None:
         self.color = color
         # A pipe or a file gets a width that fits the usual columns without wrapping.
@@ -35,7 +39,7 @@ class TableFormat(Format):
             emoji=False,
             soft_wrap=False,
         )
-        console.print(_renderable(report.data, report.precision))
+        console.print(_renderable(report.data, report.precision, self.MAX_ROWS))
         return buffer.getvalue()
 
 
@@ -47,7 +51,7 @@ def _cov(value: float | None, precision: int) -> Text:
     return Text(shown + "%", style=style)
 
 
-def _renderable(data: dict[str, Any], precision: int) -> RenderableType:
+def _renderable(data: dict[str, Any], precision: int, max_rows: int) -> RenderableType:
     totals = data["totals"]
     parts: list[RenderableType] = []
     scope = "open items" if data["scope"] == "open" else "all items"
@@ -109,7 +113,7 @@ def _renderable(data: dict[str, Any], precision: int) -> RenderableType:
     listing.add_column("Reason", no_wrap=True)
     listing.add_column("Title", overflow="ellipsis", no_wrap=True, ratio=3)
     listing.add_column("Tags", overflow="fold", ratio=2, min_width=24)
-    for u in unaligned:
+    for u in unaligned[:max_rows]:
         tags = Text(", ".join(u["refs"]))
         if u["suggestion"]:
             tags.append(f" → {u['suggestion']}?", style="cyan")
@@ -118,6 +122,15 @@ def _renderable(data: dict[str, Any], precision: int) -> RenderableType:
         listing.add_row(Text(u["key"]), Text(u["reason"], style="red"), Text(u["title"]), tags)
     if unaligned:
         parts.append(listing)
+        hidden = len(unaligned) - max_rows
+        if hidden > 0:
+            parts.append(
+                Text(
+                    f"… and {hidden:,} more unaligned items: --format csv, json or markdown "
+                    "lists them all",
+                    style="dim",
+                )
+            )
     else:
         parts.append(Text("No unaligned items.", style="green"))
 
