@@ -190,3 +190,20 @@ def test_python_dash_m(project: Path) -> None:
         [sys.executable, "-m", "tieback", "--version"], capture_output=True, text=True, check=True
     )
     assert result.stdout.startswith("tieback ")
+
+
+def test_trend_after_audits_over_a_changing_backlog(project: Path) -> None:
+    assert run("audit", cwd=project).returncode == 0
+    issues = json.loads((project / "issues.json").read_text())
+    issues[3]["labels"] = [{"id": 9, "name": "outcome:activation", "color": "ededed"}]
+    (project / "issues.json").write_text(json.dumps(issues))
+    assert run("audit", cwd=project).returncode == 0
+    result = run("trend", "--format", "json", cwd=project)
+    assert result.returncode == 0, result.stderr
+    points = json.loads(result.stdout)["series"]["(all)"]
+    assert [p["coverage"] for p in points] == [50.0, 75.0]
+    table = run("trend", cwd=project).stdout
+    assert "+25.0 pt" in table
+    by_team = json.loads(run("trend", "--by", "team", "--format", "json", cwd=project).stdout)
+    assert [p["coverage"] for p in by_team["series"]["acme/app"]] == [50.0, 75.0]
+    assert run("trend", "--since", "yesterday", cwd=project).returncode == 1

@@ -93,16 +93,48 @@ def run_audit(
     )
 
 
-def snapshot_of(report: Report) -> dict[str, Any]:
-    """What history keeps of a report: numbers only, never item copies."""
+def snapshot_of(report: Report, config: Config | None = None) -> dict[str, Any]:
+    """What history keeps of a report: numbers per team and outcome, no item copies."""
+    from tieback.coverage import Numbers, numbers_of
+
+    teams: dict[str, Numbers] = {}
+    for alignment, weight in zip(report.alignments, report.weights, strict=True):
+        team = alignment.item.team or "(none)"
+        unestimated = report.data["weight"] == "points" and alignment.item.points is None
+        teams[team] = teams.get(team, Numbers()) + numbers_of(alignment, weight, unestimated)
     data = report.data
-    return {
+    snapshot: dict[str, Any] = {
         "scope": data["scope"],
         "weight": data["weight"],
         "totals": data["totals"],
-        "outcomes": {o["id"]: o["items"] for o in data["outcomes"]},
-        "unaligned": [u["key"] for u in data["unaligned"]],
+        "teams": {
+            name: {
+                "items": n.items,
+                "aligned": n.aligned,
+                "unaligned": n.unaligned,
+                "exempt": n.exempt,
+                "coverage": n.coverage,
+            }
+            for name, n in sorted(teams.items())
+        },
+        "outcomes": {
+            o["id"]: {"items": o["items"], "weight": o["weight"]} for o in data["outcomes"]
+        },
     }
+    if config is not None:
+        snapshot["fingerprints"] = fingerprints(config)
+    return snapshot
+
+
+def fingerprints(config: Config) -> dict[str, str]:
+    """Short digests of the configuration and outcomes files, to tell changes apart."""
+    import hashlib
+
+    digests: dict[str, str] = {}
+    for name, path in (("config", config.path), ("outcomes", config.outcomes_path)):
+        if path is not None and path.is_file():
+            digests[name] = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    return digests
 
 
 def record_snapshot(config: Config, report: Report, kind: str = "audit") -> str | None:
@@ -111,7 +143,7 @@ def record_snapshot(config: Config, report: Report, kind: str = "audit") -> str 
 
     try:
         with Store.open(config.store_path) as store:
-            store.add_snapshot(report.data["generated_at"], kind, snapshot_of(report))
+            store.add_snapshot(report.data["generated_at"], kind, snapshot_of(report, config))
     except StoreError as exc:
         return f"coverage history not recorded: {exc}"
     return None

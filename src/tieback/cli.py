@@ -150,6 +150,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="override [github.pull_request] mode for this run",
     )
 
+    trend = commands.add_parser(
+        "trend",
+        parents=[common],
+        help="coverage over time, from the snapshots each audit records",
+        description="Show how coverage moved across the snapshots in the store: overall, "
+        "per team, or (with --by outcome) how many items serve each outcome.",
+    )
+    trend.add_argument(
+        "--by", choices=("total", "team", "outcome"), default="total", help="default: total"
+    )
+    trend.add_argument(
+        "--since", metavar="DATE", help="only snapshots at or after DATE (YYYY-MM-DD)"
+    )
+    trend.add_argument(
+        "--format", choices=("table", "json", "csv"), default="table", help="default: table"
+    )
+    trend.add_argument(
+        "--output", "-o", metavar="PATH", default="-", help="write here (- = stdout)"
+    )
+
     lint = commands.add_parser(
         "lint",
         parents=[common],
@@ -189,6 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _post(args)
         if args.command == "pr":
             return _pr(args)
+        if args.command == "trend":
+            return _trend(args)
         if args.command == "lint":
             return _lint(args)
         if args.command == "init":
@@ -358,6 +380,33 @@ def _pr(args: argparse.Namespace) -> int:
 
     config = _config(args)
     return run_pr(config, os.environ, mode=args.mode)
+
+
+def _trend(args: argparse.Namespace) -> int:
+    from tieback.errors import ConfigError
+    from tieback.store import Store
+    from tieback.trend import render, series
+
+    config = _config(args)
+    if args.since and not _is_date(args.since):
+        raise ConfigError(f"--since {args.since!r}: expected a date as YYYY-MM-DD")
+    snapshots = []
+    if config.store_path.is_file():
+        with Store.open(config.store_path) as store:
+            snapshots = store.snapshots(kind="audit", since=args.since)
+    lines = series(snapshots, args.by)
+    _write(args.output, render(lines, args.by, args.format, config.settings.coverage.precision))
+    return EXIT_OK
+
+
+def _is_date(text: str) -> bool:
+    from datetime import date
+
+    try:
+        date.fromisoformat(text[:10])
+    except ValueError:
+        return False
+    return True
 
 
 def _lint(args: argparse.Namespace) -> int:
