@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from tieback.sources.interface import Page
 
 EXIT_OK, EXIT_ERROR, EXIT_POLICY = 0, 1, 2
-FORMATS = ("table", "json", "markdown", "csv")
+FORMATS = ("table", "json", "markdown", "csv", "mermaid", "badge")
 GROUPINGS = ("team", "source", "outcome", "status", "type")
 
 DESCRIPTION = """\
@@ -105,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     audit.add_argument(
         "--scope", choices=("open", "all"), help="override [coverage] scope for this run"
+    )
+    audit.add_argument(
+        "--max-outputs",
+        type=int,
+        default=8,
+        metavar="N",
+        help="mermaid: outputs shown per outcome before the rest collapse (default: 8)",
     )
     audit.add_argument(
         "--weight", choices=("count", "points"), help="override [coverage] weight for this run"
@@ -264,7 +271,9 @@ def _audit(args: argparse.Namespace) -> int:
     terminal = to_stdout and sys.stdout.isatty()
     color = terminal and "NO_COLOR" not in os.environ
     width = shutil.get_terminal_size().columns if terminal else None
-    text = get_format(args.format, color=color, width=width).render(report)
+    text = get_format(args.format, color=color, width=width, max_outputs=args.max_outputs).render(
+        report
+    )
     _write(args.output, text)
     from tieback.audit import record_snapshot
 

@@ -63,7 +63,15 @@ def fixed_report(by: str = "team") -> Report:
 
 
 @pytest.mark.parametrize(
-    ("name", "suffix"), [("table", "txt"), ("json", "json"), ("markdown", "md"), ("csv", "csv")]
+    ("name", "suffix"),
+    [
+        ("table", "txt"),
+        ("json", "json"),
+        ("markdown", "md"),
+        ("csv", "csv"),
+        ("mermaid", "mmd"),
+        ("badge", "badge.json"),
+    ],
 )
 def test_gold(name: str, suffix: str) -> None:
     rendered = get_format(name).render(fixed_report())
@@ -126,3 +134,29 @@ def test_table_lists_the_first_unaligned_items_and_says_how_many_more() -> None:
     assert "EDU-50 " in text and "EDU-51 " not in text
     assert "… and 10 more unaligned items" in text
     assert len(json.loads(get_format("json").render(report))["unaligned"]) == 60
+
+
+def test_mermaid_collapses_outputs_beyond_the_limit_and_escapes() -> None:
+    from tieback.formats.mermaid import MermaidFormat
+
+    text = MermaidFormat(max_outputs=1).render(fixed_report())
+    assert '["EDU-1 Grading epic"]' in text
+    assert "+ 1 more" in text
+    assert text.startswith("```mermaid\nflowchart LR\n") and text.endswith("```\n")
+
+
+def test_badge_colours() -> None:
+    from tieback.formats.badge import badge_color
+
+    assert badge_color(None, 0) == "lightgrey"
+    assert badge_color(95, 0) == "brightgreen"
+    assert badge_color(95, 96) == "red"
+    assert badge_color(50, 0) == "yellow"
+    assert badge_color(10, 0) == "red"
+    badge = json.loads(get_format("badge").render(fixed_report()))
+    assert badge == {
+        "schemaVersion": 1,
+        "label": "outcome coverage",
+        "message": "40.0%",
+        "color": "yellow",
+    }
