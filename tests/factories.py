@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from tieback.alignment import align
+from tieback.config import Coverage, Exempt, Tagging
 from tieback.model import Impact, Item, Outcome, OutcomeStatus
 from tieback.outcomes import Declarations
+from tieback.report import Report, build_report
 
 
 def item(key: str = "EDU-1", **fields: object) -> Item:
@@ -45,4 +50,44 @@ def sample_declarations() -> Declarations:
             ),
         ),
         origin="sample",
+    )
+
+
+HOSTILE = "Fix @acme/admins <img src=x onerror=alert(1)> [click](javascript:alert(1)) | *now*"
+
+
+def fixed_report(by: str = "team") -> Report:
+    declarations = sample_declarations()
+    items = [
+        item("EDU-1", title="Grading epic", labels=("outcome:fast-results",), type="Epic"),
+        item("EDU-2", title="Cache rubric lookups", parent="EDU-1", type="Story", points=3),
+        item("EDU-10", title=HOSTILE, labels=("outcome:activaton",), type="Story", points=5),
+        item("EDU-11", title="Old weekly report export", labels=("outcome:old-reports",)),
+        item("EDU-12", title="Flaky login test", type="Bug", points=1),
+        item("EDU-13", title="Shipped thing", labels=("outcome:activation",), done=True),
+        item(
+            "acme/app#7",
+            source="github",
+            title="Bump lodash",
+            author="dependabot[bot]",
+            team="acme/app",
+            url="https://github.com/acme/app/issues/7",
+        ),
+        item(
+            "acme/app#8",
+            source="github",
+            title="Untagged idea",
+            team="acme/app",
+            url="https://github.com/acme/app/issues/8",
+        ),
+    ]
+    exempt = Exempt(types=["Bug"], authors=["dependabot[bot]"])
+    result = align(items, declarations, Tagging(), exempt)
+    return build_report(
+        result.alignments,
+        declarations,
+        Coverage(),
+        by=by,  # type: ignore[arg-type]
+        warnings=["team grading has 2 active outcomes (a, b)"],
+        generated_at=datetime(2026, 11, 22, 10, 0, tzinfo=UTC),
     )

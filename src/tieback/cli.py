@@ -17,10 +17,12 @@ from tieback import __version__
 
 if TYPE_CHECKING:
     from tieback.config import Config
+    from tieback.report import Report
     from tieback.sources.interface import Page
+    from tieback.trend import Point
 
 EXIT_OK, EXIT_ERROR, EXIT_POLICY = 0, 1, 2
-FORMATS = ("table", "json", "markdown", "csv", "mermaid", "badge")
+FORMATS = ("table", "json", "markdown", "csv", "html", "mermaid", "badge")
 GROUPINGS = ("team", "source", "outcome", "status", "type")
 
 DESCRIPTION = """\
@@ -271,9 +273,16 @@ def _audit(args: argparse.Namespace) -> int:
     terminal = to_stdout and sys.stdout.isatty()
     color = terminal and "NO_COLOR" not in os.environ
     width = shutil.get_terminal_size().columns if terminal else None
-    text = get_format(args.format, color=color, width=width, max_outputs=args.max_outputs).render(
-        report
+    history, lint = _html_extras(config, report) if args.format == "html" else ([], [])
+    renderer = get_format(
+        args.format,
+        color=color,
+        width=width,
+        max_outputs=args.max_outputs,
+        history=history,
+        lint=lint,
     )
+    text = renderer.render(report)
     _write(args.output, text)
     from tieback.audit import record_snapshot
 
@@ -292,6 +301,21 @@ def _audit(args: argparse.Namespace) -> int:
         )
         return EXIT_POLICY
     return EXIT_OK
+
+
+def _html_extras(config: Config, report: Report) -> tuple[list[Point], list[str]]:
+    """The coverage history (this audit last) and lint findings the HTML report shows."""
+    from tieback.lint import lint_config
+    from tieback.store import Snapshot, Store
+    from tieback.trend import TOTAL, series
+
+    snapshots: list[Snapshot] = []
+    if config.store_path.is_file():
+        with Store.open(config.store_path) as store:
+            snapshots = store.snapshots(kind="audit")
+    current = Snapshot(0, report.data["generated_at"], "audit", {"totals": report.data["totals"]})
+    history = series([*snapshots, current]).get(TOTAL, [])
+    return history, lint_config(config)
 
 
 def _write(destination: str, text: str) -> None:

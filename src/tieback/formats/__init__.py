@@ -1,12 +1,23 @@
-"""Formats: render one report as table, JSON, Markdown, CSV, badge or Mermaid text."""
+"""Formats: render one report as table, JSON, Markdown, CSV, HTML, badge or Mermaid."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from tieback.formats.interface import Format
+
+if TYPE_CHECKING:
+    from tieback.trend import Point
 
 
 def get_format(
-    name: str, color: bool = False, width: int | None = None, max_outputs: int = 8
+    name: str,
+    color: bool = False,
+    width: int | None = None,
+    max_outputs: int = 8,
+    history: Sequence[Point] = (),
+    lint: Sequence[str] = (),
 ) -> Format:
     """The renderer for a ``--format`` name; imported lazily so start-up stays fast."""
     if name == "table":
@@ -33,4 +44,8 @@ def get_format(
         from tieback.formats.mermaid import MermaidFormat
 
         return MermaidFormat(max_outputs=max_outputs)
+    if name == "html":
+        from tieback.formats.html import HtmlFormat
+
+        return HtmlFormat(history=history, lint=lint)
     raise ValueError(f"unknown format {name!r}")

@@ -14,7 +14,7 @@ from tieback.formats.escape import escape_markdown, safe_url
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("tieback", "templates"),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html",)),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2")),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
