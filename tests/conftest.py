@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -62,3 +64,30 @@ def write_config(tmp_path: Path) -> Callable[..., Config]:
 @pytest.fixture
 def declarations(write_config: Callable[..., Config]) -> Declarations:
     return load_declarations(write_config())
+
+
+_databases = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A PostgreSQL server for the whole run; skipped only off CI when none is installed."""
+    import postgres
+
+    if postgres.binaries() is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install PostgreSQL (Debian's postgresql package)")
+        pytest.skip("no PostgreSQL server binaries here")
+    with postgres.server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """Where a test's store lives: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "store.db"
+    import postgres
+
+    server = request.getfixturevalue("postgres_server")
+    return postgres.fresh_database(server, f"t{next(_databases)}")

@@ -207,3 +207,20 @@ def test_trend_after_audits_over_a_changing_backlog(project: Path) -> None:
     by_team = json.loads(run("trend", "--by", "team", "--format", "json", cwd=project).stdout)
     assert [p["coverage"] for p in by_team["series"]["acme/app"]] == [50.0, 75.0]
     assert run("trend", "--since", "yesterday", cwd=project).returncode == 1
+
+
+def test_a_shared_postgresql_store_keeps_history_across_machines(
+    project: Path, tmp_path_factory: pytest.TempPathFactory, postgres_server: str
+) -> None:
+    import postgres
+
+    url = postgres.fresh_database(postgres_server, "shared_history")
+    env = {"TIEBACK_STORE__URL": url}
+    other_machine = tmp_path_factory.mktemp("second-runner")
+    for name in ("outcomes.toml", "issues.json", "tieback.toml"):
+        (other_machine / name).write_text((project / name).read_text())
+    assert run("audit", cwd=project, env=env).returncode == 0
+    assert run("audit", cwd=other_machine, env=env).returncode == 0
+    assert not (other_machine / ".tieback").exists()  # nothing written locally
+    result = run("trend", "--format", "json", cwd=other_machine, env=env)
+    assert len(json.loads(result.stdout)["series"]["(all)"]) == 2

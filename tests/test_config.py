@@ -116,3 +116,17 @@ def test_bad_environment_value_names_the_variable(
 def test_missing_explicit_config(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"nope\.toml: config file not found"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_store_url_must_be_postgresql_and_keep_its_password_out(tmp_path: Path) -> None:
+    path = write(tmp_path / "tieback.toml", '[store]\nurl = "mysql://x/y"\n')
+    with pytest.raises(ConfigError, match=r"\[store\] url: expected a postgresql://"):
+        load_config(path)
+    write(path, '[store]\nurl = "postgresql://ci:pw-in-file@db/tieback"\n')
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert "PGPASSWORD" in str(raised.value) and "pw-in-file" not in str(raised.value)
+    write(path, '[store]\nurl = "postgresql://ci@db/tieback"\n')
+    config = load_config(path)
+    assert config.store_location == "postgresql://ci@db/tieback"
+    assert config.store_exists

@@ -12,7 +12,7 @@ from tieback.errors import StoreError
 from tieback.store import SCHEMA_VERSION, Store
 
 
-def test_items_round_trip(tmp_path: Path) -> None:
+def test_items_round_trip(store_location: str | Path) -> None:
     original = item(
         "EDU-1",
         labels=("outcome:a", "ktlo"),
@@ -24,23 +24,23 @@ def test_items_round_trip(tmp_path: Path) -> None:
         author="ann",
         updated="2026-11-01T10:00:00.000+0000",
     )
-    with Store.open(tmp_path / "s.db") as store:
+    with Store.open(store_location) as store:
         store.upsert_items("q1", [original, item("EDU-2")])
         assert store.count() == 2
         assert store.keys("jira", "q1") == {"EDU-1", "EDU-2"}
-    with Store.open(tmp_path / "s.db") as store:
+    with Store.open(store_location) as store:
         assert {i.key: i for i in store.items()}["EDU-1"] == original
 
 
-def test_upsert_replaces_and_never_duplicates(tmp_path: Path) -> None:
-    with Store.open(tmp_path / "s.db") as store:
+def test_upsert_replaces_and_never_duplicates(store_location: str | Path) -> None:
+    with Store.open(store_location) as store:
         store.upsert_items("q", [item("EDU-1", title="old")])
         store.upsert_items("q", [item("EDU-1", title="new")])
         assert [i.title for i in store.items("jira")] == ["new"]
 
 
-def test_a_failed_page_leaves_neither_items_nor_cursor(tmp_path: Path) -> None:
-    with Store.open(tmp_path / "s.db") as store:
+def test_a_failed_page_leaves_neither_items_nor_cursor(store_location: str | Path) -> None:
+    with Store.open(store_location) as store:
         with pytest.raises(RuntimeError), store.transaction():
             store.upsert_items("q", [item("EDU-1")])
             store.set_cursor("jira", "q", "2026-11-22T10:00", "2026-11-22T10:00:05Z")
@@ -49,8 +49,8 @@ def test_a_failed_page_leaves_neither_items_nor_cursor(tmp_path: Path) -> None:
         assert store.cursor("jira", "q") is None
 
 
-def test_delete_items(tmp_path: Path) -> None:
-    with Store.open(tmp_path / "s.db") as store:
+def test_delete_items(store_location: str | Path) -> None:
+    with Store.open(store_location) as store:
         store.upsert_items("q", [item("EDU-1"), item("EDU-2")])
         assert store.delete_items("jira", ["EDU-2", "EDU-9"]) >= 1
         assert store.keys("jira") == {"EDU-1"}
@@ -74,8 +74,8 @@ def test_garbage_file_is_a_clear_error(tmp_path: Path) -> None:
         pass
 
 
-def test_snapshots(tmp_path: Path) -> None:
-    with Store.open(tmp_path / "s.db") as store:
+def test_snapshots(store_location: str | Path) -> None:
+    with Store.open(store_location) as store:
         store.add_snapshot("2026-11-20T00:00:00Z", "audit", {"coverage": 50.0})
         store.add_snapshot("2026-11-21T00:00:00Z", "audit", {"coverage": 60.0})
         store.add_snapshot("2026-11-21T00:00:00Z", "post", {"coverage": 61.0})
@@ -84,10 +84,10 @@ def test_snapshots(tmp_path: Path) -> None:
         assert len(store.snapshots(since="2026-11-21")) == 2
 
 
-def test_comments_are_remembered(tmp_path: Path) -> None:
+def test_comments_are_remembered(store_location: str | Path) -> None:
     from tieback.store import PostedComment
 
-    with Store.open(tmp_path / "s.db") as store:
+    with Store.open(store_location) as store:
         assert store.comment("jira", "EDU-1", "explain") is None
         posted = PostedComment("jira", "EDU-1", "explain", "10042", "abc", "2026-11-22T10:00:00Z")
         store.set_comment(posted)
@@ -101,7 +101,8 @@ def test_a_version_1_store_is_migrated(tmp_path: Path) -> None:
 
     path = tmp_path / "old.db"
     connection = sqlite3.connect(path)
-    connection.executescript(_MIGRATIONS[0] + "PRAGMA user_version = 1;")
+    first = _MIGRATIONS[0].format(rowid="", serial="INTEGER PRIMARY KEY AUTOINCREMENT")
+    connection.executescript(first + "PRAGMA user_version = 1;")
     connection.execute("INSERT INTO cursors VALUES ('jira', 'q', '2026-11-01T00:00:00+00:00', 'x')")
     connection.commit()
     connection.close()
@@ -109,3 +110,27 @@ def test_a_version_1_store_is_migrated(tmp_path: Path) -> None:
         assert store.schema_version == SCHEMA_VERSION
         assert store.cursor("jira", "q") is not None
         assert store.commented("jira", "explain") == set()
+
+
+def test_the_schema_is_migrated_on_both_engines(store_location: str | Path) -> None:
+    with Store.open(store_location) as store:
+        assert store.schema_version == SCHEMA_VERSION
+    with Store.open(store_location) as store:  # opening again migrates nothing
+        assert store.schema_version == SCHEMA_VERSION
+
+
+def test_a_postgresql_url_never_shows_its_password() -> None:
+    from tieback.store import safe_location
+
+    url = "postgresql://ci:s3cret-pass@db.example:5432/tieback?sslmode=require"
+    assert safe_location(url) == "postgresql://db.example:5432/tieback"
+
+
+def test_an_unreachable_postgresql_is_one_clear_error() -> None:
+    pytest.importorskip("psycopg")
+    url = "postgresql://u:hunter22@127.0.0.1:1/none?connect_timeout=2"
+    with pytest.raises(StoreError) as raised, Store.open(url):
+        pass
+    message = str(raised.value)
+    assert message.startswith("postgresql://127.0.0.1:1/none: cannot connect")
+    assert "hunter22" not in message

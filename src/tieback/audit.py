@@ -29,7 +29,7 @@ def sync_trackers(
     sources = tracker_sources(config, only)
     if not sources:
         return []
-    with Store.open(config.store_path) as store:
+    with Store.open(config.store_location) as store:
         return [sync_source(source, store, full=full, progress=progress) for source in sources]
 
 
@@ -40,7 +40,7 @@ def sync_files(config: Config) -> int:
 
     items = list(FilesSource(config).items())
     present = {(item.source, item.key) for item in items}
-    with Store.open(config.store_path) as store, store.transaction():
+    with Store.open(config.store_location) as store, store.transaction():
         for source in {"jira", "github"}:
             gone = {k for k in store.keys(source, FILES_QUERY) if (source, k) not in present}
             store.delete_items(source, gone)
@@ -52,10 +52,10 @@ def read_items(config: Config) -> tuple[list[Item], list[str]]:
     """Items in the store, then the [files] exports (a key seen again replaces the first)."""
     sources: list[Iterable[Item]] = []
     warnings: list[str] = []
-    if config.store_path.is_file():
+    if config.store_exists:
         from tieback.store import Store
 
-        with Store.open(config.store_path) as store:
+        with Store.open(config.store_location) as store:
             sources.append(list(store.items()))
     if config.settings.files.paths:
         from tieback.sources.files import FilesSource
@@ -142,7 +142,7 @@ def record_snapshot(config: Config, report: Report, kind: str = "audit") -> str 
     from tieback.store import Store
 
     try:
-        with Store.open(config.store_path) as store:
+        with Store.open(config.store_location) as store:
             store.add_snapshot(report.data["generated_at"], kind, snapshot_of(report, config))
     except StoreError as exc:
         return f"coverage history not recorded: {exc}"

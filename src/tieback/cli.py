@@ -310,8 +310,8 @@ def _html_extras(config: Config, report: Report) -> tuple[list[Point], list[str]
     from tieback.trend import TOTAL, series
 
     snapshots: list[Snapshot] = []
-    if config.store_path.is_file():
-        with Store.open(config.store_path) as store:
+    if config.store_exists:
+        with Store.open(config.store_location) as store:
             snapshots = store.snapshots(kind="audit")
     current = Snapshot(0, report.data["generated_at"], "audit", {"totals": report.data["totals"]})
     history = series([*snapshots, current]).get(TOTAL, [])
@@ -352,7 +352,9 @@ def _sync(args: argparse.Namespace) -> int:
     synced = False
     if args.source in (None, "files") and config.settings.files.paths:
         count = sync_files(config)
-        print(f"files: {count} items copied into {config.store_path}")
+        from tieback.store import safe_location
+
+        print(f"files: {count} items copied into {safe_location(config.store_location)}")
         synced = True
     if args.source != "files":
         for result in sync_trackers(config, args.source, args.full, _progress()):
@@ -424,8 +426,8 @@ def _trend(args: argparse.Namespace) -> int:
     if args.since and not _is_date(args.since):
         raise ConfigError(f"--since {args.since!r}: expected a date as YYYY-MM-DD")
     snapshots = []
-    if config.store_path.is_file():
-        with Store.open(config.store_path) as store:
+    if config.store_exists:
+        with Store.open(config.store_location) as store:
             snapshots = store.snapshots(kind="audit", since=args.since)
     lines = series(snapshots, args.by)
     _write(args.output, render(lines, args.by, args.format, config.settings.coverage.precision))

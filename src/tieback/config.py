@@ -59,6 +59,14 @@ class Coverage(Section):
 
 class Store(Section):
     path: Path = Path(".tieback/tieback.db")
+    url: str = ""  # postgresql://user@host/db: a shared store instead of the SQLite file
+
+    @field_validator("url")
+    @classmethod
+    def _postgresql(cls, url: str) -> str:
+        if url and not url.startswith(("postgresql://", "postgres://")):
+            raise ValueError("expected a postgresql://user@host:port/database URL")
+        return url
 
 
 class Files(Section):
@@ -216,6 +224,16 @@ class Config:
         return self.resolve(self.settings.store.path)
 
     @property
+    def store_location(self) -> Path | str:
+        """The PostgreSQL URL when ``[store] url`` is set, else the SQLite file."""
+        return self.settings.store.url or self.store_path
+
+    @property
+    def store_exists(self) -> bool:
+        """Whether there is a store to read (a server is assumed to be there)."""
+        return bool(self.settings.store.url) or self.store_path.is_file()
+
+    @property
     def file_paths(self) -> list[Path]:
         return [self.resolve(p) for p in self.settings.files.paths]
 
@@ -297,6 +315,15 @@ def load_config(explicit: str | os.PathLike[str] | None = None, cwd: Path | None
 
 
 def _reject_tokens_in_file(data: Mapping[str, Any], path: Path | None) -> None:
+    store = data.get("store")
+    if isinstance(store, Mapping) and isinstance(store.get("url"), str):
+        from urllib.parse import urlsplit
+
+        if urlsplit(store["url"]).password:
+            raise ConfigError(
+                f"{path}: [store] url: a password never lives in the file; set PGPASSWORD, "
+                "or the whole URL in TIEBACK_STORE__URL"
+            )
     for section in ("jira", "github"):
         table = data.get(section)
         if isinstance(table, Mapping) and "token" in table:
@@ -317,7 +344,7 @@ def _describe(exc: ValidationError, path: Path | None) -> str:
     else:
         where = str(path) if path else "configuration"
     key = _key_name(loc)
-    message = error["msg"]
+    message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         return f"{where}: unknown key {key} (check the spelling; see config.example.toml)"
     if error["type"] == "missing":

@@ -1,18 +1,24 @@
-"""SQLite store: synced items, sync cursors and coverage snapshots, migrated in place.
+"""The store: synced items, sync cursors, posted comments and coverage snapshots.
 
-Items and the cursor that covers them are written in one transaction, so a sync
+SQLite by default (``[store] path``); PostgreSQL when ``[store] url`` is set, so
+history survives ephemeral CI runners and several repositories report into one
+place. One schema and one set of migrations serve both: the SQL below is the
+common ground of the two engines (``ON CONFLICT``, ``RETURNING``).
+
+Items and the cursor that covers them are written in transactions, so a sync
 killed at any point and run again loses nothing and duplicates nothing.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from tieback.errors import StoreError
 from tieback.model import Item
@@ -21,6 +27,7 @@ from tieback.model import Item
 FILES_QUERY = "files"
 SEP = "\x1f"  # joins labels and refs in one column; never part of a label
 
+# {rowid} and {serial} are filled per engine; everything else is common SQL.
 _MIGRATIONS: tuple[str, ...] = (
     # 1: items, cursors, snapshots
     """
@@ -37,12 +44,12 @@ _MIGRATIONS: tuple[str, ...] = (
         field_refs TEXT NOT NULL,
         body TEXT NOT NULL,
         parent TEXT,
-        points REAL,
+        points DOUBLE PRECISION,
         team TEXT NOT NULL,
         author TEXT NOT NULL,
         updated TEXT NOT NULL,
         PRIMARY KEY (source, key)
-    ) WITHOUT ROWID;
+    ){rowid};
     CREATE INDEX items_by_query ON items (source, query);
     CREATE TABLE cursors (
         source TEXT NOT NULL,
@@ -52,7 +59,7 @@ _MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (source, query)
     );
     CREATE TABLE snapshots (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        id {serial},
         taken_at TEXT NOT NULL,
         kind TEXT NOT NULL,
         data TEXT NOT NULL
@@ -75,6 +82,11 @@ SCHEMA_VERSION = len(_MIGRATIONS)
 _COLUMNS = (
     "source, key, query, title, url, type, status, done, labels, field_refs, body, parent, "
     "points, team, author, updated"
+)
+_UPSERT_ITEM = (
+    f"INSERT INTO items ({_COLUMNS}) VALUES ({', '.join('?' * 16)}) "
+    "ON CONFLICT (source, key) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS.split(", ")[2:])
 )
 
 
@@ -107,91 +119,173 @@ class Snapshot:
     data: dict[str, Any]
 
 
-class Store:
-    """One SQLite database; open with ``Store.open(path)`` as a context manager."""
+class _Rows(Protocol):
+    rowcount: int
 
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
-        self._db = connection
-        self.path = path
+    def fetchone(self) -> Any: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class _Engine:
+    """What differs between SQLite and PostgreSQL, and nothing else."""
+
+    name = "sqlite"
+    rowid = " WITHOUT ROWID"
+    serial = "INTEGER PRIMARY KEY AUTOINCREMENT"
+
+    def __init__(self, connection: Any, where: str) -> None:
+        self.connection = connection
+        self.where = where  # how messages name the store; never a password
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> _Rows:
+        rows: _Rows = self.connection.execute(sql, args)
+        return rows
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+        cursor = self.connection.executemany(sql, rows)
+        return int(cursor.rowcount)
+
+    def script(self, sql: str) -> None:
+        self.connection.executescript(sql)
+
+    def get_version(self) -> int:
+        return int(self.execute("PRAGMA user_version").fetchone()[0])
+
+    def version_sql(self, number: int) -> str:
+        return f"PRAGMA user_version = {number};"
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+class _Postgres(_Engine):
+    name = "postgresql"
+    rowid = ""
+    serial = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> _Rows:
+        rows: _Rows = self.connection.execute(sql.replace("?", "%s"), args)
+        return rows
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+        with self.connection.cursor() as cursor:
+            cursor.executemany(sql.replace("?", "%s"), list(rows))
+            return int(cursor.rowcount)
+
+    def script(self, sql: str) -> None:
+        self.connection.execute(sql)
+
+    def get_version(self) -> int:
+        self.execute("CREATE TABLE IF NOT EXISTS tieback_schema (version INTEGER NOT NULL)")
+        row = self.execute("SELECT max(version) FROM tieback_schema").fetchone()
+        return int(row[0] or 0)
+
+    def version_sql(self, number: int) -> str:
+        return f"INSERT INTO tieback_schema (version) VALUES ({number});"
+
+
+def is_url(location: str | Path) -> bool:
+    return isinstance(location, str) and bool(re.match(r"postgres(ql)?://", location))
+
+
+def safe_location(location: str | Path) -> str:
+    """The store's name for messages: a URL loses its password and query string."""
+    if not is_url(location):
+        return str(location)
+    from tieback.http import redact_url
+
+    return redact_url(str(location))
+
+
+class Store:
+    """One database; open with ``Store.open(path_or_url)`` as a context manager."""
+
+    def __init__(self, engine: _Engine) -> None:
+        self._engine = engine
+        self._depth = 0
+        self.where = engine.where
 
     @classmethod
     @contextmanager
-    def open(cls, path: Path) -> Iterator[Store]:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(path, isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"{path}: cannot open the store: {exc}") from None
-        store = cls(connection, path)
+    def open(cls, location: Path | str) -> Iterator[Store]:
+        engine = _connect(location)
+        store = cls(engine)
         try:
             store._prepare()
             yield store
         except sqlite3.DatabaseError as exc:
             raise StoreError(
-                f"{path}: the store is unreadable ({exc}); move it aside and run "
+                f"{store.where}: the store is unreadable ({exc}); move it aside and run "
                 "'tieback sync --full'"
             ) from None
+        except Exception as exc:
+            if type(exc).__module__.startswith("psycopg"):
+                raise StoreError(f"{store.where}: {_first_line(exc)}") from None
+            raise
         finally:
-            connection.close()
+            engine.close()
 
     def _prepare(self) -> None:
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        version = self._engine.get_version()
         if version > SCHEMA_VERSION:
             raise StoreError(
-                f"{self.path}: the store was written by a newer tieback (schema {version}, "
+                f"{self.where}: the store was written by a newer tieback (schema {version}, "
                 f"this one reads up to {SCHEMA_VERSION}); upgrade tieback"
             )
+        engine = self._engine
         for number in range(version, SCHEMA_VERSION):
-            # executescript commits on its own, so the script carries its transaction.
-            self._db.executescript(
-                f"BEGIN IMMEDIATE;{_MIGRATIONS[number]}PRAGMA user_version = {number + 1};COMMIT;"
-            )
+            ddl = _MIGRATIONS[number].format(rowid=engine.rowid, serial=engine.serial)
+            # One script a migration, transaction included: DDL and the new version
+            # land together or not at all (SQLite's executescript commits on its own).
+            engine.script(f"BEGIN;{ddl}{engine.version_sql(number + 1)}COMMIT;")
 
     @property
     def schema_version(self) -> int:
-        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        return self._engine.get_version()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """All or nothing: the items of a page and the cursor that follows them."""
-        if self._db.in_transaction:
-            yield
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
             return
-        self._db.execute("BEGIN IMMEDIATE")
+        self._engine.execute("BEGIN")
+        self._depth = 1
         try:
             yield
         except BaseException:
-            self._db.execute("ROLLBACK")
+            self._engine.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
+        finally:
+            self._depth = 0
+        self._engine.execute("COMMIT")
 
     # --- items -----------------------------------------------------------------------
 
     def upsert_items(self, query: str, items: Iterable[Item]) -> int:
         rows = [_row(query, item) for item in items]
-        with self.transaction():
-            self._db.executemany(
-                f"INSERT OR REPLACE INTO items ({_COLUMNS}) VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+        if rows:
+            with self.transaction():
+                self._engine.executemany(_UPSERT_ITEM, rows)
         return len(rows)
 
     def delete_items(self, source: str, keys: Iterable[str]) -> int:
+        rows = [(source, key) for key in keys]
+        if not rows:
+            return 0
         with self.transaction():
-            cursor = self._db.executemany(
-                "DELETE FROM items WHERE source = ? AND key = ?", ((source, k) for k in keys)
-            )
-        return cursor.rowcount
+            return self._engine.executemany("DELETE FROM items WHERE source = ? AND key = ?", rows)
 
     def keys(self, source: str, query: str | None = None) -> set[str]:
         if query is None:
-            rows = self._db.execute("SELECT key FROM items WHERE source = ?", (source,))
+            rows = self._engine.execute("SELECT key FROM items WHERE source = ?", (source,))
         else:
-            rows = self._db.execute(
+            rows = self._engine.execute(
                 "SELECT key FROM items WHERE source = ? AND query = ?", (source, query)
             )
         return {row[0] for row in rows}
@@ -199,24 +293,24 @@ class Store:
     def items(self, source: str | None = None) -> Iterator[Item]:
         sql = f"SELECT {_COLUMNS} FROM items"
         rows = (
-            self._db.execute(sql + " WHERE source = ?", (source,))
+            self._engine.execute(sql + " WHERE source = ?", (source,))
             if source
-            else self._db.execute(sql)
+            else self._engine.execute(sql)
         )
         for row in rows:
             yield _item(row)
 
     def count(self, source: str | None = None) -> int:
         if source:
-            row = self._db.execute("SELECT count(*) FROM items WHERE source = ?", (source,))
+            row = self._engine.execute("SELECT count(*) FROM items WHERE source = ?", (source,))
         else:
-            row = self._db.execute("SELECT count(*) FROM items")
+            row = self._engine.execute("SELECT count(*) FROM items")
         return int(row.fetchone()[0])
 
     # --- cursors ---------------------------------------------------------------------
 
     def cursor(self, source: str, query: str) -> Cursor | None:
-        row = self._db.execute(
+        row = self._engine.execute(
             "SELECT source, query, cursor, synced_at FROM cursors WHERE source = ? AND query = ?",
             (source, query),
         ).fetchone()
@@ -224,16 +318,17 @@ class Store:
 
     def set_cursor(self, source: str, query: str, cursor: str, synced_at: str) -> None:
         with self.transaction():
-            self._db.execute(
-                "INSERT OR REPLACE INTO cursors (source, query, cursor, synced_at) "
-                "VALUES (?, ?, ?, ?)",
+            self._engine.execute(
+                "INSERT INTO cursors (source, query, cursor, synced_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (source, query) DO UPDATE SET cursor = excluded.cursor, "
+                "synced_at = excluded.synced_at",
                 (source, query, cursor, synced_at),
             )
 
-    # --- comments ----------------------------------------------------------------------
+    # --- comments --------------------------------------------------------------------
 
     def comment(self, source: str, target: str, kind: str) -> PostedComment | None:
-        row = self._db.execute(
+        row = self._engine.execute(
             "SELECT source, target, kind, comment_id, digest, written_at FROM comments "
             "WHERE source = ? AND target = ? AND kind = ?",
             (source, target, kind),
@@ -242,16 +337,18 @@ class Store:
 
     def commented(self, source: str, kind: str) -> set[str]:
         """Targets that already carry a comment of this kind."""
-        rows = self._db.execute(
+        rows = self._engine.execute(
             "SELECT target FROM comments WHERE source = ? AND kind = ?", (source, kind)
         )
         return {row[0] for row in rows}
 
     def set_comment(self, comment: PostedComment) -> None:
         with self.transaction():
-            self._db.execute(
-                "INSERT OR REPLACE INTO comments "
-                "(source, target, kind, comment_id, digest, written_at) VALUES (?, ?, ?, ?, ?, ?)",
+            self._engine.execute(
+                "INSERT INTO comments (source, target, kind, comment_id, digest, written_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, target, kind) DO UPDATE SET "
+                "comment_id = excluded.comment_id, digest = excluded.digest, "
+                "written_at = excluded.written_at",
                 (
                     comment.source,
                     comment.target,
@@ -266,11 +363,11 @@ class Store:
 
     def add_snapshot(self, taken_at: str, kind: str, data: dict[str, Any]) -> int:
         with self.transaction():
-            cursor = self._db.execute(
-                "INSERT INTO snapshots (taken_at, kind, data) VALUES (?, ?, ?)",
+            row = self._engine.execute(
+                "INSERT INTO snapshots (taken_at, kind, data) VALUES (?, ?, ?) RETURNING id",
                 (taken_at, kind, json.dumps(data, separators=(",", ":"))),
-            )
-        return int(cursor.lastrowid or 0)
+            ).fetchone()
+        return int(row[0])
 
     def snapshots(self, kind: str | None = None, since: str | None = None) -> list[Snapshot]:
         sql = "SELECT id, taken_at, kind, data FROM snapshots WHERE 1 = 1"
@@ -281,12 +378,46 @@ class Store:
         if since:
             sql += " AND taken_at >= ?"
             args.append(since)
-        rows = self._db.execute(sql + " ORDER BY id", args)
+        rows = self._engine.execute(sql + " ORDER BY id", args)
         return [Snapshot(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
 
     def latest_snapshot(self, kind: str | None = None) -> Snapshot | None:
         found = self.snapshots(kind)
         return found[-1] if found else None
+
+
+def _connect(location: Path | str) -> _Engine:
+    where = safe_location(location)
+    if is_url(location):
+        try:
+            import psycopg
+        except ImportError:
+            raise StoreError(
+                f"{where}: a PostgreSQL store needs psycopg: pip install 'tieback[postgres]'"
+            ) from None
+        try:
+            server = psycopg.connect(str(location), autocommit=True, connect_timeout=15)
+        except psycopg.Error as exc:
+            raise StoreError(f"{where}: cannot connect: {_first_line(exc)}") from None
+        return _Postgres(server, where)
+    path = Path(location)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(path, isolation_level=None)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(
+            f"{where}: the store is unreadable ({exc}); move it aside and run 'tieback sync --full'"
+        ) from None
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreError(f"{where}: cannot open the store: {exc}") from None
+    return _Engine(connection, where)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
 
 
 def _row(query: str, item: Item) -> tuple[Any, ...]:
