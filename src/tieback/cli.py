@@ -162,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     trend = commands.add_parser(
         "trend",
         parents=[common],
-        help="coverage over time, from the snapshots each audit records",
+        help="coverage over time, from the snapshots each audit and post records",
         description="Show how coverage moved across the snapshots in the store: overall, "
         "per team, or (with --by outcome) how many items serve each outcome.",
     )
@@ -312,7 +312,7 @@ def _html_extras(config: Config, report: Report) -> tuple[list[Point], list[str]
     snapshots: list[Snapshot] = []
     if config.store_exists:
         with Store.open(config.store_location) as store:
-            snapshots = store.snapshots(kind="audit")
+            snapshots = store.snapshots()
     current = Snapshot(0, report.data["generated_at"], "audit", {"totals": report.data["totals"]})
     history = series([*snapshots, current]).get(TOTAL, [])
     return history, lint_config(config)
@@ -407,6 +407,11 @@ def _post(args: argparse.Namespace) -> int:
         print(f"tieback post: {planned} changes planned; dry run, nothing written")
     else:
         print(f"tieback post: {written} changes written")
+        from tieback.audit import record_snapshot
+
+        warning = record_snapshot(config, report, kind="post")
+        if warning:
+            print(f"tieback: warning: {warning}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -428,7 +433,7 @@ def _trend(args: argparse.Namespace) -> int:
     snapshots = []
     if config.store_exists:
         with Store.open(config.store_location) as store:
-            snapshots = store.snapshots(kind="audit", since=args.since)
+            snapshots = store.snapshots(since=args.since)
     lines = series(snapshots, args.by)
     _write(args.output, render(lines, args.by, args.format, config.settings.coverage.precision))
     return EXIT_OK
