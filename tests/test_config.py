@@ -130,3 +130,29 @@ def test_store_url_must_be_postgresql_and_keep_its_password_out(tmp_path: Path) 
     config = load_config(path)
     assert config.store_location == "postgresql://ci@db/tieback"
     assert config.store_exists
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("TIEBACK_COVERAGE__FAILUNDER", "unknown key [coverage] failunder"),
+        ("TIEBACK_COVERGE__FAIL_UNDER", "unknown key coverge"),
+    ],
+)
+def test_unknown_environment_keys_are_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, message: str
+) -> None:
+    path = write(tmp_path / "tieback.toml", "")
+    monkeypatch.setenv(name, "80")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert f"environment variable {name}" in str(raised.value)
+    assert message in str(raised.value)
+
+
+def test_tieback_config_and_debug_are_not_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path / "tieback.toml", "")
+    monkeypatch.setenv("TIEBACK_DEBUG", "1")
+    assert load_config(path).settings.coverage.fail_under == 0

@@ -4,6 +4,10 @@ Precedence, highest first: ``TIEBACK_<SECTION>__<KEY>`` environment variables, t
 file. The file is ``--config PATH``, else ``$TIEBACK_CONFIG``, else ``./tieback.toml``,
 else ``[tool.tieback]`` in ``./pyproject.toml``. Relative paths are relative to the
 file. Tokens are ``SecretStr`` and only come from the environment.
+
+The environment is read by pydantic-settings' ``EnvSettingsSource`` (nested keys with
+``__``, JSON for lists), imported only when a ``TIEBACK_*`` variable is set: importing
+it costs more than the rest of an offline audit of a small backlog.
 """
 
 from __future__ import annotations
@@ -11,19 +15,11 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
-from pydantic.fields import FieldInfo
-from pydantic_settings import (
-    BaseSettings,
-    EnvSettingsSource,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-)
 
 from tieback.errors import ConfigError
 
@@ -130,35 +126,8 @@ class Github(Section):
         return repos
 
 
-_file_data: ContextVar[dict[str, Any]] = ContextVar("tieback_file_data")
-
-
-class _FileSource(PydanticBaseSettingsSource):
-    """The already-parsed TOML table, so errors can name the file we read."""
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return _file_data.get({}).get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return dict(_file_data.get({}))
-
-
-class _EnvSource(EnvSettingsSource):
-    """Environment overrides, minus variables that share the prefix but are not keys."""
-
-    def _load_env_vars(self) -> Mapping[str, str | None]:
-        env = super()._load_env_vars()
-        return {k: v for k, v in env.items() if k.upper() not in _NON_SETTINGS_ENV}
-
-
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX,
-        env_nested_delimiter="__",
-        extra="forbid",
-        frozen=True,
-        case_sensitive=False,
-    )
+class Settings(Section):
+    """The whole configuration, validated from the file merged with the environment."""
 
     outcomes_file: Path = Path("outcomes.toml")
     impacts: list[dict[str, Any]] = []
@@ -171,25 +140,43 @@ class Settings(BaseSettings):
     jira: Jira = Jira()
     github: Github = Github()
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (
-            init_settings,
-            _EnvSource(
-                settings_cls,
-                env_prefix=ENV_PREFIX,
-                env_nested_delimiter="__",
-                case_sensitive=False,
-            ),
-            _FileSource(settings_cls),
-        )
+
+def _environment_overrides() -> dict[str, Any]:
+    """``TIEBACK_<SECTION>__<KEY>`` values as a nested table, unvalidated."""
+    names = [
+        name.upper()
+        for name in os.environ
+        if name.upper().startswith(ENV_PREFIX) and name.upper() not in _NON_SETTINGS_ENV
+    ]
+    if not names:
+        return {}
+    for name in names:
+        top = name[len(ENV_PREFIX) :].split("__", 1)[0].lower()
+        if top not in Settings.model_fields:
+            raise ConfigError(
+                f"environment variable {name}: unknown key {top} (check the spelling; "
+                "see config.example.toml)"
+            )
+    from pydantic_settings import EnvSettingsSource
+
+    source = EnvSettingsSource(
+        Settings,  # type: ignore[arg-type]  # a plain model: only its fields are read
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        case_sensitive=False,
+    )
+    return dict(source())
+
+
+def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Tables merge key by key; any other value from ``override`` wins."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 @dataclass(frozen=True)
@@ -302,14 +289,11 @@ def load_config(explicit: str | os.PathLike[str] | None = None, cwd: Path | None
             data = document
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: [tool.tieback] must be a table")
-    token = _file_data.set(data)
+    _reject_tokens_in_file(data, path)
     try:
-        _reject_tokens_in_file(data, path)
-        settings = Settings()
+        settings = Settings.model_validate(_merge(data, _environment_overrides()))
     except ValidationError as exc:
         raise ConfigError(_describe(exc, path)) from None
-    finally:
-        _file_data.reset(token)
     base_dir = path.resolve().parent if path else cwd.resolve()
     return Config(settings=settings, path=path, base_dir=base_dir)
 
