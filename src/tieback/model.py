@@ -1,9 +1,16 @@
-"""Frozen value types shared by every stage: impacts, outcomes, work items, alignments."""
+"""Frozen value types shared by every stage: impacts, outcomes, work items, alignments.
+
+``Item`` and ``Alignment`` are named tuples rather than frozen dataclasses: an audit
+builds one of each per work item, and at a million items a frozen dataclass's
+``__init__`` (one ``object.__setattr__`` per field) costs seconds that a tuple does
+not. They are just as immutable; change one with ``item._replace(...)``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Kind(StrEnum):
@@ -77,8 +84,7 @@ class Outcome:
         return self.status is OutcomeStatus.ACTIVE
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
+class Item(NamedTuple):
     """One work item (an output): a Jira issue, a GitHub issue or pull request.
 
     Sources fill every field from the tracker's own data; nothing here depends on the
@@ -103,8 +109,7 @@ class Item:
     updated: str = ""  # ISO 8601 timestamp as the tracker gave it
 
 
-@dataclass(frozen=True, slots=True)
-class Alignment:
+class Alignment(NamedTuple):
     """How one item ties to the declared outcomes, under the normative rules."""
 
     item: Item
@@ -115,4 +120,4 @@ class Alignment:
     origin: TagOrigin = TagOrigin.NONE
     inherited_from: str | None = None  # key of the ancestor whose tags were taken
     suggestion: str | None = None  # closest id or alias for an unknown ref
-    unknown_refs: tuple[str, ...] = field(default=())
+    unknown_refs: tuple[str, ...] = ()

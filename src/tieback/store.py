@@ -83,6 +83,7 @@ _COLUMNS = (
     "source, key, query, title, url, type, status, done, labels, field_refs, body, parent, "
     "points, team, author, updated"
 )
+_ITEM_COLUMNS = ", ".join(Item._fields)
 _UPSERT_ITEM = (
     f"INSERT INTO items ({_COLUMNS}) VALUES ({', '.join('?' * 16)}) "
     "ON CONFLICT (source, key) DO UPDATE SET "
@@ -291,14 +292,26 @@ class Store:
         return {row[0] for row in rows}
 
     def items(self, source: str | None = None) -> Iterator[Item]:
-        sql = f"SELECT {_COLUMNS} FROM items"
+        # Columns in Item's field order, so each row becomes an Item with no lookups:
+        # this loop runs once per stored item on every audit.
+        sql = f"SELECT {_ITEM_COLUMNS} FROM items"
         rows = (
             self._engine.execute(sql + " WHERE source = ?", (source,))
             if source
             else self._engine.execute(sql)
         )
+        make = Item._make
         for row in rows:
-            yield _item(row)
+            labels, refs = row[7], row[8]
+            yield make(
+                (
+                    *row[:6],
+                    bool(row[6]),
+                    tuple(labels.split(SEP)) if labels else (),
+                    tuple(refs.split(SEP)) if refs else (),
+                    *row[9:],
+                )
+            )
 
     def count(self, source: str | None = None) -> int:
         if source:
@@ -438,28 +451,4 @@ def _row(query: str, item: Item) -> tuple[Any, ...]:
         item.team,
         item.author,
         item.updated,
-    )
-
-
-def _split(text: str) -> tuple[str, ...]:
-    return tuple(text.split(SEP)) if text else ()
-
-
-def _item(row: tuple[Any, ...]) -> Item:
-    return Item(
-        source=row[0],
-        key=row[1],
-        title=row[3],
-        url=row[4],
-        type=row[5],
-        status=row[6],
-        done=bool(row[7]),
-        labels=_split(row[8]),
-        field_refs=_split(row[9]),
-        body=row[10],
-        parent=row[11],
-        points=row[12],
-        team=row[13],
-        author=row[14],
-        updated=row[15],
     )

@@ -10,7 +10,6 @@ import csv
 import json
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -240,7 +239,7 @@ class FilesSource(Source):
         missing = 0
         for position, parent_id in by_parent_id:
             if parent_id in keys_by_id:
-                items[position] = replace(items[position], parent=keys_by_id[parent_id])
+                items[position] = items[position]._replace(parent=keys_by_id[parent_id])
             else:
                 missing += 1
         if missing:
