@@ -91,3 +91,11 @@ def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path
 
     server = request.getfixturevalue("postgres_server")
     return postgres.fresh_database(server, f"t{next(_databases)}")
+
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests see only the environment they set: a developer's TIEBACK_* or tokens stay out."""
+    for name in list(os.environ):
+        if name.upper().startswith("TIEBACK_") or name in ("JIRA_API_TOKEN", "GITHUB_TOKEN"):
+            del os.environ[name]

@@ -1,6 +1,6 @@
 """Gold files: each format rendered from one fixed report, compared byte for byte.
 
-Regenerate after an intended change with ``TIEBACK_REGOLD=1 pytest tests/formats``
+Regenerate after an intended change with ``REGOLD=1 pytest tests/formats``
 and review the diff.
 """
 
@@ -37,7 +37,7 @@ GOLD = Path(__file__).parent / "gold"
 def test_gold(name: str, suffix: str) -> None:
     rendered = get_format(name).render(fixed_report())
     gold = GOLD / f"report.{suffix}"
-    if os.environ.get("TIEBACK_REGOLD"):
+    if os.environ.get("REGOLD"):
         gold.write_text(rendered, encoding="utf-8")
     assert rendered == gold.read_text(encoding="utf-8")
 

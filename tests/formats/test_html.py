@@ -70,7 +70,7 @@ def test_renders_in_headless_chromium_without_console_errors(tmp_path: Path) -> 
     assert browser, "CI must install chromium"
     page = tmp_path / "report.html"
     page.write_text(render(), encoding="utf-8")
-    artifacts = Path(os.environ.get("TIEBACK_ARTIFACTS", tmp_path))
+    artifacts = Path(os.environ.get("ARTIFACTS_DIR", tmp_path))
     artifacts.mkdir(parents=True, exist_ok=True)
     screenshot = artifacts / "report.png"
     result = subprocess.run(
