@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import requests
+from requests.structures import CaseInsensitiveDict
 
 from tieback.errors import SourceError
+from tieback.http import (
+    RETRY_STATUSES,
+    RetryPolicy,
+    TransientError,
+    redact,
+    redact_url,
+    retry_after,
+)
 from tieback.model import Item
+from tieback.sources.interface import Page, TrackerSource
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+
+    from tieback.config import Config
 
 # The API path of an issue, on github.com (api.github.com/repos/...) and on Enterprise
 # (HOST/api/v3/repos/...): the repository and number are all we need from it.
@@ -100,3 +117,364 @@ def _mapping(value: object) -> Mapping[str, Any]:
 
 def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
+
+
+# --- the live source -------------------------------------------------------------------
+#
+# PyGithub is the client (token auth, the Enterprise base URL, the GraphQL endpoint next
+# to it, its exception types), used through its requester rather than its object model:
+# an ``Issue`` from a list is an incomplete object whose ``raw_data`` fetches the issue
+# again, one request per item, and a ``PaginatedList`` fetches its pages inside iteration
+# where no retry can wrap a single page. ``requestJsonAndCheck`` returns one page's JSON
+# and headers, so paging follows ``Link`` and every request runs under tieback's one
+# retry policy. PyGithub's own retries and throttling are switched off.
+
+
+class GithubApiError(SourceError):
+    """GitHub refused a request or could not be reached; ``status`` is 0 for the latter."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class GithubClient:
+    """The GitHub REST and GraphQL APIs through PyGithub, under ``tieback.http``'s policy.
+
+    ``requests`` counts the requests sent (retries included), for progress lines and
+    the benchmark.
+    """
+
+    def __init__(
+        self,
+        api_url: str,
+        token: SecretStr | None,
+        policy: RetryPolicy | None = None,
+        timeout: int = 30,
+    ) -> None:
+        from github import Auth, Github
+
+        from tieback import __version__
+
+        if token is None or not token.get_secret_value():
+            raise GithubApiError(
+                "no GitHub token: set GITHUB_TOKEN or TIEBACK_GITHUB__TOKEN "
+                "(in a workflow, pass the token input or secrets.GITHUB_TOKEN)"
+            )
+        self.api_url = api_url.rstrip("/")
+        self._secret = token.get_secret_value()
+        self.policy = policy or RetryPolicy()
+        self.requests = 0
+        self._github = Github(
+            base_url=self.api_url,
+            auth=Auth.Token(self._secret),
+            per_page=100,
+            timeout=timeout,
+            user_agent=f"tieback/{__version__}",
+            # One retry policy (tieback.http) and no sleeping of PyGithub's own.
+            retry=None,
+            seconds_between_requests=None,
+            seconds_between_writes=None,
+        )
+        self._requester = self._github.requester
+
+    def request(
+        self,
+        verb: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        idempotent: bool = True,
+    ) -> tuple[Mapping[str, str], Any]:
+        """One REST call (``path`` relative to ``api_url``, or a URL GitHub gave us).
+
+        Rate limits, 429 and 5xx are retried under the policy; a request that is not
+        idempotent is sent once (its caller looks before it tries again). Raises
+        GithubApiError with a one-line message otherwise.
+        """
+        from github import GithubException
+
+        def once() -> tuple[Mapping[str, str], Any]:
+            self.requests += 1
+            try:
+                headers, data = self._requester.requestJsonAndCheck(
+                    verb, path, parameters=dict(params) if params else None, input=body
+                )
+            except GithubException as exc:
+                wait = CaseInsensitiveDict(exc.headers or {})
+                if idempotent and _is_transient(exc.status, wait):
+                    raise TransientError(
+                        f"HTTP {exc.status} from {verb} {_shown(path)}", retry_after(wait)
+                    ) from exc
+                raise
+            return CaseInsensitiveDict(headers or {}), data
+
+        try:
+            if not idempotent:
+                return once()
+            for attempt in self.policy.retrying():
+                with attempt:
+                    return once()
+        except TransientError as exc:
+            cause = exc.__cause__
+            status = cause.status if isinstance(cause, GithubException) else 0
+            raise GithubApiError(self._redact(self._describe(verb, path, cause)), status) from None
+        except GithubException as exc:
+            message = self._redact(self._describe(verb, path, exc))
+            raise GithubApiError(message, exc.status) from None
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise GithubApiError(
+                self._redact(f"cannot reach GitHub at {redact_url(self.api_url)}: {exc}")
+            ) from None
+        raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
+
+    def pages(
+        self, path: str, params: Mapping[str, Any] | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Every page of a REST listing, following ``Link: <...>; rel="next"``."""
+        url: str | None = path
+        query: Mapping[str, Any] | None = {"per_page": 100, **(params or {})}
+        while url is not None:
+            headers, data = self.request("GET", url, params=query)
+            if not isinstance(data, list):
+                raise GithubApiError(f"GET {_shown(path)}: expected a JSON list from GitHub")
+            yield data
+            url = next_link(headers.get("Link", ""))
+            query = None  # the next link carries the query string
+
+    def graphql(self, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+        """The ``data`` of a GraphQL query; raises GithubApiError on any error."""
+        _, answer = self.request(
+            "POST", self._requester.graphql_url, body={"query": query, "variables": variables}
+        )
+        if not isinstance(answer, dict):
+            raise GithubApiError("GitHub GraphQL: the answer is not a JSON object")
+        errors = answer.get("errors")
+        if errors:
+            first = errors[0] if isinstance(errors, list) and errors else {}
+            message = first.get("message", "error") if isinstance(first, dict) else str(first)
+            status = 404 if isinstance(first, dict) and first.get("type") == "NOT_FOUND" else 400
+            raise GithubApiError(self._redact(f"GitHub GraphQL: {message}"), status)
+        data = answer.get("data")
+        return data if isinstance(data, dict) else {}
+
+    def _describe(self, verb: str, path: str, exc: BaseException | None) -> str:
+        from github import GithubException
+
+        where = f"{verb} {_shown(path)}"
+        if not isinstance(exc, GithubException):
+            return f"GitHub did not answer {where}"
+        data = exc.data if isinstance(exc.data, dict) else {}
+        message = str(data.get("message") or exc.message or "").strip()
+        status = exc.status
+        if status == 401:
+            return (
+                f"GitHub rejected the token (HTTP 401 {message or 'Bad credentials'}) on "
+                f"{where}: check GITHUB_TOKEN or TIEBACK_GITHUB__TOKEN"
+            )
+        if status in (403, 429) and _is_transient(status, CaseInsensitiveDict(exc.headers or {})):
+            return f"GitHub's rate limit held after every retry (HTTP {status}) on {where}"
+        if status == 403:
+            return (
+                f"GitHub refused {where} (HTTP 403 {message}): the token lacks a permission "
+                "(issues and pull-requests read, write for post-back and comments)"
+            )
+        if status == 404:
+            return (
+                f"GitHub has no {_shown(path)} or the token cannot see it (HTTP 404): check "
+                "[github] repos and the token's repository access"
+            )
+        detail = f" {message}" if message else ""
+        return f"GitHub answered HTTP {status}{detail} to {where}"
+
+    def _redact(self, text: str) -> str:
+        return redact(text, [self._secret])
+
+
+def next_link(header: str) -> str | None:
+    """The ``rel="next"`` URL of a ``Link`` header, if any."""
+    for part in header.split(","):
+        url, _, rest = part.partition(";")
+        if re.search(r'rel="?next"?', rest):
+            return url.strip().strip("<>")
+    return None
+
+
+def _is_transient(status: int, headers: Mapping[str, str]) -> bool:
+    """429/502/503/504, and GitHub's primary and secondary rate limits (403 + a wait)."""
+    if status in RETRY_STATUSES:
+        return True
+    return status == 403 and (
+        bool(headers.get("Retry-After")) or headers.get("x-ratelimit-remaining") == "0"
+    )
+
+
+def _shown(path: str) -> str:
+    """A request path for messages: no host, no query string."""
+    return redact_url(path) if "://" in path else path.split("?", 1)[0]
+
+
+# The GraphQL query for keys(): how many issues (and pull requests) each repository has.
+_COUNTS = """
+query($withPulls: Boolean!) {
+%s
+}
+"""
+_COUNT_ONE = (
+    '  r%d: repository(owner: "%s", name: "%s") { issues { totalCount } '
+    "pullRequests @include(if: $withPulls) { totalCount } }"
+)
+_NUMBERS = """
+query($owner: String!, $name: String!, $after: String) {
+  repository(owner: $owner, name: $name) {
+    %s(first: 100, after: $after) { nodes { number } pageInfo { hasNextPage endCursor } }
+  }
+}
+"""
+_REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+class GithubSource(TrackerSource):
+    """Every issue (and, when configured, pull request) of the configured repositories.
+
+    Listing: ``GET /repos/{owner}/{repo}/issues?state=all&since=...&per_page=100`` in
+    GitHub's default order (newest created first), so an issue updated while the
+    listing runs keeps its place and is never skipped; one that moves between pages
+    is read twice, which the store absorbs.
+
+    ``keys()``: GitHub has no keys-only listing, so this asks GraphQL for each
+    repository's issue count (one request for up to 50 repositories). Every issue that
+    exists now was created or changed at some point, so the sync just finished has it
+    in the store: when a repository's count equals its stored keys, nothing left it,
+    and those keys are the answer. Only a repository whose count fell short (an issue
+    deleted, transferred or turned into a discussion) is listed by number, 100 numbers
+    a GraphQL request.
+    """
+
+    name = "github"
+
+    def __init__(
+        self,
+        config: Config,
+        policy: RetryPolicy | None = None,
+        client: GithubClient | None = None,
+        known_keys: Callable[[], set[str]] | None = None,
+    ) -> None:
+        super().__init__()
+        self._config = config
+        self._settings = config.settings.github
+        self._client = client
+        self._policy = policy
+        self._known_keys = known_keys
+
+    @property
+    def client(self) -> GithubClient:
+        if self._client is None:
+            self._client = GithubClient(
+                self._settings.api_url, self._config.github_token, self._policy
+            )
+        return self._client
+
+    @property
+    def query(self) -> str:
+        repos = ",".join(sorted(repo.lower() for repo in self._settings.repos))
+        pulls = "with pulls" if self._settings.include_pull_requests else "issues"
+        return f"{self._settings.api_url.rstrip('/')} {repos} {pulls}"
+
+    def pages(self, since: str | None) -> Iterator[Page]:
+        params: dict[str, Any] = {"state": "all"}
+        if since:
+            params["since"] = since
+        for repo in self._settings.repos:
+            for number, raw_page in enumerate(
+                self.client.pages(f"/repos/{repo}/issues", params), start=1
+            ):
+                yield Page(self._items(raw_page, repo), position=f"{repo} page {number}")
+
+    def _items(self, raw_page: list[dict[str, Any]], repo: str) -> list[Item]:
+        items: list[Item] = []
+        for raw in raw_page:
+            if is_pull_request(raw) and not self._settings.include_pull_requests:
+                continue
+            try:
+                items.append(item_from_issue(raw, repo))
+            except SourceError as exc:
+                self.warnings.append(f"github: {repo}: skipped an issue: {exc}")
+        return items
+
+    def keys(self) -> set[str]:
+        stored = self._stored_keys()
+        by_repo: dict[str, set[str]] = {repo.lower(): set() for repo in self._settings.repos}
+        for key in stored:
+            repo = key.rpartition("#")[0].lower()
+            if repo in by_repo:
+                by_repo[repo].add(key)
+        counts = self._counts()
+        current: set[str] = set()
+        for repo in self._settings.repos:
+            held = by_repo[repo.lower()]
+            if counts.get(repo.lower()) == len(held):
+                current |= held
+            else:
+                current |= self._numbers(repo)
+        return current
+
+    def _stored_keys(self) -> set[str]:
+        if self._known_keys is not None:
+            return self._known_keys()
+        if not self._config.store_exists:
+            return set()
+        from tieback.store import Store
+
+        with Store.open(self._config.store_location) as store:
+            return store.keys(self.name, self.query)
+
+    def _counts(self) -> dict[str, int]:
+        """Issues (plus pull requests when synced) per repository, lower-cased name."""
+        counts: dict[str, int] = {}
+        repos = list(self._settings.repos)
+        with_pulls = self._settings.include_pull_requests
+        for start in range(0, len(repos), 50):
+            chunk = repos[start : start + 50]
+            fields = []
+            for index, repo in enumerate(chunk):
+                owner, name = repo.split("/", 1)
+                if not (_REPO_NAME.match(owner) and _REPO_NAME.match(name)):
+                    raise SourceError(f"[github] repos: {repo!r} is not a repository name")
+                fields.append(_COUNT_ONE % (index, owner, name))
+            data = self.client.graphql(_COUNTS % "\n".join(fields), {"withPulls": with_pulls})
+            for index, repo in enumerate(chunk):
+                node = _mapping(data.get(f"r{index}"))
+                total = _mapping(node.get("issues")).get("totalCount")
+                if not isinstance(total, int):
+                    continue
+                if with_pulls:
+                    pulls = _mapping(node.get("pullRequests")).get("totalCount")
+                    total += pulls if isinstance(pulls, int) else 0
+                counts[repo.lower()] = total
+        return counts
+
+    def _numbers(self, repo: str) -> set[str]:
+        """Every issue (and pull request) key of one repository, by GraphQL."""
+        owner, name = repo.split("/", 1)
+        connections = ["issues"]
+        if self._settings.include_pull_requests:
+            connections.append("pullRequests")
+        keys: set[str] = set()
+        for connection in connections:
+            after: str | None = None
+            while True:
+                data = self.client.graphql(
+                    _NUMBERS % connection, {"owner": owner, "name": name, "after": after}
+                )
+                listing = _mapping(_mapping(data.get("repository")).get(connection))
+                for node in listing.get("nodes") or []:
+                    number = _mapping(node).get("number")
+                    if isinstance(number, int):
+                        keys.add(f"{repo}#{number}")
+                info = _mapping(listing.get("pageInfo"))
+                if not info.get("hasNextPage"):
+                    break
+                after = _text(info.get("endCursor"))
+        return keys
