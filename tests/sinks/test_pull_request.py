@@ -1,0 +1,436 @@
+"""The pull-request check against GitHub-shaped REST and GraphQL answers (responses)."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import responses
+from conftest import OUTCOMES_TOML
+from pydantic import SecretStr
+
+from factories import item
+from tieback.config import Config
+from tieback.errors import TiebackError
+from tieback.http import RetryPolicy
+from tieback.model import Outcome
+from tieback.sinks.pull_request import (
+    _BUDGET,
+    STICKY_MARKER,
+    closing_keys,
+    jira_keys,
+    keep_sticky,
+    read_event,
+    render_comment,
+    run_pr,
+)
+from tieback.sources.github import GithubClient, GithubSource
+from tieback.store import Store
+
+API = "https://api.github.com"
+MOCK = "https://api.github.com:443"  # PyGithub names the port; responses matches as sent
+COMMENTS = f"{MOCK}/repos/acme/app/issues/7/comments"
+CONFIG = """
+[github]
+repos = ["acme/app"]
+
+[github.pull_request]
+jira_keys = ["EDU"]
+"""
+
+
+def client() -> GithubClient:
+    return GithubClient(API, SecretStr("ghp_prTest0123456789"), RetryPolicy(sleep=lambda _: None))
+
+
+def comment(number: int, body: str = "Looks good") -> dict[str, Any]:
+    return {
+        "id": number,
+        "html_url": f"https://github.com/acme/app/pull/7#issuecomment-{number}",
+        "body": body,
+        "user": {"login": "reviewer"},
+    }
+
+
+def pull_node(**fields: Any) -> dict[str, Any]:
+    node: dict[str, Any] = {
+        "number": 7,
+        "title": "Speed up grading",
+        "body": "",
+        "url": "https://github.com/acme/app/pull/7",
+        "state": "OPEN",
+        "headRefName": "feature/fast",
+        "headRefOid": "c" * 40,
+        "baseRefOid": "b" * 40,
+        "author": {"__typename": "User", "login": "ann-smith"},
+        "labels": {"nodes": []},
+        "closingIssuesReferences": {"nodes": []},
+    }
+    node.update(fields)
+    return node
+
+
+def graphql(node: dict[str, Any], base: str | None = None) -> dict[str, Any]:
+    repository: dict[str, Any] = {"pullRequest": node}
+    if base is not None:
+        repository["base"] = {"text": base}
+    return {"data": {"repository": repository}}
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in __import__("os").environ if n.startswith(("GITHUB_", "TIEBACK_"))]:
+        monkeypatch.delenv(name)
+    return tmp_path
+
+
+@pytest.fixture
+def environ(repo: Path) -> Callable[..., dict[str, str]]:
+    def make(name: str = "pull_request", payload: dict[str, Any] | None = None) -> dict[str, str]:
+        event = repo / "event.json"
+        event.write_text(
+            json.dumps(
+                payload
+                or {
+                    "action": "opened",
+                    "pull_request": {
+                        "number": 7,
+                        "labels": [{"name": "outcome:activation"}],  # stale: not trusted
+                        "base": {"sha": "b" * 40, "repo": {"full_name": "acme/app"}},
+                        "head": {"sha": "c" * 40, "repo": {"full_name": "acme/app"}},
+                    },
+                }
+            )
+        )
+        for file in ("summary.md", "output.txt"):
+            (repo / file).write_text("")
+        return {
+            "GITHUB_EVENT_PATH": str(event),
+            "GITHUB_EVENT_NAME": name,
+            "GITHUB_REPOSITORY": "acme/app",
+            "GITHUB_STEP_SUMMARY": str(repo / "summary.md"),
+            "GITHUB_OUTPUT": str(repo / "output.txt"),
+            "GITHUB_WORKSPACE": str(repo),
+            "RUNNER_TEMP": str(repo),
+        }
+
+    return make
+
+
+@pytest.fixture
+def config(write_config: Callable[..., Config]) -> Config:
+    return write_config(CONFIG)
+
+
+def outputs(repo: Path) -> dict[str, str]:
+    lines = (repo / "output.txt").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines)
+
+
+# --- the event ---------------------------------------------------------------------
+
+
+def test_event_errors_are_one_line(tmp_path: Path) -> None:
+    with pytest.raises(TiebackError, match="GITHUB_EVENT_PATH is not set"):
+        read_event({})
+    with pytest.raises(TiebackError, match="cannot read the event file"):
+        read_event({"GITHUB_EVENT_PATH": str(tmp_path / "nope.json")})
+    broken = tmp_path / "event.json"
+    broken.write_text("[1, 2")
+    with pytest.raises(TiebackError, match=r"is not JSON \(.* at line 1\)"):
+        read_event({"GITHUB_EVENT_PATH": str(broken), "GITHUB_REPOSITORY": "acme/app"})
+    broken.write_text('{"pull_request": {"title": "no number"}}')
+    env = {"GITHUB_EVENT_PATH": str(broken), "GITHUB_REPOSITORY": "acme/app"}
+    with pytest.raises(TiebackError, match=r"without pull_request\.number"):
+        read_event(env)
+    broken.write_text('{"issue": {}}')
+    with pytest.raises(TiebackError, match="not issues"):
+        read_event({**env, "GITHUB_EVENT_NAME": "issues"})
+
+
+def test_merge_group_and_fork_events(tmp_path: Path) -> None:
+    path = tmp_path / "event.json"
+    path.write_text(
+        json.dumps(
+            {
+                "merge_group": {
+                    "head_ref": "refs/heads/gh-readonly-queue/main/pr-42-" + "a" * 40,
+                    "head_sha": "a" * 40,
+                    "base_sha": "b" * 40,
+                }
+            }
+        )
+    )
+    env = {"GITHUB_EVENT_PATH": str(path), "GITHUB_REPOSITORY": "acme/app"}
+    assert read_event(env).number == 42
+    path.write_text(
+        json.dumps(
+            {
+                "pull_request": {
+                    "number": 3,
+                    "head": {"repo": {"full_name": "someone/app"}},
+                    "base": {"sha": "b" * 40},
+                },
+                "repository": {"full_name": "acme/app"},
+            }
+        )
+    )
+    event = read_event({"GITHUB_EVENT_PATH": str(path), "GITHUB_EVENT_NAME": "pull_request"})
+    assert event.fork and event.repo == "acme/app" and not event.trusted_checkout
+
+
+def test_closing_keywords_across_repositories() -> None:
+    body = (
+        "Fixes #12, closes acme/web#3 and\nResolved: https://github.com/acme/api/issues/9\n"
+        "Mentions #4 without closing it. fixes #12 again"
+    )
+    assert closing_keys(body, "acme/app") == ["acme/app#12", "acme/web#3", "acme/api#9"]
+
+
+def test_jira_keys_only_of_configured_projects() -> None:
+    found = jira_keys(["EDU"], "EDU-12: grades", "see GRD-1 and EDU-3", "feature/edu-45-fast")
+    assert found == ["EDU-12", "EDU-3", "EDU-45"]
+    assert jira_keys([], "EDU-12") == []
+
+
+# --- the sticky comment --------------------------------------------------------------
+
+
+def link(page: int) -> dict[str, str]:
+    url = f"{API}/repositories/1/issues/7/comments?per_page=100"
+    return {"Link": f'<{url}&page={page}>; rel="next", <{url}&page=3>; rel="last"'}
+
+
+@responses.activate
+def test_the_sticky_comment_is_found_on_a_later_page_and_edited_in_place() -> None:
+    responses.get(COMMENTS, json=[comment(i) for i in range(1, 101)], headers=link(2))
+    page_two = [comment(i) for i in range(101, 201)]
+    page_two[50] = comment(151, f"{STICKY_MARKER}\nold verdict")
+    responses.get(f"{MOCK}/repositories/1/issues/7/comments", json=page_two)
+    responses.patch(f"{MOCK}/repos/acme/app/issues/comments/151", json=comment(151, "new"))
+    sticky = keep_sticky(client(), "acme/app", 7, f"{STICKY_MARKER}\nnew", "short", "")
+    assert (sticky.action, sticky.comment_id) == ("edited", "151")
+    assert [c.request.method for c in responses.calls] == ["GET", "GET", "PATCH"]
+
+
+@responses.activate
+def test_an_unchanged_comment_is_not_rewritten() -> None:
+    body = f"{STICKY_MARKER}\nverdict"
+    responses.get(f"{MOCK}/repos/acme/app/issues/comments/9", json=comment(9, body + "\r\n"))
+    assert keep_sticky(client(), "acme/app", 7, body, "short", "9").action == "unchanged"
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_body_too_long_for_github_falls_back_to_the_summary() -> None:
+    responses.get(COMMENTS, json=[])
+    too_long = {
+        "message": "Validation Failed",
+        "errors": [
+            {
+                "resource": "IssueComment",
+                "code": "custom",
+                "field": "body",
+                "message": "body is too long (maximum is 65536 characters)",
+            }
+        ],
+    }
+    responses.post(COMMENTS, status=422, json=too_long)
+    responses.post(COMMENTS, status=201, json=comment(5, "short"))
+    sticky = keep_sticky(client(), "acme/app", 7, "long", "short", "")
+    assert sticky.action == "created"
+    assert json.loads(responses.calls[-1].request.body or b"") == {"body": "short"}
+
+
+@responses.activate
+def test_a_read_only_token_is_refused_not_fatal() -> None:
+    responses.get(COMMENTS, json=[])
+    message = {"message": "Resource not accessible by integration"}
+    responses.post(COMMENTS, status=403, json=message)
+    sticky = keep_sticky(client(), "acme/app", 7, "body", "short", "")
+    assert sticky.action == "refused" and "HTTP 403" in sticky.detail
+    assert len(responses.calls) == 2  # one write attempted, none retried
+
+
+def test_long_lists_are_summarised_under_the_limit() -> None:
+    outcomes = [Outcome(f"outcome-{i}", "A long title " * 40) for i in range(2000)]
+    context = {
+        "marker": STICKY_MARKER,
+        "version": "0",
+        "mode": "enforce",
+        "pr": {"key": "acme/app#7", "title": "t", "url": ""},
+        "verdict": {"status": "unaligned", "unknown_refs": (), "retired": False},
+        "chain": [],
+        "evidence": [],
+        "tagging": {"prefix": "outcome:", "body_marker": "Outcome:"},
+        "skip_label": "no-outcome",
+        "jira_projects": [],
+        "outcomes": outcomes,
+        "outcomes_file": "outcomes.toml",
+        "backlog": None,
+        "move": None,
+    }
+    body = render_comment(context)
+    assert len(body) <= _BUDGET < 65_536
+    assert "more in `outcomes.toml`" in body and body.startswith(STICKY_MARKER)
+
+
+# --- whole runs ----------------------------------------------------------------------
+
+
+@responses.activate
+def test_a_pr_with_300_comments_costs_at_most_six_requests(
+    config: Config, environ: Callable[..., dict[str, str]], repo: Path
+) -> None:
+    responses.post(f"{MOCK}/graphql", json=graphql(pull_node()))
+    responses.get(COMMENTS, json=[comment(i) for i in range(1, 101)], headers=link(2))
+    responses.get(
+        f"{MOCK}/repositories/1/issues/7/comments",
+        json=[comment(i) for i in range(101, 201)],
+        headers=link(3),
+        match=[responses.matchers.query_param_matcher({"per_page": "100", "page": "2"})],
+    )
+    responses.get(
+        f"{MOCK}/repositories/1/issues/7/comments",
+        json=[comment(i) for i in range(201, 301)],
+        match=[responses.matchers.query_param_matcher({"per_page": "100", "page": "3"})],
+    )
+    responses.post(COMMENTS, status=201, json=comment(301))
+    assert run_pr(config, environ(), client=client()) == 2  # the event's label is stale
+    assert len(responses.calls) == 5
+    assert outputs(repo)["status"] == "unaligned"
+    assert "names no outcome" in (repo / "summary.md").read_text()
+
+
+@responses.activate
+def test_without_graphql_the_body_keywords_and_the_store_decide(
+    config: Config, environ: Callable[..., dict[str, str]], repo: Path
+) -> None:
+    with Store.open(config.store_location) as store:
+        store.upsert_items(
+            GithubSource(config).query,
+            [
+                item("acme/app#12", source="github", labels=("outcome:fast-results",)),
+                item("EDU-5", labels=("outcome:activation",)),
+            ],
+        )
+    error = {"message": "Field 'closingIssuesReferences' doesn't exist on type 'PullRequest'"}
+    responses.post(f"{MOCK}/graphql", json={"errors": [error]})
+    rest = {
+        "number": 7,
+        "title": "Grades faster",
+        "body": "Closes #12",
+        "html_url": "https://github.com/acme/app/pull/7",
+        "state": "open",
+        "labels": [],
+        "user": {"login": "ann-smith"},
+        "head": {"ref": "feature/x", "sha": "c" * 40},
+        "base": {"ref": "main", "sha": "b" * 40},
+    }
+    responses.get(f"{MOCK}/repos/acme/app/pulls/7", json=rest)
+    responses.get(f"{MOCK}/repos/acme/app/contents/outcomes.toml", status=404, json={})
+    responses.get(COMMENTS, json=[])
+    responses.post(COMMENTS, status=201, json=comment(1))
+    assert run_pr(config, environ(), client=client()) == 0
+    posted = json.loads(responses.calls[-1].request.body or b"")["body"]
+    assert "results-in-a-minute" in posted and "closes" in posted
+
+
+@responses.activate
+def test_jira_keys_from_the_store_or_not_checked(
+    config: Config, environ: Callable[..., dict[str, str]], repo: Path
+) -> None:
+    with Store.open(config.store_location) as store:
+        store.upsert_items("jql", [item("EDU-5", labels=("outcome:activation",))])
+    node = pull_node(title="EDU-5 grading", headRefName="feature/EDU-6-more")
+    responses.post(f"{MOCK}/graphql", json=graphql(node))
+    responses.get(COMMENTS, json=[])
+    responses.post(COMMENTS, status=201, json=comment(1))
+    assert run_pr(config, environ(), client=client()) == 0
+    posted = json.loads(responses.calls[-1].request.body or b"")["body"]
+    assert "Jira EDU-5" in posted and "activation" in posted
+    assert "EDU-6" in posted and "not checked" in posted and "no Jira credentials" in posted
+
+
+@responses.activate
+def test_a_changed_outcomes_file_shows_how_coverage_moves(
+    config: Config, environ: Callable[..., dict[str, str]], repo: Path
+) -> None:
+    with Store.open(config.store_location) as store:
+        store.upsert_items(
+            GithubSource(config).query,
+            [
+                item("acme/app#1", source="github", labels=("outcome:activation",)),
+                item("acme/app#2", source="github", labels=("outcome:old-reports",)),
+            ],
+        )
+    # The base retired nothing and lacked "activation"; this PR adds it.
+    base = textwrap.dedent(OUTCOMES_TOML).replace('id = "activation"', 'id = "onboarding"')
+    responses.post(f"{MOCK}/graphql", json=graphql(pull_node(body="Outcome: activation"), base))
+    responses.get(COMMENTS, json=[])
+    responses.post(COMMENTS, status=201, json=comment(1))
+    assert run_pr(config, environ(), client=client()) == 0
+    sent = json.loads(responses.calls[0].request.body or b"")["variables"]
+    assert sent["base"] == f"{'b' * 40}:outcomes.toml" and sent["withBase"] is True
+    posted = json.loads(responses.calls[-1].request.body or b"")["body"]
+    assert "This pull request changes `outcomes.toml`" in posted
+    assert "Coverage moves from 0.0% to 50.0%" in posted
+    assert "Gain alignment (1):" in posted and "acme/app\\#1" not in posted
+
+
+@responses.activate
+def test_a_merge_group_reads_the_pull_request_again_and_writes_nothing(
+    config: Config, environ: Callable[..., dict[str, str]], repo: Path
+) -> None:
+    payload = {
+        "merge_group": {
+            "head_ref": "refs/heads/gh-readonly-queue/main/pr-7-" + "a" * 40,
+            "head_sha": "a" * 40,
+            "base_sha": "b" * 40,
+        }
+    }
+    labels = {"nodes": [{"name": "outcome:activation"}]}
+    responses.post(f"{MOCK}/graphql", json=graphql(pull_node(labels=labels)))
+    assert run_pr(config, environ("merge_group", payload), client=client()) == 0
+    assert len(responses.calls) == 1
+    assert outputs(repo)["status"] == "aligned"
+
+
+@responses.activate
+def test_a_bot_author_is_exempt_as_rest_names_it(
+    environ: Callable[..., dict[str, str]], write_config: Callable[..., Config]
+) -> None:
+    bot = {"__typename": "Bot", "login": "dependabot"}
+    responses.post(f"{MOCK}/graphql", json=graphql(pull_node(author=bot)))
+    exempt = write_config(CONFIG + '\n[exempt]\nauthors = ["dependabot[bot]"]\n')
+    no_comment = exempt.settings.model_copy(
+        update={
+            "github": exempt.settings.github.model_copy(
+                update={
+                    "pull_request": exempt.settings.github.pull_request.model_copy(
+                        update={"comment": False}
+                    )
+                }
+            )
+        }
+    )
+    quiet = Config(no_comment, exempt.path, exempt.base_dir)
+    env = environ()
+    assert run_pr(quiet, env, client=client()) == 0
+    assert len(responses.calls) == 1  # comment = false: no comment read or written
+    summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text()
+    assert "outcome-free work (exempt)" in summary and "author dependabot\\[bot\\]" in summary
+
+
+def test_mode_off_skips_without_an_event(
+    config: Config, environ: Callable[..., dict[str, str]], repo: Path
+) -> None:
+    env = environ()
+    del env["GITHUB_EVENT_PATH"]
+    assert run_pr(config, env, mode="off") == 0
+    assert outputs(repo)["status"] == "skipped"
