@@ -1,0 +1,166 @@
+"""GitHub request counts and wall times: ``tieback pr`` on a busy pull request, and a full
+then incremental ``tieback sync`` of a large repository, against the fake GitHub of the
+end-to-end tests on 127.0.0.1.
+
+The installed ``tieback`` runs as a subprocess, as the Action runs it; installation is
+not timed. Requests are counted by the server.
+
+    python bench/github.py                       # 300 comments, 100,000 issues, 250 changes
+    python bench/github.py --issues 10000 --changes 40
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from e2e.fake_github import FakeGithub, serve  # noqa: E402
+from e2e.github_fixtures import Checkout, Run  # noqa: E402
+
+OLD = "2026-01-01T00:00:00Z"
+
+
+def synthetic(fake: FakeGithub, changed: dict[int, str]) -> Any:
+    """Issue ``n`` on demand: one in five tagged, one in ten a sub-issue of an epic."""
+
+    def make(number: int) -> dict[str, Any]:
+        labels = [{"name": "outcome:activation"}] if number % 5 == 0 else []
+        return {
+            "url": f"{fake.url}/repos/{fake.repo}/issues/{number}",
+            "repository_url": f"{fake.url}/repos/{fake.repo}",
+            "html_url": f"https://github.com/{fake.repo}/issues/{number}",
+            "id": 10_000_000 + number,
+            "number": number,
+            "title": f"Issue {number}: make the thing better for teachers",
+            "user": {"login": "ann-smith", "type": "User"},
+            "labels": labels,
+            "state": "closed" if number % 3 == 0 else "open",
+            "body": "As a teacher I want this so that that.\n",
+            "type": None,
+            "parent_issue_url": (
+                f"{fake.url}/repos/{fake.repo}/issues/{number - number % 20 + 1}"
+                if number % 10 == 0
+                else None
+            ),
+            "created_at": OLD,
+            "updated_at": changed.get(number, OLD),
+        }
+
+    return make
+
+
+def timed(checkout: Checkout, *args: str, **kwargs: Any) -> tuple[Run, float]:
+    started = time.perf_counter()
+    run = checkout.run(*args, **kwargs)
+    return run, time.perf_counter() - started
+
+
+def bench_pr(comments: int, runs: int) -> list[tuple[str, int, float]]:
+    """Requests and median wall time of ``tieback pr`` in three situations."""
+    rows: list[tuple[str, int, float]] = []
+    with tempfile.TemporaryDirectory() as directory, serve(FakeGithub()) as fake:
+        fake.add_issue(10, "Epic", labels=["outcome:results-in-a-minute"])
+        fake.add_issue(12, "Cache grades", parent=10)
+        fake.add_pull(7, "Cache grades faster", body="Fixes #12", closes=[12])
+        for number in range(comments):
+            fake.add_comment(7, f"Review comment {number}")
+        checkout = Checkout(Path(directory), fake)
+        assert checkout.run("sync", "--source", "github").code == 0  # the store is present
+        event = checkout.event(7)
+
+        def measure(label: str, prepare: Any = None) -> None:
+            times: list[float] = []
+            counts: set[int] = set()
+            for _ in range(runs):
+                if prepare is not None:
+                    prepare()
+                fake.requests.clear()
+                run, seconds = timed(checkout, "pr", event=event)
+                assert run.code == 0, run.stderr
+                counts.add(len(fake.requests))
+                times.append(seconds)
+            rows.append((label, max(counts), statistics.median(times)))
+
+        def forget() -> None:
+            fake.comments[7] = [c for c in fake.comments[7] if "tieback:" not in c["body"]]
+
+        measure(f"first run, {comments} comments, comment created", forget)
+        measure("rerun, comment unchanged (id from the store)")
+
+        def edit_and_forget_id() -> None:
+            # The sticky comment sits after all the others; the store has lost its id.
+            sticky = [c for c in fake.comments[7] if "tieback:" in c["body"]]
+            others = [c for c in fake.comments[7] if "tieback:" not in c["body"]]
+            fake.comments[7] = others + sticky
+            sticky[0]["body"] = sticky[0]["body"].replace("Cache", "Caching")
+            from tieback.store import Store
+
+            with Store.open(Path(directory) / ".tieback" / "tieback.db") as store:
+                store._engine.execute("DELETE FROM comments")
+
+        measure("sticky last of all, id unknown, comment edited", edit_and_forget_id)
+    return rows
+
+
+def bench_sync(issues: int, changes: int) -> list[tuple[str, int, int, float]]:
+    """Listing and GraphQL requests of a full sync, then of an incremental one."""
+    rows: list[tuple[str, int, int, float]] = []
+    changed: dict[int, str] = {}
+    with tempfile.TemporaryDirectory() as directory, serve(FakeGithub()) as fake:
+        fake.synthetic = issues
+        fake.make_issue = synthetic(fake, changed)
+        checkout = Checkout(Path(directory), fake)
+
+        def sync(label: str) -> None:
+            fake.requests.clear()
+            run, seconds = timed(checkout, "sync", "--source", "github", timeout=900)
+            assert run.code == 0, run.stderr
+            listing = sum(1 for m, p in fake.requests if m == "GET" and p.endswith("/issues"))
+            graphql = sum(1 for _, p in fake.requests if p == "/graphql")
+            rows.append((label, listing, graphql, seconds))
+
+        sync(f"full sync of {issues:,} issues")
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        step = max(1, issues // max(changes, 1))
+        changed.update({number: now for number in range(1, issues + 1, step)[:changes]})
+        fake._listing.clear()
+        sync(f"incremental after {len(changed):,} changes")
+        sync("incremental, nothing changed since")
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--comments", type=int, default=300)
+    parser.add_argument("--issues", type=int, default=100_000)
+    parser.add_argument("--changes", type=int, default=250)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+
+    print(f"tieback pr (store present), median of {args.runs} runs")
+    print("| situation | requests | wall time |\n|---|---:|---:|")
+    for label, requests, seconds in bench_pr(args.comments, args.runs):
+        print(f"| {label} | {requests} | {seconds:.2f} s |")
+        assert requests <= 6, f"{label}: {requests} requests (the budget is 6)"
+
+    print(
+        f"\ntieback sync --source github (expected listing requests: ceil(N/100) = "
+        f"{math.ceil(args.issues / 100)}, then ceil(k/100) = {math.ceil(args.changes / 100)})"
+    )
+    print("| run | listing requests | GraphQL requests | wall time |\n|---|---:|---:|---:|")
+    for label, listing, graphql, seconds in bench_sync(args.issues, args.changes):
+        print(f"| {label} | {listing} | {graphql} | {seconds:.1f} s |")
+
+
+if __name__ == "__main__":
+    main()
