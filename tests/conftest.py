@@ -93,7 +93,6 @@ def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path
     return postgres.fresh_database(server, f"t{next(_databases)}")
 
 
-
 def pytest_configure(config: pytest.Config) -> None:
     """Tests see only the environment they set: a developer's TIEBACK_* or tokens stay out."""
     for name in list(os.environ):
