@@ -13,6 +13,7 @@ it costs more than the rest of an offline audit of a small backlog.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -95,6 +96,13 @@ class GithubPostBack(Section):
     missing_label: str = "needs-outcome"
     comment: bool = False
     summary_issue: str = ""
+
+    @field_validator("summary_issue")
+    @classmethod
+    def _issue_key(cls, key: str) -> str:
+        if key and not re.fullmatch(r"[\w.-]+/[\w.-]+#[1-9]\d*", key, re.ASCII):
+            raise ValueError("expected owner/repo#number, e.g. acme/app#1, or empty")
+        return key
 
 
 class GithubPullRequest(Section):
