@@ -1,11 +1,14 @@
-"""Post-back to GitHub issues: the ``missing_label`` and one explanatory comment each.
+"""Post-back to GitHub issues: the ``missing_label``, one explanatory comment each, and
+the coverage digest on the ``summary_issue``.
 
 Labels go through GitHub's add and remove operations for a single label
 (``POST .../labels``, ``DELETE .../labels/{name}``), never a replace of the set. The
 explanatory comment carries a hidden marker; before posting one, tieback looks for it
-among the issue's comments, so a lost store never doubles it. What was written is
-recorded in the store (labels on the stored item, comment ids), so a second run with
-nothing changed plans nothing.
+among the issue's comments, so a lost store never doubles it. The summary comment
+(``[github.post_back] summary_issue``) is one comment, created once and then edited in
+place; the store remembers its id and what it said, and when the store has lost it the
+marker finds it. What was written is recorded in the store (labels on the stored item,
+comment ids), so a second run with nothing changed plans nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from tieback.config import Config
@@ -23,11 +27,17 @@ from tieback.http import RetryPolicy
 from tieback.model import Alignment, Item
 from tieback.outcomes import load_declarations
 from tieback.report import Report
+from tieback.sinks.digest import build_digest, digest_markdown, fingerprint, is_current
 from tieback.sinks.interface import MARKER_PREFIX, Action, ActionKind, Sink, plan_item_actions
 from tieback.sources.github import GithubApiError, GithubClient
 
+if TYPE_CHECKING:
+    from tieback.store import PostedComment, Snapshot
+
 EXPLAIN = "explain"  # the store's kind for the explanatory comment
 EXPLAIN_MARKER = f"{MARKER_PREFIX}{EXPLAIN} -->"
+SUMMARY = "summary"  # the store's kind, and the action's detail, for the summary comment
+SUMMARY_MARKER = f"{MARKER_PREFIX}{SUMMARY} -->"
 # Outcomes listed in an explanatory comment before the rest are counted.
 _LISTED_OUTCOMES = 20
 
@@ -56,8 +66,23 @@ def find_marked_comment(
     return None
 
 
+def summary_target(key: str) -> tuple[str, int]:
+    """``[github.post_back] summary_issue`` as (``owner/repo``, number), or SinkError."""
+    try:
+        return split_key(key)
+    except SinkError:
+        raise SinkError(
+            f"[github.post_back] summary_issue: {key!r} is not of the form owner/repo#number"
+        ) from None
+
+
 def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _same_text(old: object, new: str) -> bool:
+    """GitHub keeps the text as sent, but may turn line endings into CRLF."""
+    return isinstance(old, str) and old.replace("\r\n", "\n").rstrip() == new.rstrip()
 
 
 class GithubSink(Sink):
@@ -77,6 +102,7 @@ class GithubSink(Sink):
         self._client = client
         self._items: dict[str, Item] = {}
         self._alignments: dict[str, Alignment] = {}
+        self._summary_fingerprint = ""  # what the store remembers of the planned digest
 
     @property
     def client(self) -> GithubClient:
@@ -104,7 +130,62 @@ class GithubSink(Sink):
         actions = plan_item_actions(
             mine, self.name, post_back.missing_label, post_back.comment, commented
         )
-        return [self._with_body(action) for action in actions]
+        planned = [self._with_body(action) for action in actions]
+        if post_back.summary_issue:
+            labelled = {a.key for a in actions if a.kind is ActionKind.ADD_LABEL}
+            newly_unaligned = [a for a in mine if a.item.key in labelled]
+            summary = self._plan_summary(report, newly_unaligned)
+            if summary is not None:
+                planned.append(summary)
+        return planned
+
+    def _plan_summary(self, report: Report, newly_unaligned: list[Alignment]) -> Action | None:
+        """Create the summary comment, edit it when its digest changed, or leave it."""
+        key = self._settings.post_back.summary_issue
+        repo, number = summary_target(key)
+        previous, remembered = self._summary_history(key)
+        current = build_digest(report, previous, newly_unaligned, report.precision)
+        render = partial(digest_markdown, marker=SUMMARY_MARKER)
+        body = render(current)
+        self._summary_fingerprint = fingerprint(current, render)
+        if remembered is not None and remembered.comment_id:
+            if is_current(current, self._summary_fingerprint, remembered.digest):
+                return None
+            return Action(
+                self.name,
+                key,
+                ActionKind.EDIT_COMMENT,
+                SUMMARY,
+                body=body,
+                comment_id=remembered.comment_id,
+            )
+        # The store does not know the comment (a first run, or a lost store): the marker
+        # tells whether there is one already, so there is never a second.
+        try:
+            found = find_marked_comment(self.client, repo, number, SUMMARY_MARKER)
+        except GithubApiError as exc:
+            raise SinkError(str(exc)) from None
+        if found is None:
+            return Action(self.name, key, ActionKind.COMMENT, SUMMARY, body=body)
+        if _same_text(found.get("body"), body):
+            return None
+        return Action(
+            self.name,
+            key,
+            ActionKind.EDIT_COMMENT,
+            SUMMARY,
+            body=body,
+            comment_id=str(found.get("id", "")),
+        )
+
+    def _summary_history(self, key: str) -> tuple[Snapshot | None, PostedComment | None]:
+        """The latest snapshot (this run's is recorded after apply) and the comment."""
+        if not self._config.store_exists:
+            return None, None
+        from tieback.store import Store
+
+        with Store.open(self._config.store_location) as store:
+            return store.latest_snapshot(), store.comment(self.name, key, SUMMARY)
 
     def _commented(self) -> set[str]:
         if not self._config.store_exists:
@@ -152,8 +233,13 @@ class GithubSink(Sink):
         written: list[Action] = []
         labels: dict[str, list[str]] = {}
         comments: dict[str, str] = {}
+        summary: dict[str, str] = {}
         try:
             for action in actions:
+                if action.detail == SUMMARY:
+                    summary[action.key] = self._keep_summary(action)
+                    written.append(action)
+                    continue
                 repo, number = split_key(action.key)
                 issue = f"/repos/{repo}/issues/{number}"
                 current = labels.setdefault(action.key, list(self._labels_of(action.key)))
@@ -175,7 +261,7 @@ class GithubSink(Sink):
         except GithubApiError as exc:
             raise SinkError(str(exc)) from None
         finally:
-            self._remember(labels, comments)
+            self._remember(labels, comments, summary)
         return written
 
     def _labels_of(self, key: str) -> tuple[str, ...]:
@@ -203,9 +289,47 @@ class GithubSink(Sink):
         )
         return str(created.get("id", "")) if isinstance(created, dict) else "", True
 
-    def _remember(self, labels: dict[str, list[str]], comments: dict[str, str]) -> None:
+    def _keep_summary(self, action: Action) -> str:
+        """Write the summary comment; return its id."""
+        repo, number = summary_target(action.key)
+        comment_id = action.comment_id
+        if action.kind is ActionKind.EDIT_COMMENT:
+            try:
+                return self._edit_comment(repo, comment_id, action.body)
+            except GithubApiError as exc:
+                if exc.status != 404:
+                    raise
+            # Deleted since it was planned or remembered: keep the one a marker finds,
+            # else write it anew; still one summary comment, never two.
+            found = find_marked_comment(self.client, repo, number, SUMMARY_MARKER)
+            if found is not None:
+                return self._edit_comment(repo, str(found.get("id", "")), action.body)
+        # A comment is not idempotent: sent once, never retried blindly. A lost answer
+        # leaves the marker, which the next run finds.
+        _, created = self.client.request(
+            "POST",
+            f"/repos/{repo}/issues/{number}/comments",
+            body={"body": action.body},
+            idempotent=False,
+        )
+        return str(created.get("id", "")) if isinstance(created, dict) else ""
+
+    def _edit_comment(self, repo: str, comment_id: str, body: str) -> str:
+        # The same edit twice leaves the same text: safe to retry.
+        self.client.request(
+            "PATCH", f"/repos/{repo}/issues/comments/{comment_id}", body={"body": body}
+        )
+        return comment_id
+
+    def _remember(
+        self,
+        labels: dict[str, list[str]],
+        comments: dict[str, str],
+        summary: dict[str, str] | None = None,
+    ) -> None:
         """Record what GitHub now holds, so the next run (before a sync) plans nothing."""
-        if not (labels or comments) or not self._config.store_exists:
+        summary = summary or {}
+        if not (labels or comments or summary) or not self._config.store_exists:
             return
         from tieback.sources.github import GithubSource
         from tieback.store import FILES_QUERY, PostedComment, Store
@@ -225,3 +349,9 @@ class GithubSink(Sink):
                 )
             for key, comment_id in comments.items():
                 store.set_comment(PostedComment(self.name, key, EXPLAIN, comment_id, "", now))
+            for key, comment_id in summary.items():
+                store.set_comment(
+                    PostedComment(
+                        self.name, key, SUMMARY, comment_id, self._summary_fingerprint, now
+                    )
+                )
