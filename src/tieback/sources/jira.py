@@ -1,16 +1,35 @@
-"""Turn Jira REST issue objects (API v2 or v3) into work items; no network here."""
+"""Jira issues as work items: REST issue objects (v2, v3) to items, and the live source."""
 
 from __future__ import annotations
 
+import base64
+import difflib
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import requests
 
 from tieback.config import Settings
 from tieback.errors import SourceError
+from tieback.http import (
+    RETRY_STATUSES,
+    RetryPolicy,
+    TransientError,
+    redact,
+    redact_url,
+    retry_after,
+)
 from tieback.model import Item
+from tieback.sources.interface import Page, TrackerSource
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+
+    from tieback.config import Config
 
 CUSTOM_FIELD_ID = re.compile(r"customfield_\d+", re.IGNORECASE)
 EPIC_LINK = "Epic Link"
@@ -64,38 +83,63 @@ class JiraFields:
         points: str = "",
         team: str = "",
         outcome: str = "",
+        schemas: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> JiraFields:
         """Resolve field names (or literal ``customfield_N`` ids) against ``{id: name}``.
 
         ``names`` is the ``names`` object of a search with ``expand=names``, or the
-        ``/rest/api/2/field`` list reduced to ids and names. Names match case-insensitively;
-        a name shared by several fields is an error naming the candidates.
+        ``/rest/api/2/field`` list reduced to ids and names. Names match case-insensitively.
+        ``schemas`` (field id → the field's ``schema`` from ``/rest/api/2/field``) settles
+        a name shared by several fields by type: a number for points, a string, option,
+        list or team for the team and outcome fields. A name still shared is an error
+        naming the candidates (with their types when known).
         """
         by_name: dict[str, list[str]] = {}
         for field_id, name in names.items():
             by_name.setdefault(name.strip().lower(), []).append(field_id)
-        epic_links = by_name.get(EPIC_LINK.lower(), [])
         return cls(
-            points=_pick("points_field", points, by_name),
-            team=_pick("team_field", team, by_name),
-            outcome=_pick("jira_field", outcome, by_name, section="tagging"),
-            # Looked up unasked, so an ambiguous "Epic Link" is left out rather than fatal.
-            epic_link=epic_links[0] if len(epic_links) == 1 else None,
+            points=_pick("points_field", points, by_name, schemas=schemas, fits=_is_number),
+            team=_pick("team_field", team, by_name, schemas=schemas, fits=_holds_team),
+            outcome=_pick(
+                "jira_field", outcome, by_name, section="tagging", schemas=schemas, fits=_holds_refs
+            ),
+            epic_link=_epic_link(by_name, schemas),
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings, names: Mapping[str, str]) -> JiraFields:
+    def from_settings(
+        cls,
+        settings: Settings,
+        names: Mapping[str, str],
+        schemas: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> JiraFields:
         """Resolve the fields named in ``[jira]`` and ``[tagging]``."""
         return cls.resolve(
             names,
             points=settings.jira.points_field,
             team=settings.jira.team_field,
             outcome=settings.tagging.jira_field,
+            schemas=schemas,
         )
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """The resolved field ids, for a search's explicit ``fields`` list."""
+        found = (self.points, self.team, self.outcome, self.epic_link)
+        return tuple(dict.fromkeys(field for field in found if field))
+
+
+_Fits = Callable[[Mapping[str, Any]], bool]
 
 
 def _pick(
-    key: str, wanted: str, by_name: Mapping[str, list[str]], section: str = "jira"
+    key: str,
+    wanted: str,
+    by_name: Mapping[str, list[str]],
+    section: str = "jira",
+    *,
+    schemas: Mapping[str, Mapping[str, Any]] | None = None,
+    fits: _Fits | None = None,
 ) -> str | None:
     wanted = wanted.strip()
     if not wanted:
@@ -105,14 +149,78 @@ def _pick(
     candidates = by_name.get(wanted.lower(), [])
     if len(candidates) <= 1:
         return candidates[0] if candidates else None
-    # Field-type disambiguation goes here: with the /rest/api/2/field schemas the live
-    # connector can keep the one candidate of the expected type (a number for points,
-    # gh-epic-link for the epic) before giving up.
+    if schemas is not None and fits is not None:
+        # Real sites carry several "Story Points" (a number from Jira Software, text
+        # fields added by hand, apps' copies): the one of the expected type is meant.
+        kept = [field for field in candidates if fits(schemas.get(field, {}))]
+        if len(kept) == 1:
+            return kept[0]
+        listed = ", ".join(
+            f"{field} ({describe_schema(schemas.get(field, {}))})" for field in sorted(candidates)
+        )
+        settled = "several are" if kept else "none is"
+        raise SourceError(
+            f"Jira field name {wanted!r} matches several fields ({listed}) and {settled} of "
+            f"the expected type; set [{section}] {key} to one of these ids"
+        )
     listed = ", ".join(sorted(candidates))
     raise SourceError(
         f"Jira field name {wanted!r} matches several fields ({listed}); "
         f"set [{section}] {key} to one of these ids"
     )
+
+
+def _epic_link(
+    by_name: Mapping[str, list[str]], schemas: Mapping[str, Mapping[str, Any]] | None
+) -> str | None:
+    """The Epic Link field: by its type when known (its name is translated on
+    non-English sites), else by name. Looked up unasked, so an ambiguous one is left
+    out rather than fatal."""
+    if schemas is not None:
+        typed = [field for field, schema in schemas.items() if _is_epic_link(schema)]
+        if len(typed) == 1:
+            return typed[0]
+    named = by_name.get(EPIC_LINK.lower(), [])
+    if schemas is not None:
+        named = [field for field in named if _is_epic_link(schemas.get(field, {}))] or named
+    return named[0] if len(named) == 1 else None
+
+
+def describe_schema(schema: Mapping[str, Any]) -> str:
+    """A field type for messages: ``number``, ``array of option``, ``string: textfield``."""
+    kind = _text(schema.get("type")) or "unknown type"
+    if kind == "array" and _text(schema.get("items")):
+        kind = f"array of {schema['items']}"
+    custom = _text(schema.get("custom")).rpartition(":")[2]
+    return f"{kind}: {custom}" if custom else kind
+
+
+def _is_number(schema: Mapping[str, Any]) -> bool:
+    return schema.get("type") == "number"
+
+
+def _is_epic_link(schema: Mapping[str, Any]) -> bool:
+    return _text(schema.get("custom")).endswith("gh-epic-link")
+
+
+_REF_TYPES = frozenset({"string", "option"})
+
+
+def _holds_refs(schema: Mapping[str, Any]) -> bool:
+    """A string, an option, or a list of those: what ``field_refs`` reads."""
+    kind = schema.get("type")
+    return kind in _REF_TYPES or (kind == "array" and schema.get("items") in _REF_TYPES)
+
+
+def _holds_team(schema: Mapping[str, Any]) -> bool:
+    """What ``team_name`` reads: a string, option, list, or an Atlassian team object
+    (Cloud's ``team`` type; Advanced Roadmaps' team on Data Center is typed ``any``)."""
+    kind = schema.get("type")
+    if kind in _REF_TYPES or kind == "team":
+        return True
+    if kind == "array":
+        return schema.get("items") in {*_REF_TYPES, "team"}
+    return "team" in _text(schema.get("custom")).lower()
 
 
 def item_from_issue(raw: Mapping[str, Any], fields: JiraFields, base_url: str = "") -> Item:
@@ -314,3 +422,550 @@ def _mapping(value: object) -> Mapping[str, Any]:
 
 def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
+
+
+# --- the live source -------------------------------------------------------------------
+#
+# The ``jira`` library is the client (auth for Cloud and Data Center, the session with
+# its JSON headers, its error type), used through its session for raw JSON rather than
+# its resources: an ``Issue`` object per search hit costs time and memory a large
+# backlog cannot spare, and its paged search fetches pages inside the library, where
+# tieback's policy cannot wrap a single page. The library's own retry loop
+# (``ResilientSession``, which sleeps on 429/503 by itself) is switched off with
+# ``max_retries=0``, so tieback's one policy (``tieback.http``) decides every retry and
+# every wait.
+
+# Every issue field the items are built from; custom fields are added once resolved.
+BASE_FIELDS = (
+    "summary",
+    "status",
+    "issuetype",
+    "labels",
+    "description",
+    "parent",
+    "updated",
+    "creator",
+    "reporter",
+    "project",
+)
+PAGE_SIZE = 100
+# The keys-only pass asks for more a page: Cloud grants up to 5000 when only keys are
+# wanted, Data Center's default ceiling (jira.search.views.default.max) is 1000.
+KEYS_PAGE_SIZE = {"cloud": 5000, "server": 1000}
+JQL_ORDER = "ORDER BY key ASC"
+# When the user's time zone is unknown, a cursor read as UTC-12 covers every zone.
+_WIDEST_OFFSET = timedelta(hours=12)
+_TOKEN_ENV = "JIRA_API_TOKEN or TIEBACK_JIRA__TOKEN"
+_ORDER_BY = re.compile(r"order\s+by\b", re.IGNORECASE)
+_ISSUE_PATH = re.compile(r"/issue/([^/?]+)")
+
+
+class JiraApiError(SourceError):
+    """Jira refused a request or could not be reached; ``status`` is 0 for the latter."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class JiraClient:
+    """The Jira REST API through the ``jira`` library's session, under one retry policy.
+
+    Cloud authenticates with the account's email and an API token (HTTP Basic); Data
+    Center with a personal access token alone (``Authorization: Bearer``), chosen when
+    ``email`` is empty. ``requests`` counts the requests sent, retries included.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        email: str,
+        token: SecretStr | None,
+        policy: RetryPolicy | None = None,
+        timeout: float = 30,
+    ) -> None:
+        from jira import JIRA
+
+        from tieback import __version__
+
+        if token is None or not token.get_secret_value():
+            raise JiraApiError(
+                f"no Jira token: set {_TOKEN_ENV} (Cloud: an API token with [jira] email; "
+                "Data Center: a personal access token)"
+            )
+        self.url = url.rstrip("/")
+        self.email = email.strip()
+        self.policy = policy or RetryPolicy()
+        self.requests = 0
+        secret = token.get_secret_value()
+        # What a message could ever echo: the token, and the Basic header made of it.
+        self._secrets = [secret]
+        if self.email:
+            pair = f"{self.email}:{secret}".encode()
+            self._secrets.append(base64.b64encode(pair).decode("ascii"))
+        self._jira = JIRA(
+            server=self.url,
+            options={"check_update": False, "headers": {"User-Agent": f"tieback/{__version__}"}},
+            basic_auth=(self.email, secret) if self.email else None,
+            token_auth=None if self.email else secret,
+            get_server_info=False,  # asked only when [jira] deployment = "auto", below
+            max_retries=0,  # one attempt a call: tieback's policy retries, nothing else
+            timeout=timeout,
+            logging=False,
+        )
+        self._session = self._jira._session
+        self._deployment: str | None = None
+
+    # --- requests ----------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        idempotent: bool = True,
+    ) -> Any:
+        """One REST call (``path`` relative to the site URL); its JSON, or None when
+        Jira answers without a body (204).
+
+        429/502/503/504 and connection failures are retried under the policy, waiting
+        as long as ``Retry-After`` asks; a request that is not idempotent is sent once
+        (its caller looks before it tries again). Raises JiraApiError with one line.
+        """
+        where = f"{method} {path.split('?', 1)[0]}"
+        statuses: list[int] = []
+
+        def once() -> requests.Response:
+            self.requests += 1
+            response = self._send(method, path, params, body)
+            if idempotent and response.status_code in RETRY_STATUSES:
+                statuses.append(response.status_code)
+                raise TransientError(
+                    f"HTTP {response.status_code} from {where}", retry_after(response.headers)
+                )
+            return response
+
+        try:
+            response = self._retried(once) if idempotent else once()
+        except TransientError:
+            status = statuses[-1]
+            raise JiraApiError(
+                f"Jira kept answering HTTP {status} to {where} after {len(statuses)} "
+                "attempts: the site is overloaded or down; try again later",
+                status,
+            ) from None
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            unsure = "" if idempotent else " (it may have been written; the next run looks first)"
+            # requests' messages run over several lines and repeat the whole URL.
+            reason = " ".join(str(exc).split())
+            reason = reason if len(reason) <= 300 else reason[:297] + "..."
+            raise JiraApiError(
+                self._redact(f"cannot reach Jira at {redact_url(self.url)} ({where}): {reason}")
+                + unsure
+            ) from None
+        except requests.RequestException as exc:
+            # Not a network failure: a URL requests cannot send to (no scheme, bad host).
+            raise JiraApiError(
+                self._redact(f"cannot send {where} to {self.url!r}: {type(exc).__name__}")
+                + ": check [jira] url (e.g. https://acme.atlassian.net)"
+            ) from None
+        if not response.ok:
+            message = self._describe(where, path, response)
+            if not idempotent and response.status_code in RETRY_STATUSES:
+                message += "; not retried, as sending it twice could write twice"
+            raise JiraApiError(self._redact(message), response.status_code)
+        return self._json(where, response)
+
+    def _retried(self, once: Callable[[], requests.Response]) -> requests.Response:
+        for attempt in self.policy.retrying():
+            with attempt:
+                return once()
+        raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
+
+    def _send(
+        self, method: str, path: str, params: Mapping[str, Any] | None, body: Any
+    ) -> requests.Response:
+        from jira.exceptions import JIRAError
+
+        try:
+            response: requests.Response = self._session.request(
+                method,
+                f"{self.url}{path}",
+                params=dict(params) if params else None,
+                json=body,
+            )
+        except JIRAError as exc:
+            # The session raises on any error status; the response is what we judge.
+            # (Never str(exc): it prints the request headers, credentials included.)
+            if exc.response is None:
+                raise JiraApiError(f"Jira gave no answer to {method} {path}") from None
+            return exc.response
+        return response
+
+    def _json(self, where: str, response: requests.Response) -> Any:
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            kind = response.headers.get("Content-Type", "").split(";", 1)[0] or "no content type"
+            raise JiraApiError(
+                f"{redact_url(self.url)} did not answer {where} like Jira ({kind}, not JSON): "
+                "check [jira] url (the site's base URL, with its context path if any)",
+                response.status_code,
+            ) from None
+
+    def _describe(self, where: str, path: str, response: requests.Response) -> str:
+        status = response.status_code
+        message = jira_message(response)
+        detail = f" {message}" if message else ""
+        if status == 401:
+            if self.email:
+                check = f"check [jira] email ({self.email}) and the API token in {_TOKEN_ENV}"
+            else:
+                check = (
+                    f"check the personal access token in {_TOKEN_ENV} (no [jira] email, so it "
+                    "is sent as a Bearer token; Jira Cloud needs [jira] email too)"
+                )
+            return f"Jira rejected the credentials (HTTP 401) on {where}: {check}"
+        if status == 403:
+            denied = response.headers.get("X-Authentication-Denied-Reason", "")
+            if denied:
+                return (
+                    f"Jira refused the login (HTTP 403, {denied}) on {where}: sign in to "
+                    f"{redact_url(self.url)} in a browser once, then retry"
+                )
+            return (
+                f"Jira refused {where} (HTTP 403{detail}): the account lacks a permission "
+                "(Browse projects to sync; Edit issues and Add comments to post back)"
+            )
+        if status == 404:
+            issue = _ISSUE_PATH.search(path)
+            if issue:
+                return (
+                    f"Jira has no issue {issue[1]} or the account cannot see it (HTTP 404 on "
+                    f"{where}): check the issue key ([jira.post_back] summary_issue, or run "
+                    "'tieback sync' again)"
+                )
+            return (
+                f"Jira answered HTTP 404{detail} to {where}: check [jira] url "
+                f"({redact_url(self.url)}: the site's base URL, with its context path if any)"
+            )
+        if status == 410:
+            return (
+                f"Jira answered HTTP 410 Gone to {where}: this Jira Cloud site has retired that "
+                'API; set [jira] deployment = "cloud" (or "auto")'
+            )
+        if status == 400 and "/search" in path:
+            return f"Jira rejected the query (HTTP 400{detail}): check [jira] jql"
+        return f"Jira answered HTTP {status}{detail} to {where}"
+
+    def _redact(self, text: str) -> str:
+        return redact(text, self._secrets)
+
+    # --- what the source and the sink ask -------------------------------------------------
+
+    def deployment(self, configured: str) -> str:
+        """``cloud`` or ``server``: as configured, else from ``/rest/api/2/serverInfo``."""
+        if configured in ("cloud", "server"):
+            return configured
+        if self._deployment is None:
+            info = self.request("GET", "/rest/api/2/serverInfo")
+            if not isinstance(info, Mapping):
+                raise JiraApiError(
+                    f"{redact_url(self.url)}/rest/api/2/serverInfo is not Jira's server "
+                    "information: check [jira] url"
+                )
+            self._deployment = "cloud" if info.get("deploymentType") == "Cloud" else "server"
+        return self._deployment
+
+    def myself(self) -> Mapping[str, Any]:
+        """The account tieback acts as (its ``timeZone`` reads JQL dates)."""
+        answer = self.request("GET", "/rest/api/2/myself")
+        return answer if isinstance(answer, Mapping) else {}
+
+    def fields(self) -> list[Mapping[str, Any]]:
+        """Every issue field of the site: ``{"id", "name", "schema": {...}}``."""
+        answer = self.request("GET", "/rest/api/2/field")
+        if not isinstance(answer, list):
+            raise JiraApiError("GET /rest/api/2/field: expected a JSON list from Jira")
+        return [field for field in answer if isinstance(field, Mapping)]
+
+    def search(
+        self, deployment: str, jql: str, fields: Sequence[str], page_size: int
+    ) -> Iterator[tuple[list[Mapping[str, Any]], str, int | None]]:
+        """Pages of a search as (issues, position, total); ``total`` is None on Cloud.
+
+        Cloud: ``POST /rest/api/3/search/jql``, following ``nextPageToken`` (the server
+        may grant fewer issues than asked). Data Center: ``POST /rest/api/2/search``,
+        advancing ``startAt`` by the issues actually returned.
+        """
+        if deployment == "cloud":
+            yield from self._search_cloud(jql, fields, page_size)
+        else:
+            yield from self._search_server(jql, fields, page_size)
+
+    def _search_cloud(
+        self, jql: str, fields: Sequence[str], page_size: int
+    ) -> Iterator[tuple[list[Mapping[str, Any]], str, int | None]]:
+        token: str | None = None
+        seen: set[str] = set()
+        number = 0
+        while True:
+            body: dict[str, Any] = {"jql": jql, "fields": list(fields), "maxResults": page_size}
+            if token:
+                body["nextPageToken"] = token
+            answer = _search_answer(self.request("POST", "/rest/api/3/search/jql", body=body))
+            number += 1
+            yield _issues(answer), f"page {number}", None
+            token = _text(answer.get("nextPageToken")) or None
+            if token is None or answer.get("isLast") is True:
+                return
+            if token in seen:
+                raise JiraApiError(
+                    "Jira returned the same nextPageToken twice; stopping rather than looping"
+                )
+            seen.add(token)
+
+    def _search_server(
+        self, jql: str, fields: Sequence[str], page_size: int
+    ) -> Iterator[tuple[list[Mapping[str, Any]], str, int | None]]:
+        start = 0
+        while True:
+            body = {"jql": jql, "fields": list(fields), "startAt": start, "maxResults": page_size}
+            answer = _search_answer(self.request("POST", "/rest/api/2/search", body=body))
+            issues = _issues(answer)
+            total = answer.get("total")
+            total = total if isinstance(total, int) and not isinstance(total, bool) else None
+            yield issues, f"startAt {start}", total
+            start += len(issues)
+            if not issues or (total is not None and start >= total):
+                return
+
+
+def jira_message(response: requests.Response) -> str:
+    """Jira's own words from an error response, on one line (``errorMessages``,
+    ``errors``, or a short text body); empty for an HTML page or nothing."""
+    try:
+        data = response.json()
+    except ValueError:
+        text = response.text.strip()
+        if not text or text.startswith("<") or len(text) > 300:
+            return ""
+        return " ".join(text.split())
+    messages: list[str] = []
+    if isinstance(data, Mapping):
+        listed = data.get("errorMessages")
+        if isinstance(listed, list):
+            messages.extend(str(m) for m in listed if m)
+        errors = data.get("errors")
+        if isinstance(errors, Mapping):
+            messages.extend(f"{name}: {text}" for name, text in errors.items())
+        for key in ("message", "errorMessage"):
+            if not messages and isinstance(data.get(key), str):
+                messages.append(data[key])
+    line = " ".join("; ".join(messages).split())
+    return line if len(line) <= 500 else line[:497] + "..."
+
+
+def _search_answer(answer: object) -> Mapping[str, Any]:
+    if not isinstance(answer, Mapping) or not isinstance(answer.get("issues"), list):
+        raise JiraApiError("Jira's search answer has no issues list: check [jira] url")
+    return answer
+
+
+def _issues(answer: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [raw for raw in answer["issues"] if isinstance(raw, Mapping)]
+
+
+def strip_order_by(jql: str) -> str:
+    """The JQL without its ``ORDER BY`` clause; quoted text is left alone."""
+    quote = ""
+    escaped = False
+    for index, char in enumerate(jql):
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif (index == 0 or not (jql[index - 1].isalnum() or jql[index - 1] == "_")) and (
+            _ORDER_BY.match(jql, index)
+        ):
+            return jql[:index].strip()
+    return jql.strip()
+
+
+def search_jql(jql: str, updated_since: str | None = None) -> str:
+    """The search's JQL: the configured query, maybe narrowed to recent updates, in
+    key order (stable while issues change, so paging neither skips nor repeats)."""
+    clauses = []
+    if base := strip_order_by(jql):
+        clauses.append(f"({base})")
+    if updated_since:
+        clauses.append(f'updated >= "{updated_since}"')
+    return " ".join([" AND ".join(clauses), JQL_ORDER]).strip()
+
+
+def jql_time(since: str, zone_name: str) -> tuple[str, bool]:
+    """An ISO 8601 moment as JQL's ``yyyy/MM/dd HH:mm`` in the user's time zone.
+
+    JQL reads dates in the zone of the account that searches. Returns the text and
+    whether the zone was known; when it is not, the moment is moved 12 hours earlier
+    so that it is not late in any zone (a few more items re-read, none missed).
+    """
+    moment = datetime.fromisoformat(since)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        zone: tzinfo = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        shifted = moment.astimezone(UTC) - _WIDEST_OFFSET
+        return shifted.strftime("%Y/%m/%d %H:%M"), False
+    # Minutes only, rounded down: an earlier bound re-reads, a later one would miss.
+    return moment.astimezone(zone).strftime("%Y/%m/%d %H:%M"), True
+
+
+def field_catalog(
+    fields: Iterable[Mapping[str, Any]],
+) -> tuple[dict[str, str], dict[str, Mapping[str, Any]]]:
+    """``/rest/api/2/field`` as ``{id: name}`` and ``{id: schema}``."""
+    names: dict[str, str] = {}
+    schemas: dict[str, Mapping[str, Any]] = {}
+    for field in fields:
+        field_id, name = field.get("id"), field.get("name")
+        if isinstance(field_id, str) and isinstance(name, str):
+            names[field_id] = name
+            schemas[field_id] = _mapping(field.get("schema"))
+    return names, schemas
+
+
+class JiraSource(TrackerSource):
+    """The issues the configured JQL matches, read page by page into the store.
+
+    Each sync asks ``/myself`` (the cheapest check of the credentials, and the time
+    zone JQL dates are read in), resolves the configured fields by name through
+    ``/rest/api/2/field``, then searches with an explicit ``fields`` list in key order.
+    ``keys()`` runs the same query for keys alone.
+    """
+
+    name = "jira"
+
+    def __init__(
+        self,
+        config: Config,
+        policy: RetryPolicy | None = None,
+        client: JiraClient | None = None,
+    ) -> None:
+        super().__init__()
+        self._config = config
+        self._settings = config.settings.jira
+        self._policy = policy
+        self._client = client
+        self._fields: JiraFields | None = None
+        self._zone: str | None = None
+
+    @property
+    def client(self) -> JiraClient:
+        if self._client is None:
+            self._client = JiraClient(
+                self._settings.url,
+                self._settings.email,
+                self._config.jira_token,
+                self._policy,
+                self._settings.timeout,
+            )
+        return self._client
+
+    @property
+    def deployment(self) -> str:
+        return self.client.deployment(self._settings.deployment)
+
+    @property
+    def query(self) -> str:
+        return f"{self._settings.url.rstrip('/')} {' '.join(self._settings.jql.split())}"
+
+    def pages(self, since: str | None) -> Iterator[Page]:
+        deployment = self.deployment
+        zone = self.time_zone()
+        fields = self.fields()
+        updated = None
+        if since:
+            updated, known = jql_time(since, zone)
+            if not known:
+                self.warnings.append(
+                    f"jira: the account's time zone {zone or '(none)'!r} is unknown here; "
+                    "updates are read from 12 hours earlier to be safe"
+                )
+        jql = search_jql(self._settings.jql, updated)
+        wanted = [*BASE_FIELDS, *(f for f in fields.ids if f not in BASE_FIELDS)]
+        base = self._settings.url
+        for issues, position, total in self.client.search(deployment, jql, wanted, PAGE_SIZE):
+            yield Page(self._items(issues, fields, base), position=position, total=total)
+
+    def _items(
+        self, issues: Sequence[Mapping[str, Any]], fields: JiraFields, base: str
+    ) -> list[Item]:
+        items: list[Item] = []
+        for raw in issues:
+            try:
+                items.append(item_from_issue(raw, fields, base))
+            except SourceError as exc:
+                self.warnings.append(f"jira: skipped an issue: {exc}")
+        return items
+
+    def keys(self) -> set[str]:
+        deployment = self.deployment
+        jql = search_jql(self._settings.jql)
+        size = KEYS_PAGE_SIZE[deployment]
+        found: set[str] = set()
+        for issues, _, _ in self.client.search(deployment, jql, ["key"], size):
+            found.update(k for raw in issues if isinstance(k := raw.get("key"), str) and k)
+        return found
+
+    def time_zone(self) -> str:
+        """The account's time zone (``/myself``), asked once; empty when Jira names none."""
+        if self._zone is None:
+            self._zone = _text(self.client.myself().get("timeZone")) or ""
+        return self._zone
+
+    def fields(self) -> JiraFields:
+        """The configured fields resolved against the site's, asked once."""
+        if self._fields is None:
+            names, schemas = field_catalog(self.client.fields())
+            settings = self._config.settings
+            fields = JiraFields.from_settings(settings, names, schemas)
+            # A field the user named must exist: a typo would silently count every item
+            # as untagged or teamless. Points matter only when coverage weighs them (the
+            # default name is absent on sites that only have "Story point estimate").
+            asked = [
+                ("[jira] team_field", settings.jira.team_field, fields.team),
+                ("[tagging] jira_field", settings.tagging.jira_field, fields.outcome),
+            ]
+            if settings.coverage.weight == "points":
+                asked.append(("[jira] points_field", settings.jira.points_field, fields.points))
+            for where, wanted, found in asked:
+                if wanted.strip() and found is None:
+                    raise SourceError(
+                        f"Jira has no field named {wanted!r} ({where}){_similar(wanted, names)}"
+                    )
+            self._fields = fields
+        return self._fields
+
+
+def _similar(wanted: str, names: Mapping[str, str]) -> str:
+    """Close field names, to suggest ("Story point estimate" beside "Story Points")."""
+    by_lower = {name.lower(): name for name in names.values()}
+    close = difflib.get_close_matches(wanted.lower(), list(by_lower), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    shown = ", ".join(
+        f"{by_lower[c]!r} ({', '.join(sorted(i for i, n in names.items() if n.lower() == c))})"
+        for c in close
+    )
+    return f"; similar: {shown}"
