@@ -1,0 +1,500 @@
+"""Post-back to Jira issues: ``missing_label``, one explanatory comment each, one summary.
+
+Labels go through Jira's ``update`` add and remove operations
+(``PUT /rest/api/2/issue/{key}``), never a ``fields`` write that would replace the
+set. Comments are plain text with wiki markup on Data Center (REST v2) and Atlassian
+Document Format on Cloud (REST v3). Neither format has hidden text, so tieback's
+comments carry the comment property ``tieback`` (``{"kind": "explain" | "summary"}``),
+and a visible ``tieback:<kind>`` in small print so that a copy without properties is
+still recognised. Before posting, tieback reads the issue's comments for one of its
+own, so a lost store never doubles a comment; a comment is sent once, never retried
+blindly. What was written is recorded in the store (labels on the stored item,
+comment ids, the summary's fingerprint), so a second run with nothing changed plans
+nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import jinja2
+
+from tieback.config import Config
+from tieback.errors import SinkError
+from tieback.formats import adf
+from tieback.formats.escape import escape_wiki
+from tieback.formats.templates import environment
+from tieback.http import RetryPolicy
+from tieback.model import Alignment, Item, Outcome, Reason
+from tieback.outcomes import load_declarations
+from tieback.report import Report
+from tieback.sinks.interface import Action, ActionKind, Sink, plan_item_actions
+from tieback.sources.jira import JiraApiError, JiraClient, adf_text
+
+EXPLAIN = "explain"  # the store's and the property's kind for the explanatory comment
+SUMMARY = "summary"  # ... and for the coverage summary on [jira.post_back] summary_issue
+PROPERTY = "tieback"  # the comment property that marks tieback's comments
+SUMMARY_DETAIL = "coverage summary"
+# Outcomes listed in an explanatory comment before the rest are counted.
+_LISTED_OUTCOMES = 20
+_COMMENT_PAGE = 100
+_ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]*-[1-9]\d*", re.IGNORECASE)
+
+
+def marker(kind: str) -> str:
+    """The visible text that marks a tieback comment of ``kind`` (``tieback:explain``)."""
+    return f"{PROPERTY}:{kind}"
+
+
+def is_tieback_comment(comment: Mapping[str, Any], kind: str) -> bool:
+    """Whether a REST comment (read with ``expand=properties``) is tieback's of ``kind``:
+    by its property, else by the marker anywhere in its text."""
+    for prop in comment.get("properties") or ():
+        if isinstance(prop, Mapping) and prop.get("key") == PROPERTY:
+            value = prop.get("value")
+            if isinstance(value, Mapping) and value.get("kind") == kind:
+                return True
+    body = comment.get("body")
+    text = adf_text(body) if isinstance(body, Mapping) else body
+    return isinstance(text, str) and marker(kind) in text
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What an explanatory comment says, rendered as wiki markup or as ADF."""
+
+    reason: str
+    unknown_refs: tuple[str, ...]
+    retired_refs: tuple[str, ...]
+    suggestion: str | None
+    inherited_from: str | None
+    prefix: str
+    marker_line: str
+    field: str  # tagging.jira_field, by name
+    exempt_labels: tuple[str, ...]
+    outcomes: tuple[tuple[str, str], ...]  # the first active outcomes: (id, title)
+    more: int  # active outcomes beyond those listed
+    outcomes_file: str
+    missing_label: str
+
+
+@cache
+def _templates() -> jinja2.Environment:
+    env = environment().overlay()
+    env.filters["wiki"] = escape_wiki
+    return env
+
+
+def explanation_wiki(explanation: Explanation) -> str:
+    """The explanatory comment in Jira wiki markup (Data Center); untrusted text escaped."""
+    template = _templates().get_template("jira-explain.wiki.j2")
+    return template.render(e=explanation, marker=marker(EXPLAIN))
+
+
+def explanation_adf(explanation: Explanation) -> dict[str, Any]:
+    """The explanatory comment as an ADF document (Cloud). ADF text is data, not markup."""
+    e = explanation
+    blocks: list[dict[str, Any]] = [
+        adf.paragraph(
+            adf.text("tieback:", strong=True),
+            f" this issue does not name an outcome it serves ({e.reason}).",
+        )
+    ]
+    if e.unknown_refs:
+        verb = (
+            "is not a declared outcome" if len(e.unknown_refs) == 1 else "are not declared outcomes"
+        )
+        parts: list[adf.Inline] = [*_codes(e.unknown_refs), f" {verb}"]
+        if e.suggestion:
+            parts += ["; did you mean ", adf.text(e.suggestion, code=True), "?"]
+        else:
+            parts.append(".")
+        blocks.append(adf.paragraph(*parts))
+    elif e.retired_refs:
+        blocks.append(
+            adf.paragraph("It names only retired outcomes: ", *_codes(e.retired_refs), ".")
+        )
+    if e.inherited_from:
+        blocks.append(adf.paragraph(f"Its tags come from {e.inherited_from}."))
+    how: list[adf.Inline] = [
+        "To tie it to an outcome, add a label ",
+        adf.text(f"{e.prefix}<id>", code=True),
+        ", a line ",
+        adf.text(f"{e.marker_line} <id>", code=True),
+        " to its description",
+    ]
+    if e.field:
+        how += [", or set the field ", adf.text(e.field, code=True)]
+    how.append(".")
+    if e.exempt_labels:
+        how += [" Work that needs no outcome: label it ", *_codes(e.exempt_labels), "."]
+    blocks.append(adf.paragraph(*how))
+    if e.outcomes:
+        blocks.append(adf.paragraph("Declared outcomes:"))
+        entries: list[adf.ListEntry] = [
+            adf.paragraph(adf.text(outcome_id, code=True), f": {title}" if title else "")
+            for outcome_id, title in e.outcomes
+        ]
+        if e.more:
+            entries.append(
+                adf.paragraph(
+                    f"… and {e.more} more in ", adf.text(e.outcomes_file or "outcomes", code=True)
+                )
+            )
+        blocks.append(adf.bullet_list(*entries))
+    else:
+        blocks.append(
+            adf.paragraph(
+                "No outcome is active yet: declare one in ",
+                adf.text(e.outcomes_file or "outcomes.toml", code=True),
+                ".",
+            )
+        )
+    blocks.append(
+        adf.paragraph(
+            f"Written once by tieback; the {e.missing_label} label goes away when the issue "
+            f"is aligned. {marker(EXPLAIN)}"
+            if e.missing_label
+            else f"Written once by tieback. {marker(EXPLAIN)}"
+        )
+    )
+    return adf.doc(*blocks)
+
+
+def _codes(values: Sequence[str]) -> Iterator[adf.Inline]:
+    """Values as monospaced text, comma-separated."""
+    for index, value in enumerate(value for value in values if value):
+        if index:
+            yield ", "
+        yield adf.text(value, code=True)
+
+
+def with_marker(document: dict[str, Any], kind: str) -> dict[str, Any]:
+    """An ADF document ending with tieback's visible marker, in its own paragraph."""
+    content = [*document.get("content", []), adf.paragraph(marker(kind))]
+    return {**document, "content": content}
+
+
+class JiraSink(Sink):
+    """Writes the post-back actions to the issues of the configured Jira site."""
+
+    name = "jira"
+
+    def __init__(
+        self,
+        config: Config,
+        policy: RetryPolicy | None = None,
+        client: JiraClient | None = None,
+    ) -> None:
+        self._config = config
+        self._settings = config.settings.jira
+        self._policy = policy
+        self._client = client
+        self._items: dict[str, Item] = {}
+        self._alignments: dict[str, Alignment] = {}
+        self._summary_fingerprint = ""
+        self._active: list[Outcome] | None = None
+
+    @property
+    def client(self) -> JiraClient:
+        if self._client is None:
+            try:
+                self._client = JiraClient(
+                    self._settings.url,
+                    self._settings.email,
+                    self._config.jira_token,
+                    self._policy,
+                    self._settings.timeout,
+                )
+            except JiraApiError as exc:
+                raise SinkError(str(exc)) from None
+        return self._client
+
+    @property
+    def cloud(self) -> bool:
+        """Whether the site is Jira Cloud (ADF, REST v3) rather than Data Center."""
+        try:
+            return self.client.deployment(self._settings.deployment) == "cloud"
+        except JiraApiError as exc:
+            raise SinkError(str(exc)) from None
+
+    @property
+    def _version(self) -> str:
+        return "3" if self.cloud else "2"
+
+    # --- plan --------------------------------------------------------------------------
+
+    def plan(self, report: Report) -> list[Action]:
+        # Only issues of the configured site: an export file may hold another site's.
+        mine = [a for a in report.alignments if a.item.source == self.name and self._on_site(a)]
+        self._alignments = {a.item.key: a for a in mine}
+        self._items = {a.item.key: a.item for a in mine}
+        post_back = self._settings.post_back
+        commented = self._stored_keys(EXPLAIN) if post_back.comment else set()
+        actions = [
+            self._with_body(action)
+            for action in plan_item_actions(
+                mine, self.name, post_back.missing_label, post_back.comment, commented
+            )
+        ]
+        if post_back.summary_issue:
+            newly = [self._alignments[a.key] for a in actions if a.kind is ActionKind.ADD_LABEL]
+            summary = self._summary(report, newly)
+            if summary is not None:
+                actions.append(summary)
+        return actions
+
+    def _on_site(self, alignment: Alignment) -> bool:
+        site = urlsplit(self._settings.url.rstrip("/"))
+        url = urlsplit(alignment.item.url)
+        return url.netloc.lower() == site.netloc.lower() and url.path.startswith(
+            f"{site.path}/browse/"
+        )
+
+    def _stored_keys(self, kind: str) -> set[str]:
+        if not self._config.store_exists:
+            return set()
+        from tieback.store import Store
+
+        with Store.open(self._config.store_location) as store:
+            return store.commented(self.name, kind)
+
+    def _with_body(self, action: Action) -> Action:
+        if action.kind is not ActionKind.COMMENT:
+            return action
+        explanation = self._explanation(self._alignments[action.key])
+        body = (
+            json.dumps(explanation_adf(explanation))
+            if self.cloud
+            else explanation_wiki(explanation)
+        )
+        return Action(
+            action.source, action.key, action.kind, f"explain ({action.detail})", body=body
+        )
+
+    def _explanation(self, alignment: Alignment) -> Explanation:
+        if self._active is None:
+            self._active = [o for o in load_declarations(self._config).outcomes if o.active]
+        active = self._active
+        settings = self._config.settings
+        retired = alignment.reason is Reason.RETIRED_OUTCOME
+        return Explanation(
+            reason=alignment.reason.value if alignment.reason else "untagged",
+            unknown_refs=alignment.unknown_refs,
+            retired_refs=alignment.refs if retired else (),
+            suggestion=alignment.suggestion,
+            inherited_from=alignment.inherited_from,
+            prefix=settings.tagging.prefix,
+            marker_line=settings.tagging.body_marker,
+            field=settings.tagging.jira_field,
+            exempt_labels=tuple(settings.exempt.labels),
+            outcomes=tuple((o.id, o.title) for o in active[:_LISTED_OUTCOMES]),
+            more=max(0, len(active) - _LISTED_OUTCOMES),
+            outcomes_file=self._config.display(self._config.outcomes_path),
+            missing_label=self._settings.post_back.missing_label,
+        )
+
+    def _summary(self, report: Report, newly: Sequence[Alignment]) -> Action | None:
+        """Create, edit or leave the summary comment: edited in place, and left alone
+        when its digest says nothing new about the same numbers."""
+        from tieback.sinks.digest import build_digest, fingerprint, is_current
+
+        key = self._settings.post_back.summary_issue.strip()
+        if not _ISSUE_KEY.fullmatch(key):
+            raise SinkError(
+                f"[jira.post_back] summary_issue {key!r} is not a Jira issue key (e.g. EDU-1)"
+            )
+        previous, remembered = None, None
+        if self._config.store_exists:
+            from tieback.store import Store
+
+            with Store.open(self._config.store_location) as store:
+                previous = store.latest_snapshot()
+                remembered = store.comment(self.name, key, SUMMARY)
+        digest = build_digest(report, previous, newly, self._config.settings.coverage.precision)
+        render = self._summary_renderer()
+        current = fingerprint(digest, render)
+        self._summary_fingerprint = current
+        rendered = render(digest)
+        body = rendered if isinstance(rendered, str) else json.dumps(rendered)
+        if remembered is None:
+            # Unknown to the store: apply looks for it on the issue before creating one.
+            return Action(self.name, key, ActionKind.COMMENT, SUMMARY_DETAIL, body=body)
+        if is_current(digest, current, remembered.digest):
+            return None
+        return Action(
+            self.name,
+            key,
+            ActionKind.EDIT_COMMENT,
+            SUMMARY_DETAIL,
+            body=body,
+            comment_id=remembered.comment_id,
+        )
+
+    def _summary_renderer(self) -> Callable[[Any], str | dict[str, Any]]:
+        from tieback.sinks.digest import Digest, digest_adf, digest_wiki
+
+        if self.cloud:
+
+            def cloud(digest: Digest) -> str | dict[str, Any]:
+                return with_marker(digest_adf(digest), SUMMARY)
+
+            return cloud
+
+        def server(digest: Digest) -> str | dict[str, Any]:
+            return digest_wiki(digest, marker(SUMMARY))
+
+        return server
+
+    # --- apply -------------------------------------------------------------------------
+
+    def apply(self, actions: Sequence[Action]) -> list[Action]:
+        written: list[Action] = []
+        labels: dict[str, list[str]] = {}
+        comments: list[tuple[str, str, str, str]] = []  # (key, kind, id, digest)
+        try:
+            for action in actions:
+                if action.kind in (ActionKind.ADD_LABEL, ActionKind.REMOVE_LABEL):
+                    current = labels.setdefault(action.key, list(self._labels_of(action.key)))
+                    self._label(action, current)
+                    written.append(action)
+                elif action.detail == SUMMARY_DETAIL:
+                    comment_id = self._keep_summary(action)
+                    comments.append((action.key, SUMMARY, comment_id, self._summary_fingerprint))
+                    written.append(action)
+                elif action.kind is ActionKind.COMMENT:
+                    comment_id, posted = self._explain(action.key, action.body)
+                    comments.append((action.key, EXPLAIN, comment_id, ""))
+                    if posted:
+                        written.append(action)
+        except JiraApiError as exc:
+            raise SinkError(str(exc)) from None
+        finally:
+            self._remember(labels, comments)
+        return written
+
+    def _labels_of(self, key: str) -> tuple[str, ...]:
+        item = self._items.get(key)
+        return item.labels if item else ()
+
+    def _label(self, action: Action, current: list[str]) -> None:
+        """One label added or removed: Jira's ``update`` operations leave the rest alone
+        and repeat safely (adding a label twice keeps one), so they may be retried."""
+        verb = "add" if action.kind is ActionKind.ADD_LABEL else "remove"
+        self.client.request(
+            "PUT",
+            f"/rest/api/2/issue/{_path(action.key)}",
+            body={"update": {"labels": [{verb: action.detail}]}},
+        )
+        wanted = action.detail.lower()
+        current[:] = [label for label in current if label.lower() != wanted]
+        if verb == "add":
+            current.append(action.detail)
+
+    def _comments_path(self, key: str) -> str:
+        return f"/rest/api/{self._version}/issue/{_path(key)}/comment"
+
+    def find_comment(self, key: str, kind: str) -> Mapping[str, Any] | None:
+        """tieback's comment of ``kind`` on an issue, reading every page of comments."""
+        start = 0
+        while True:
+            page = self.client.request(
+                "GET",
+                self._comments_path(key),
+                params={"startAt": start, "maxResults": _COMMENT_PAGE, "expand": "properties"},
+            )
+            page = page if isinstance(page, Mapping) else {}
+            comments = [c for c in page.get("comments") or () if isinstance(c, Mapping)]
+            for comment in comments:
+                if is_tieback_comment(comment, kind):
+                    return comment
+            start += len(comments)
+            total = page.get("total")
+            if not comments or (isinstance(total, int) and start >= total):
+                return None
+
+    def _payload(self, body: str) -> Any:
+        return json.loads(body) if self.cloud else body
+
+    def _post(self, key: str, kind: str, body: str) -> str:
+        # A comment is not idempotent: sent once, never retried blindly. The caller
+        # looked for an earlier one first; a failure here is found again next run.
+        created = self.client.request(
+            "POST",
+            self._comments_path(key),
+            body={
+                "body": self._payload(body),
+                "properties": [{"key": PROPERTY, "value": {"kind": kind}}],
+            },
+            idempotent=False,
+        )
+        return str(created.get("id", "")) if isinstance(created, Mapping) else ""
+
+    def _explain(self, key: str, body: str) -> tuple[str, bool]:
+        """Post the explanatory comment unless the issue already has one; never twice."""
+        found = self.find_comment(key, EXPLAIN)
+        if found is not None:
+            return str(found.get("id", "")), False
+        return self._post(key, EXPLAIN, body), True
+
+    def _keep_summary(self, action: Action) -> str:
+        """Edit the summary comment in place; create it only when the issue has none."""
+        comment_id = action.comment_id
+        if comment_id and self._edit(action.key, comment_id, action.body):
+            return comment_id
+        found = self.find_comment(action.key, SUMMARY)
+        if found is not None:
+            comment_id = str(found.get("id", ""))
+            if self._edit(action.key, comment_id, action.body):
+                return comment_id
+        return self._post(action.key, SUMMARY, action.body)
+
+    def _edit(self, key: str, comment_id: str, body: str) -> bool:
+        """PUT the new body; False when the comment is gone (deleted by someone)."""
+        try:
+            self.client.request(
+                "PUT",
+                f"{self._comments_path(key)}/{quote(comment_id, safe='')}",
+                body={"body": self._payload(body)},
+            )
+        except JiraApiError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    def _remember(
+        self, labels: Mapping[str, list[str]], comments: Sequence[tuple[str, str, str, str]]
+    ) -> None:
+        """Record what Jira now holds, so the next run (before a sync) plans nothing."""
+        if not (labels or comments) or not self._config.store_exists:
+            return
+        from tieback.sources.jira import JiraSource
+        from tieback.store import FILES_QUERY, PostedComment, Store
+
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        with Store.open(self._config.store_location) as store, store.transaction():
+            from_files = store.keys(self.name, FILES_QUERY)
+            synced = store.keys(self.name)
+            query = JiraSource(self._config).query
+            for key, names in labels.items():
+                item = self._items.get(key)
+                if item is None or key not in synced or tuple(names) == item.labels:
+                    continue
+                store.upsert_items(
+                    FILES_QUERY if key in from_files else query,
+                    [item._replace(labels=tuple(names))],
+                )
+            for key, kind, comment_id, digest in comments:
+                store.set_comment(PostedComment(self.name, key, kind, comment_id, digest, now))
+
+
+def _path(key: str) -> str:
+    return quote(key, safe="")
