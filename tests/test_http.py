@@ -76,6 +76,16 @@ def test_connection_errors_are_retried() -> None:
     assert waits == [1.0]
 
 
+@responses.activate
+def test_certificate_errors_are_not_retried() -> None:
+    responses.get(URL, body=requests.exceptions.SSLError("certificate verify failed"))
+    waits: list[float] = []
+    with pytest.raises(requests.exceptions.SSLError):
+        send(requests.Session(), "GET", URL, policy=policy(waits))
+    assert waits == []
+    assert len(responses.calls) == 1
+
+
 def test_waits_are_capped() -> None:
     waits: list[float] = []
     capped = RetryPolicy(attempts=2, maximum=5, sleep=waits.append)

@@ -250,7 +250,7 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from tieback.audit import run_audit
+    from tieback.audit import collector_paused, record_snapshot, run_audit
     from tieback.formats import get_format
 
     config = _config(args)
@@ -265,28 +265,26 @@ def _audit(args: argparse.Namespace) -> int:
         if value is not None
     }
     coverage = coverage.model_copy(update=overrides)
-    report = run_audit(
-        config, coverage=coverage, by=args.by, offline=args.offline, progress=_progress()
-    )
+    with collector_paused():
+        report = run_audit(
+            config, coverage=coverage, by=args.by, offline=args.offline, progress=_progress()
+        )
 
-    to_stdout = args.output == "-"
-    terminal = to_stdout and sys.stdout.isatty()
-    color = terminal and "NO_COLOR" not in os.environ
-    width = shutil.get_terminal_size().columns if terminal else None
-    history, lint = _html_extras(config, report) if args.format == "html" else ([], [])
-    renderer = get_format(
-        args.format,
-        color=color,
-        width=width,
-        max_outputs=args.max_outputs,
-        history=history,
-        lint=lint,
-    )
-    text = renderer.render(report)
-    _write(args.output, text)
-    from tieback.audit import record_snapshot
-
-    warning = record_snapshot(config, report)
+        to_stdout = args.output == "-"
+        terminal = to_stdout and sys.stdout.isatty()
+        color = terminal and "NO_COLOR" not in os.environ
+        width = shutil.get_terminal_size().columns if terminal else None
+        history, lint = _html_extras(config, report) if args.format == "html" else ([], [])
+        renderer = get_format(
+            args.format,
+            color=color,
+            width=width,
+            max_outputs=args.max_outputs,
+            history=history,
+            lint=lint,
+        )
+        _write(args.output, renderer.render(report))
+        warning = record_snapshot(config, report)
     if warning:
         print(f"tieback: warning: {warning}", file=sys.stderr)
 
@@ -363,6 +361,8 @@ def _sync(args: argparse.Namespace) -> int:
                 f"{result.source}: {mode} sync, {result.fetched} items fetched in "
                 f"{result.pages} pages, {result.removed} removed"
             )
+            for warning in result.warnings:
+                print(f"tieback: warning: {warning}", file=sys.stderr)
             synced = True
     if not synced:
         wanted = args.source or "any source"
@@ -403,16 +403,22 @@ def _post(args: argparse.Namespace) -> int:
             print(f"{sink.name}: {action.describe()}")
         if actions and not args.dry_run:
             written += len(sink.apply(actions))
+        for skipped in sink.warnings:
+            print(f"tieback: warning: {skipped}", file=sys.stderr)
     if args.dry_run:
-        print(f"tieback post: {planned} changes planned; dry run, nothing written")
+        print(f"tieback post: {_changes(planned)} planned; dry run, nothing written")
     else:
-        print(f"tieback post: {written} changes written")
+        print(f"tieback post: {_changes(written)} written")
         from tieback.audit import record_snapshot
 
         warning = record_snapshot(config, report, kind="post")
         if warning:
             print(f"tieback: warning: {warning}", file=sys.stderr)
     return EXIT_OK
+
+
+def _changes(count: int) -> str:
+    return f"{count} change{'' if count == 1 else 's'}"
 
 
 def _pr(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ import requests
 from tenacity import (
     RetryCallState,
     Retrying,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_attempt,
     stop_after_delay,
 )
@@ -52,14 +52,20 @@ class RetryPolicy:
 
     def retrying(self) -> Retrying:
         return Retrying(
-            retry=retry_if_exception_type(
-                (TransientError, requests.ConnectionError, requests.Timeout)
-            ),
+            retry=retry_if_exception(_worth_retrying),
             stop=stop_after_attempt(self.attempts) | stop_after_delay(self.budget),
             wait=self.wait,
             sleep=self.sleep,
             reraise=True,
         )
+
+
+def _worth_retrying(error: BaseException) -> bool:
+    """Transient answers and network failures; never a certificate error (SSLError is a
+    ConnectionError to requests, but retrying it only delays the same failure)."""
+    if isinstance(error, requests.exceptions.SSLError):
+        return False
+    return isinstance(error, TransientError | requests.ConnectionError | requests.Timeout)
 
 
 def retry_after(headers: Any, now: datetime | None = None) -> float | None:

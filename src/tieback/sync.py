@@ -26,6 +26,7 @@ class SyncResult:
     removed: int
     pages: int
     cursor: str
+    warnings: tuple[str, ...] = ()
 
 
 ProgressCallback = Callable[[str, Page, int], None]
@@ -54,14 +55,23 @@ def sync_source(
         if progress is not None:
             progress(source.name, page, fetched)
 
-    # Full: what the listing did not return is gone. Incremental: ask for keys only.
-    current = seen if full else source.keys()
+    # Full (or first) sync: what the listing did not return is gone. Incremental: ask
+    # the tracker for its keys only.
+    current = seen if full or previous is None else source.keys()
     # Items copied from export files are not this query's to remove.
     stale = store.keys(source.name) - current - store.keys(source.name, FILES_QUERY)
     removed = store.delete_items(source.name, stale) if stale else 0
     cursor = _iso(started)
     store.set_cursor(source.name, source.query, cursor, cursor)
-    return SyncResult(source.name, full or previous is None, fetched, removed, pages, cursor)
+    return SyncResult(
+        source.name,
+        full or previous is None,
+        fetched,
+        removed,
+        pages,
+        cursor,
+        tuple(source.warnings),
+    )
 
 
 def _iso(moment: datetime) -> str:

@@ -340,7 +340,7 @@ def test_post_labels_and_explains_once_and_a_rerun_writes_nothing(
     assert label_writes(cloud) == {"EDU-4": [remove(LABEL)]}
     assert comment_posts(cloud) == {}
     assert cloud.issues["EDU-4"].labels == ["outcome:activation"]
-    assert last_line(aligned) == "tieback post: 1 changes written"
+    assert last_line(aligned) == "tieback post: 1 change written"
 
 
 # --- (g) clear failures ------------------------------------------------------------------------

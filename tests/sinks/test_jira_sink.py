@@ -328,8 +328,8 @@ def test_a_refused_write_is_one_line(config: Config) -> None:
 
 
 @responses.activate
-def test_a_vanished_issue_is_named(config: Config) -> None:
-    stored(config, issue("EDU-1"))
+def test_a_vanished_issue_is_skipped_with_a_warning_and_the_rest_written(config: Config) -> None:
+    stored(config, issue("EDU-1"), issue("EDU-2"))
     responses.get(f"{CLOUD}/rest/api/2/serverInfo", json=SERVER_INFO_CLOUD)
     responses.put(
         f"{CLOUD}/rest/api/2/issue/EDU-1",
@@ -339,9 +339,17 @@ def test_a_vanished_issue_is_named(config: Config) -> None:
             "errors": {},
         },
     )
+    responses.put(f"{CLOUD}/rest/api/2/issue/EDU-2", status=204)
     jira = sink(config)
-    with pytest.raises(SinkError, match=r"^Jira has no issue EDU-1 or the account cannot see"):
-        jira.apply(jira.plan(report_of(config))[:1])
+    labels = [a for a in jira.plan(report_of(config)) if a.kind is ActionKind.ADD_LABEL]
+    assert [a.key for a in labels] == ["EDU-1", "EDU-2"]
+    written = jira.apply(labels)
+    assert [a.key for a in written] == ["EDU-2"]
+    assert jira.warnings == [
+        "jira: EDU-1 is gone or hidden (HTTP 404): skipped; 'tieback sync' drops it from the store"
+    ]
+    puts = [c.request.url for c in responses.calls if c.request.method == "PUT"]
+    assert puts == [f"{CLOUD}/rest/api/2/issue/EDU-1", f"{CLOUD}/rest/api/2/issue/EDU-2"]
 
 
 # --- Data Center: wiki markup, escaped ----------------------------------------------------

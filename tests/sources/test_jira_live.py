@@ -594,6 +594,15 @@ def test_a_missing_points_field_only_matters_when_weighing_by_points(
 
 
 @responses.activate
+def test_an_empty_jql_is_refused_before_any_request(source: Callable[..., JiraSource]) -> None:
+    config = CLOUD_CONFIG.replace('jql = "project in (EDU, GRD) ORDER BY created DESC"', "")
+    assert message(source(config)).endswith(
+        'tieback.toml: [jira] jql is empty: say which issues to read, e.g. jql = "project = EDU"'
+    )
+    assert len(responses.calls) == 0
+
+
+@responses.activate
 def test_a_jql_error_is_jiras_own_message(source: Callable[..., JiraSource]) -> None:
     cloud_preamble()
     responses.post(
@@ -875,9 +884,13 @@ def test_sync_full_then_incremental_with_removal(
         assert store.keys("jira") == {"EDU-1", "EDU-2"}
         assert store.cursor("jira", jira.query) is not None
     searches = [body(c) for c in responses.calls if c.request.url == search]
-    # full, keys (the store had no cursor), incremental (cursor minus overlap), keys
-    assert [s["fields"] == ["key"] for s in searches] == [False, True, False, True]
-    assert searches[2]["jql"] == (
+    # full (a first sync lists everything: no keys pass), incremental (cursor minus
+    # overlap), keys
+    assert [s["fields"] == ["key"] for s in searches] == [False, False, True]
+    assert searches[1]["jql"] == (
         '(project in (EDU, GRD)) AND updated >= "2026/11/20 09:55" ORDER BY key ASC'
     )
-    assert jira.query == f"{CLOUD} project in (EDU, GRD) ORDER BY created DESC"
+    assert jira.query == (
+        f"{CLOUD} project in (EDU, GRD) ORDER BY created DESC "
+        "[points=story points;team=team;outcome=outcome]"
+    )

@@ -96,6 +96,7 @@ class GithubSink(Sink):
         policy: RetryPolicy | None = None,
         client: GithubClient | None = None,
     ) -> None:
+        super().__init__()
         self._config = config
         self._settings = config.settings.github
         self._policy = policy

@@ -79,6 +79,10 @@ class Sink(ABC):
 
     name: str
 
+    def __init__(self) -> None:
+        # Problems that skipped one item without stopping the run, for the CLI to print.
+        self.warnings: list[str] = []
+
     @abstractmethod
     def plan(self, report: Report) -> list[Action]:
         """What this run would write for the items in ``report.alignments`` (those in

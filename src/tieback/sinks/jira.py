@@ -193,6 +193,7 @@ class JiraSink(Sink):
         policy: RetryPolicy | None = None,
         client: JiraClient | None = None,
     ) -> None:
+        super().__init__()
         self._config = config
         self._settings = config.settings.jira
         self._policy = policy
@@ -359,26 +360,49 @@ class JiraSink(Sink):
         written: list[Action] = []
         labels: dict[str, list[str]] = {}
         comments: list[tuple[str, str, str, str]] = []  # (key, kind, id, digest)
+        vanished: set[str] = set()
         try:
             for action in actions:
-                if action.kind in (ActionKind.ADD_LABEL, ActionKind.REMOVE_LABEL):
-                    current = labels.setdefault(action.key, list(self._labels_of(action.key)))
-                    self._label(action, current)
-                    written.append(action)
-                elif action.detail == SUMMARY_DETAIL:
-                    comment_id = self._keep_summary(action)
-                    comments.append((action.key, SUMMARY, comment_id, self._summary_fingerprint))
-                    written.append(action)
-                elif action.kind is ActionKind.COMMENT:
-                    comment_id, posted = self._explain(action.key, action.body)
-                    comments.append((action.key, EXPLAIN, comment_id, ""))
-                    if posted:
-                        written.append(action)
+                if action.key in vanished:
+                    continue
+                try:
+                    self._apply_one(action, labels, comments, written)
+                except JiraApiError as exc:
+                    # An issue deleted or moved since the last sync: skip it, keep going.
+                    if exc.status != 404 or action.detail == SUMMARY_DETAIL:
+                        raise
+                    vanished.add(action.key)
+                    labels.pop(action.key, None)
+                    self.warnings.append(
+                        f"jira: {action.key} is gone or hidden (HTTP 404): skipped; "
+                        "'tieback sync' drops it from the store"
+                    )
         except JiraApiError as exc:
             raise SinkError(str(exc)) from None
         finally:
             self._remember(labels, comments)
         return written
+
+    def _apply_one(
+        self,
+        action: Action,
+        labels: dict[str, list[str]],
+        comments: list[tuple[str, str, str, str]],
+        written: list[Action],
+    ) -> None:
+        if action.kind in (ActionKind.ADD_LABEL, ActionKind.REMOVE_LABEL):
+            current = labels.setdefault(action.key, list(self._labels_of(action.key)))
+            self._label(action, current)
+            written.append(action)
+        elif action.detail == SUMMARY_DETAIL:
+            comment_id = self._keep_summary(action)
+            comments.append((action.key, SUMMARY, comment_id, self._summary_fingerprint))
+            written.append(action)
+        elif action.kind is ActionKind.COMMENT:
+            comment_id, posted = self._explain(action.key, action.body)
+            comments.append((action.key, EXPLAIN, comment_id, ""))
+            if posted:
+                written.append(action)
 
     def _labels_of(self, key: str) -> tuple[str, ...]:
         item = self._items.get(key)

@@ -888,9 +888,20 @@ class JiraSource(TrackerSource):
 
     @property
     def query(self) -> str:
-        return f"{self._settings.url.rstrip('/')} {' '.join(self._settings.jql.split())}"
+        # The fields read are part of what is synced: changing one starts afresh, so no
+        # stored item keeps values read through the old field.
+        tagging = self._config.settings.tagging
+        fields = f"points={self._settings.points_field};team={self._settings.team_field}"
+        fields += f";outcome={tagging.jira_field}"
+        jql = " ".join(self._settings.jql.split())
+        return f"{self._settings.url.rstrip('/')} {jql} [{fields.lower()}]"
 
     def pages(self, since: str | None) -> Iterator[Page]:
+        if not self._settings.jql.strip():
+            raise SourceError(
+                f"{self._config.label}: [jira] jql is empty: say which issues to read, "
+                'e.g. jql = "project = EDU"'
+            )
         deployment = self.deployment
         zone = self.time_zone()
         fields = self.fields()
