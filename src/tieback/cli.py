@@ -30,7 +30,7 @@ Tie the backlog back to outcomes: read work items from Jira and GitHub (or their
 export files), check that each names a declared outcome, and report coverage.
 
 exit codes: 0 success, 1 error, 2 policy failure (coverage under fail_under,
-lint --strict warnings)."""
+an unaligned pull request in enforce mode, lint --strict warnings)."""
 
 
 class _Parser(argparse.ArgumentParser):
