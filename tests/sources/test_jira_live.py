@@ -473,7 +473,7 @@ def test_server_is_detected_and_pages_advance_by_what_was_returned(
     assert story.parent == "GRD-1"  # the Epic Link, on Data Center
     assert pages[1].items[0].points == 2.0
     searches = [body(call) for call in responses.calls if call.request.url == search]
-    assert [(b["startAt"], b["maxResults"]) for b in searches] == [(0, 100), (2, 100)]
+    assert [(b["startAt"], b["maxResults"]) for b in searches] == [(0, 1000), (2, 1000)]
     assert searches[0]["jql"] == "(project = GRD) ORDER BY key ASC"
     assert searches[0]["fields"] == [*BASE_FIELDS, "customfield_10106", "customfield_10100"]
     assert all(c.request.headers["Authorization"] == f"Bearer {TOKEN}" for c in responses.calls)
@@ -520,6 +520,43 @@ def test_server_incremental_and_keys(source: Callable[..., JiraSource]) -> None:
     }
     # serverInfo, myself and the field list were asked once for both passes.
     assert len(responses.calls) == 5
+
+
+@responses.activate
+def test_server_keys_cost_one_request_when_the_total_matches_the_store(
+    write_config: Callable[..., Config], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server_preamble()
+    search = f"{SERVER}/rest/api/2/search"
+    responses.post(search, json={"startAt": 0, "maxResults": 0, "total": 2, "issues": []})
+    monkeypatch.setenv("JIRA_API_TOKEN", TOKEN)
+    stored = {"GRD-1", "GRD-2"}
+    jira = JiraSource(write_config(SERVER_CONFIG), known_keys=lambda: set(stored))
+    assert jira.keys() == stored
+    [count] = [body(c) for c in responses.calls if c.request.url == search]
+    assert count == {
+        "jql": "(project = GRD) ORDER BY key ASC",
+        "fields": ["key"],
+        "startAt": 0,
+        "maxResults": 0,
+    }
+
+
+@responses.activate
+def test_server_keys_are_listed_when_an_issue_left(
+    write_config: Callable[..., Config], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server_preamble()
+    search = f"{SERVER}/rest/api/2/search"
+    responses.post(search, json={"startAt": 0, "maxResults": 0, "total": 1, "issues": []})
+    responses.post(
+        search, json={"startAt": 0, "maxResults": 1000, "total": 1, "issues": [{"key": "GRD-2"}]}
+    )
+    monkeypatch.setenv("JIRA_API_TOKEN", TOKEN)
+    jira = JiraSource(write_config(SERVER_CONFIG), known_keys=lambda: {"GRD-1", "GRD-2"})
+    assert jira.keys() == {"GRD-2"}
+    sizes = [body(c)["maxResults"] for c in responses.calls if c.request.url == search]
+    assert sizes == [0, 1000]
 
 
 # --- fields by name -----------------------------------------------------------------------

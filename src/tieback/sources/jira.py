@@ -448,7 +448,10 @@ BASE_FIELDS = (
     "reporter",
     "project",
 )
-PAGE_SIZE = 100
+# Issues asked for a page of a full listing. Cloud's search/jql grants at most 100 when
+# fields are asked for; Data Center grants up to its ceiling (1000 by default), fewer
+# when an administrator lowered it: paging follows what came back, never the request.
+PAGE_SIZE = {"cloud": 100, "server": 1000}
 # The keys-only pass asks for more a page: Cloud grants up to 5000 when only keys are
 # wanted, Data Center's default ceiling (jira.search.views.default.max) is 1000.
 KEYS_PAGE_SIZE = {"cloud": 5000, "server": 1000}
@@ -707,6 +710,12 @@ class JiraClient:
         else:
             yield from self._search_server(jql, fields, page_size)
 
+    def count(self, jql: str) -> int | None:
+        """Data Center: how many issues match, exactly, in one request (no issues read)."""
+        body = {"jql": jql, "fields": ["key"], "startAt": 0, "maxResults": 0}
+        total = _search_answer(self.request("POST", "/rest/api/2/search", body=body)).get("total")
+        return total if isinstance(total, int) and not isinstance(total, bool) else None
+
     def _search_cloud(
         self, jql: str, fields: Sequence[str], page_size: int
     ) -> Iterator[tuple[list[Mapping[str, Any]], str, int | None]]:
@@ -861,12 +870,14 @@ class JiraSource(TrackerSource):
         config: Config,
         policy: RetryPolicy | None = None,
         client: JiraClient | None = None,
+        known_keys: Callable[[], set[str]] | None = None,
     ) -> None:
         super().__init__()
         self._config = config
         self._settings = config.settings.jira
         self._policy = policy
         self._client = client
+        self._known_keys = known_keys
         self._fields: JiraFields | None = None
         self._zone: str | None = None
 
@@ -916,7 +927,8 @@ class JiraSource(TrackerSource):
         jql = search_jql(self._settings.jql, updated)
         wanted = [*BASE_FIELDS, *(f for f in fields.ids if f not in BASE_FIELDS)]
         base = self._settings.url
-        for issues, position, total in self.client.search(deployment, jql, wanted, PAGE_SIZE):
+        size = PAGE_SIZE[deployment]
+        for issues, position, total in self.client.search(deployment, jql, wanted, size):
             yield Page(self._items(issues, fields, base), position=position, total=total)
 
     def _items(
@@ -931,13 +943,36 @@ class JiraSource(TrackerSource):
         return items
 
     def keys(self) -> set[str]:
+        """Every key the query matches now.
+
+        On Data Center one request with ``maxResults: 0`` reads the exact ``total``.
+        Every issue that matches now was created or changed at some point, so the sync
+        just finished has it in the store: when the total equals the stored keys,
+        nothing left and those keys are the answer. Only when it falls short are the
+        keys listed. Cloud's search/jql gives no exact total, so it always lists them
+        (5000 keys a request).
+        """
         deployment = self.deployment
         jql = search_jql(self._settings.jql)
+        if deployment == "server":
+            stored = self._stored_keys()
+            if stored and self.client.count(jql) == len(stored):
+                return stored
         size = KEYS_PAGE_SIZE[deployment]
         found: set[str] = set()
         for issues, _, _ in self.client.search(deployment, jql, ["key"], size):
             found.update(k for raw in issues if isinstance(k := raw.get("key"), str) and k)
         return found
+
+    def _stored_keys(self) -> set[str]:
+        if self._known_keys is not None:
+            return self._known_keys()
+        if not self._config.store_exists:
+            return set()
+        from tieback.store import Store
+
+        with Store.open(self._config.store_location) as store:
+            return store.keys(self.name, self.query)
 
     def time_zone(self) -> str:
         """The account's time zone (``/myself``), asked once; empty when Jira names none."""
