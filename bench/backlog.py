@@ -6,9 +6,11 @@ Deterministic for a given size and seed, so runs compare like with like.
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from tieback.model import Item
 
@@ -104,3 +106,41 @@ def write_workspace(directory: Path, size: int) -> Path:
                 batch = []
         store.upsert_items("bench", batch)
     return config
+
+
+def jira_issue(item: Item, number: int) -> dict[str, Any]:
+    """``item`` as a Jira REST v2 search hit (the shape of ``/rest/api/2/search``)."""
+    site = "https://acme.atlassian.net"
+    done = item.done
+    fields: dict[str, Any] = {
+        "summary": item.title,
+        "status": {
+            "name": "Done" if done else item.status,
+            "statusCategory": {"key": "done" if done else "indeterminate"},
+        },
+        "issuetype": {"name": item.type, "subtask": False},
+        "labels": list(item.labels),
+        "description": item.body,
+        "project": {"key": item.key.partition("-")[0]},
+        "creator": {"displayName": item.author},
+        "customfield_10016": item.points,
+        "updated": item.updated,
+    }
+    if item.parent:
+        fields["parent"] = {"key": item.parent}
+    return {
+        "id": str(10_000 + number),
+        "self": f"{site}/rest/api/2/issue/{10_000 + number}",
+        "key": item.key,
+        "fields": fields,
+    }
+
+
+def write_jira_export(path: Path, size: int) -> Path:
+    """The same backlog as a saved Jira search answer: what a hand-written script reads."""
+    issues = [jira_issue(item, number) for number, item in enumerate(backlog(size), start=1)]
+    answer = {"startAt": 0, "maxResults": size, "total": size, "issues": issues}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as export:
+        json.dump(answer, export)
+    return path

@@ -6,7 +6,9 @@ The installed ``tieback`` runs as a subprocess, as the Action runs it; installat
 not timed. Requests are counted by the server.
 
     python bench/github.py                       # 300 comments, 100,000 issues, 250 changes
-    python bench/github.py --issues 10000 --changes 40
+    python bench/github.py --issues 10000 --changes 40 --latency-ms 20
+
+``bench/run.py`` runs these beside every other benchmark.
 """
 
 from __future__ import annotations
@@ -65,10 +67,11 @@ def timed(checkout: Checkout, *args: str, **kwargs: Any) -> tuple[Run, float]:
     return run, time.perf_counter() - started
 
 
-def bench_pr(comments: int, runs: int) -> list[tuple[str, int, float]]:
+def bench_pr(comments: int, runs: int, latency: float = 0.0) -> list[tuple[str, int, float]]:
     """Requests and median wall time of ``tieback pr`` in three situations."""
     rows: list[tuple[str, int, float]] = []
     with tempfile.TemporaryDirectory() as directory, serve(FakeGithub()) as fake:
+        fake.latency = latency
         fake.add_issue(10, "Epic", labels=["outcome:results-in-a-minute"])
         fake.add_issue(12, "Cache grades", parent=10)
         fake.add_pull(7, "Cache grades faster", body="Fixes #12", closes=[12])
@@ -112,11 +115,14 @@ def bench_pr(comments: int, runs: int) -> list[tuple[str, int, float]]:
     return rows
 
 
-def bench_sync(issues: int, changes: int) -> list[tuple[str, int, int, float]]:
+def bench_sync(
+    issues: int, changes: int, latency: float = 0.0
+) -> list[tuple[str, int, int, float]]:
     """Listing and GraphQL requests of a full sync, then of an incremental one."""
     rows: list[tuple[str, int, int, float]] = []
     changed: dict[int, str] = {}
     with tempfile.TemporaryDirectory() as directory, serve(FakeGithub()) as fake:
+        fake.latency = latency
         fake.synthetic = issues
         fake.make_issue = synthetic(fake, changed)
         checkout = Checkout(Path(directory), fake)
@@ -145,11 +151,15 @@ def main() -> None:
     parser.add_argument("--issues", type=int, default=100_000)
     parser.add_argument("--changes", type=int, default=250)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="the fake's wait before each answer"
+    )
     args = parser.parse_args()
+    latency = args.latency_ms / 1000
 
     print(f"tieback pr (store present), median of {args.runs} runs")
     print("| situation | requests | wall time |\n|---|---:|---:|")
-    for label, requests, seconds in bench_pr(args.comments, args.runs):
+    for label, requests, seconds in bench_pr(args.comments, args.runs, latency):
         print(f"| {label} | {requests} | {seconds:.2f} s |")
         assert requests <= 6, f"{label}: {requests} requests (the budget is 6)"
 
@@ -158,7 +168,7 @@ def main() -> None:
         f"{math.ceil(args.issues / 100)}, then ceil(k/100) = {math.ceil(args.changes / 100)})"
     )
     print("| run | listing requests | GraphQL requests | wall time |\n|---|---:|---:|---:|")
-    for label, listing, graphql, seconds in bench_sync(args.issues, args.changes):
+    for label, listing, graphql, seconds in bench_sync(args.issues, args.changes, latency):
         print(f"| {label} | {listing} | {graphql} | {seconds:.1f} s |")
 
 
