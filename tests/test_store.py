@@ -32,6 +32,21 @@ def test_items_round_trip(store_location: str | Path) -> None:
         assert {i.key: i for i in store.items()}["EDU-1"] == original
 
 
+def test_the_audits_lean_read_keeps_what_alignment_needs(store_location: str | Path) -> None:
+    marked = item("EDU-1", body="As a teacher...\n  OUTCOME: a", labels=("x", "y"), updated="t1")
+    plain = item("EDU-2", body="no marker here", labels=("x", "y"), points=3.0, updated="t2")
+    with Store.open(store_location) as store:
+        store.upsert_items("q", [marked, plain])
+        full = {i.key: i for i in store.items()}
+        lean = {i.key: i for i in store.items(body_marker="Outcome:", stamped=False)}
+    assert full == {"EDU-1": marked, "EDU-2": plain}
+    # The marker line is all alignment reads of a body; updated is a sync's business.
+    assert lean["EDU-1"] == marked._replace(updated="")
+    assert lean["EDU-2"] == plain._replace(body="", updated="")
+    # Repeated label sets are one shared tuple, not a copy per item.
+    assert lean["EDU-1"].labels is lean["EDU-2"].labels
+
+
 def test_upsert_replaces_and_never_duplicates(store_location: str | Path) -> None:
     with Store.open(store_location) as store:
         store.upsert_items("q", [item("EDU-1", title="old")])

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from tieback.config import Exempt, Tagging
 from tieback.model import Alignment, Classification, Item, Outcome, Reason, TagOrigin
 from tieback.outcomes import Declarations
+
+# Per-run memories (label sets, refs, types) stop growing here: a backlog repeats a few
+# thousand of each, and a column of unique values must not double the audit's memory.
+_MEMORY = 1 << 16
 
 
 class Tagger:
@@ -22,18 +26,30 @@ class Tagger:
             rf"^[ \t]*{re.escape(tagging.body_marker)}[ \t]*(.+)$",
             re.IGNORECASE | re.MULTILINE,
         )
+        # Label sets repeat across a backlog (the store hands out one tuple per set).
+        self._label_refs: dict[tuple[str, ...], tuple[str, ...]] = {(): ()}
 
     def direct_refs(self, item: Item) -> tuple[str, ...]:
-        refs: list[str] = []
-        for label in item.labels:
-            if label.lower().startswith(self._prefix):
-                refs.append(label[len(self._prefix) :])
-        refs.extend(item.field_refs)
+        body = item.body
         # The substring test skips the regex for the many bodies without a marker.
-        if item.body and self._marker in item.body.lower():
-            for match in self._marker_line.finditer(item.body):
-                refs.extend(match.group(1).split(","))
-        return _normalise(refs)
+        marked = bool(body) and self._marker in body.lower()
+        if not marked and not item.field_refs:
+            refs = self._label_refs.get(item.labels)
+            if refs is None:
+                refs = _normalise(self._from_labels(item.labels))
+                if len(self._label_refs) < _MEMORY:
+                    self._label_refs[item.labels] = refs
+            return refs
+        found = self._from_labels(item.labels)
+        found.extend(item.field_refs)
+        if marked:
+            for match in self._marker_line.finditer(body):
+                found.extend(match.group(1).split(","))
+        return _normalise(found)
+
+    def _from_labels(self, labels: Iterable[str]) -> list[str]:
+        prefix = self._prefix
+        return [label[len(prefix) :] for label in labels if label.lower().startswith(prefix)]
 
 
 def _normalise(refs: Iterable[str]) -> tuple[str, ...]:
@@ -59,8 +75,11 @@ class Resolver:
     def suggest(self, ref: str) -> str | None:
         """The closest declared id or alias, for an unknown ref."""
         ref = ref.lower()
-        # The same typo recurs across a backlog; difflib is too slow to ask each time.
+        # The same typo recurs across a backlog; difflib is too slow to ask each time
+        # (and only imported once a tag turns out unknown).
         if ref not in self._suggestions:
+            import difflib
+
             close = difflib.get_close_matches(ref, self._names, n=1, cutoff=0.6)
             self._suggestions[ref] = close[0] if close else None
         return self._suggestions[ref]
@@ -73,23 +92,53 @@ class ExemptRules:
         self._labels = {label.lower() for label in exempt.labels}
         self._types = {kind.lower() for kind in exempt.types}
         self._authors = {author.lower() for author in exempt.authors}
+        # Label sets, types and authors repeat: each distinct one is matched once.
+        self._by_labels: dict[tuple[str, ...], bool] = {}
+        self._by_type: dict[str, bool] = {}
+        self._by_author: dict[str, bool] = {"": False}
 
     def matches(self, item: Item) -> bool:
-        return (
-            any(label.lower() in self._labels for label in item.labels)
-            or item.type.lower() in self._types
-            or (bool(item.author) and item.author.lower() in self._authors)
-        )
+        by_labels = self._by_labels.get(item.labels)
+        if by_labels is None:
+            found = any(label.lower() in self._labels for label in item.labels)
+            by_labels = _remember(self._by_labels, item.labels, found)
+        if by_labels:
+            return True
+        by_type = self._by_type.get(item.type)
+        if by_type is None:
+            by_type = _remember(self._by_type, item.type, item.type.lower() in self._types)
+        if by_type:
+            return True
+        by_author = self._by_author.get(item.author)
+        if by_author is None:
+            found = item.author.lower() in self._authors
+            by_author = _remember(self._by_author, item.author, found)
+        return by_author
 
 
-@dataclass(frozen=True, slots=True)
-class _Tags:
+def _remember(known: dict[Any, bool], value: Any, answer: bool) -> bool:
+    if len(known) < _MEMORY:
+        known[value] = answer
+    return answer
+
+
+class _Tags(NamedTuple):
     refs: tuple[str, ...]
     origin: TagOrigin
     source_key: str | None
 
 
 _NO_TAGS = _Tags((), TagOrigin.NONE, None)
+
+
+class _Verdict(NamedTuple):
+    """What a set of effective refs means, whichever item carries it (rule 4)."""
+
+    aligned: bool
+    outcomes: tuple[str, ...]  # canonical ids, sorted
+    unknown: tuple[str, ...]
+    reason: Reason  # if the item is neither aligned nor exempt
+    suggestion: str | None
 
 
 @dataclass(frozen=True)
@@ -104,35 +153,93 @@ def align(
     tagging: Tagging,
     exempt: Exempt,
 ) -> AlignmentResult:
-    """Classify every item. Linear in the number of items; cycles are reported, not looped."""
+    """Classify every item. Linear in the number of items; cycles are reported, not looped.
+
+    One pass, shaped for a million items: what a set of refs means is worked out once
+    per distinct set, and only ancestors reached through inheritance are remembered.
+    """
     tagger = Tagger(tagging)
     resolver = Resolver(declarations)
     rules = ExemptRules(exempt)
+    inherit = tagging.inherit
+    # A key read twice (two sources naming an item alike) carries the tags and the
+    # parent of the last item read under it, for every item of that key.
     by_key = {item.key: item for item in items}
-    direct = {item.key: tagger.direct_refs(item) for item in items}
-    effective: dict[str, _Tags] = {}
+    unique = len(by_key) == len(items)
+    effective: dict[str, _Tags] = {}  # keys whose tags came through an inheritance walk
+    verdicts: dict[tuple[str, ...], _Verdict] = {}
     warnings: list[str] = []
+    alignments: list[Alignment] = []
+    append = alignments.append
+    new = tuple.__new__  # Alignment(...) by keyword costs more than the rest of the loop
+    aligned, exempted, unaligned = (
+        Classification.ALIGNED,
+        Classification.EXEMPT,
+        Classification.UNALIGNED,
+    )
+    direct, inherited, untagged = TagOrigin.DIRECT, TagOrigin.INHERITED, TagOrigin.NONE
 
     for item in items:
-        if item.key not in effective:
-            _resolve_chain(item, by_key, direct, tagging.inherit, effective, warnings)
-
-    alignments = [_classify(item, effective[item.key], resolver, rules) for item in items]
+        owner = item if unique else by_key[item.key]
+        refs = tagger.direct_refs(owner)
+        origin = direct
+        inherited_from = None
+        if not refs:
+            origin = untagged
+            if inherit and owner.parent is not None:
+                tags = effective.get(item.key)
+                if tags is None:
+                    # Siblings share a parent: once its tags are known, a child takes
+                    # them without a walk. Nor is the child remembered: a later walk
+                    # through it reaches the remembered parent one step on.
+                    tags = effective.get(owner.parent)
+                    if tags is None:
+                        tags = _inherit(owner, by_key, tagger, effective, warnings)
+                if tags.origin is not untagged:
+                    refs, origin, inherited_from = tags.refs, inherited, tags.source_key
+        verdict = verdicts.get(refs)
+        if verdict is None:
+            verdict = _verdict(refs, resolver)
+            if len(verdicts) < _MEMORY:
+                verdicts[refs] = verdict
+        # Rule 4: aligned, else exempt, else unaligned with a reason; first match wins.
+        if verdict.aligned:
+            classification, reason, suggestion = aligned, None, None
+        elif rules.matches(item):
+            classification, reason, suggestion = exempted, None, None
+        else:
+            classification, reason, suggestion = unaligned, verdict.reason, verdict.suggestion
+        append(
+            new(
+                Alignment,
+                (
+                    item,
+                    classification,
+                    reason,
+                    refs,
+                    verdict.outcomes,
+                    origin,
+                    inherited_from,
+                    suggestion,
+                    verdict.unknown,
+                ),
+            )
+        )
     return AlignmentResult(alignments, warnings)
 
 
-def _resolve_chain(
+def _inherit(
     start: Item,
     by_key: dict[str, Item],
-    direct: dict[str, tuple[str, ...]],
-    inherit: bool,
+    tagger: Tagger,
     effective: dict[str, _Tags],
     warnings: list[str],
-) -> None:
-    """Walk up from ``start`` until tags are found, then give them to the whole path."""
-    path: list[str] = []
-    on_path: set[str] = set()
-    key: str | None = start.key
+) -> _Tags:
+    """Walk up from ``start`` (untagged, with a parent) until tags are found, then give
+    them to the whole path; a cycle is reported once and gives nothing."""
+    path = [start.key]
+    on_path = {start.key}
+    key: str | None = start.parent
     found = _NO_TAGS
     while key is not None:
         if key in effective:
@@ -147,11 +254,11 @@ def _resolve_chain(
             break
         path.append(key)
         on_path.add(key)
-        refs = direct[key]
+        refs = tagger.direct_refs(item)
         if refs:
             found = _Tags(refs, TagOrigin.DIRECT, key)
             break
-        key = item.parent if inherit else None
+        key = item.parent
 
     inherited = _Tags(found.refs, TagOrigin.INHERITED, found.source_key)
     for step in path:
@@ -161,43 +268,33 @@ def _resolve_chain(
             effective[step] = found
         else:
             effective[step] = inherited
+    return effective[start.key]
 
 
-def _classify(item: Item, tags: _Tags, resolver: Resolver, rules: ExemptRules) -> Alignment:
-    """Rule 4: aligned, else exempt, else unaligned with a reason; first match wins."""
+def _verdict(refs: tuple[str, ...], resolver: Resolver) -> _Verdict:
+    """Resolve each ref (rule 2) and say what the set means for rule 4."""
     resolved: dict[str, Outcome] = {}
     unknown: list[str] = []
-    for ref in tags.refs:
+    for ref in refs:
         outcome = resolver.resolve(ref)
         if outcome is None:
             unknown.append(ref)
         else:
             resolved[outcome.id] = outcome
-
-    reason: Reason | None = None
-    if any(outcome.active for outcome in resolved.values()):
-        classification = Classification.ALIGNED
-    elif rules.matches(item):
-        classification = Classification.EXEMPT
+    if unknown:
+        reason = Reason.UNKNOWN_TAG
+    elif resolved:
+        reason = Reason.RETIRED_OUTCOME
     else:
-        classification = Classification.UNALIGNED
-        if unknown:
-            reason = Reason.UNKNOWN_TAG
-        elif resolved:
-            reason = Reason.RETIRED_OUTCOME
-        else:
-            reason = Reason.UNTAGGED
+        reason = Reason.UNTAGGED
+    aligned = any(outcome.active for outcome in resolved.values())
     suggestion = None
-    if reason is Reason.UNKNOWN_TAG:
+    if not aligned:  # difflib is slow: only unaligned items show a suggestion
         suggestion = next(filter(None, map(resolver.suggest, unknown)), None)
-    return Alignment(
-        item=item,
-        classification=classification,
-        reason=reason,
-        refs=tags.refs,
+    return _Verdict(
+        aligned=aligned,
         outcomes=tuple(sorted(resolved)),
-        origin=tags.origin,
-        inherited_from=tags.source_key if tags.origin is TagOrigin.INHERITED else None,
+        unknown=tuple(unknown),
+        reason=reason,
         suggestion=suggestion,
-        unknown_refs=tuple(unknown),
     )

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
-from tieback.alignment import align
-from tieback.config import Config, Coverage
 from tieback.errors import StoreError
-from tieback.model import Item
-from tieback.outcomes import Declarations, focus_warnings, load_declarations
-from tieback.report import Grouping, Report, build_report
-from tieback.sources.interface import Source
-from tieback.sync import ProgressCallback, SyncResult
+
+if TYPE_CHECKING:
+    # The stages load when an audit runs them (pydantic with the configuration), so
+    # the command can pause the cycle collector first; an offline audit never syncs.
+    from tieback.config import Config, Coverage
+    from tieback.model import Item
+    from tieback.outcomes import Declarations
+    from tieback.report import Grouping, Report
+    from tieback.sources.interface import Source
+    from tieback.sync import ProgressCallback, SyncResult
 
 
 def sync_trackers(
@@ -48,26 +53,68 @@ def sync_files(config: Config) -> int:
     return len(items)
 
 
-def read_items(config: Config) -> tuple[list[Item], list[str]]:
-    """Items in the store, then the [files] exports (a key seen again replaces the first)."""
-    sources: list[Iterable[Item]] = []
+def read_items(config: Config, lean: bool = False) -> tuple[list[Item], list[str]]:
+    """Items in the store, then the [files] exports (a key seen again replaces the first).
+
+    ``lean`` stored items carry what an audit reads and no more: a body only if it holds
+    the tagging marker (alignment reads nothing else in it), no ``updated`` stamp.
+    """
+    stored: list[Item] = []
+    exported: list[Item] = []
     warnings: list[str] = []
     if config.store_exists:
         from tieback.store import Store
 
+        marker = config.settings.tagging.body_marker if lean else None
         with Store.open(config.store_location) as store:
-            sources.append(list(store.items()))
+            stored = list(store.items(body_marker=marker, stamped=not lean))
     if config.settings.files.paths:
         from tieback.sources.files import FilesSource
 
         files: Source = FilesSource(config)
-        sources.append(list(files.items()))
+        exported = list(files.items())
         warnings.extend(files.warnings)
-    items: dict[tuple[str, str], Item] = {}
-    for batch in sources:
-        for item in batch:
-            items[item.source, item.key] = item
-    return list(items.values()), warnings
+    return _merge(stored, exported), warnings
+
+
+def _merge(stored: list[Item], exported: list[Item]) -> list[Item]:
+    """``stored`` with each exported item in place of the stored one it replaces, then
+    the exported items the store did not hold, in the order they were first seen.
+
+    Stored keys are unique (the store's primary key), so only the exports go in a dict:
+    a dict of a million stored items would cost more than the rest of the merge.
+    """
+    if not exported:
+        return stored
+    replacing: dict[tuple[str, str], Item] = {}
+    for item in exported:
+        replacing[item.source, item.key] = item
+    merged = [replacing.pop((item.source, item.key), item) for item in stored]
+    merged.extend(replacing.values())
+    return merged
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while an audit builds and drops its values.
+
+    Items, alignments and report rows are tuples, strings and dicts with no cycles
+    among them: reference counting frees every one. The collector cannot know that and
+    walks all of them again and again as they pile up, which at a million items costs a
+    fifth of the audit. Drop the report before the block ends: resumed with a million
+    values alive, the collector's first pass would walk them all once more.
+
+    Cheap to import: the stages load inside ``run_audit``, so a command can pause the
+    collector before they do.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def run_audit(
@@ -78,10 +125,14 @@ def run_audit(
     declarations: Declarations | None = None,
     progress: ProgressCallback | None = None,
 ) -> Report:
+    from tieback.alignment import align
+    from tieback.outcomes import focus_warnings, load_declarations
+    from tieback.report import build_report
+
     declarations = declarations or load_declarations(config)
     if not offline:
         sync_trackers(config, progress=progress)
-    items, source_warnings = read_items(config)
+    items, source_warnings = read_items(config, lean=True)
     settings = config.settings
     result = align(items, declarations, settings.tagging, settings.exempt)
     return build_report(
@@ -95,13 +146,6 @@ def run_audit(
 
 def snapshot_of(report: Report, config: Config | None = None) -> dict[str, Any]:
     """What history keeps of a report: numbers per team and outcome, no item copies."""
-    from tieback.coverage import Numbers, numbers_of
-
-    teams: dict[str, Numbers] = {}
-    for alignment, weight in zip(report.alignments, report.weights, strict=True):
-        team = alignment.item.team or "(none)"
-        unestimated = report.data["weight"] == "points" and alignment.item.points is None
-        teams[team] = teams.get(team, Numbers()) + numbers_of(alignment, weight, unestimated)
     data = report.data
     snapshot: dict[str, Any] = {
         "scope": data["scope"],
@@ -115,7 +159,7 @@ def snapshot_of(report: Report, config: Config | None = None) -> dict[str, Any]:
                 "exempt": n.exempt,
                 "coverage": n.coverage,
             }
-            for name, n in sorted(teams.items())
+            for name, n in sorted(report.teams.items())
         },
         "outcomes": {
             o["id"]: {"items": o["items"], "weight": o["weight"]} for o in data["outcomes"]

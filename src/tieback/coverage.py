@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tieback.model import Alignment, Classification
-
 
 @dataclass(frozen=True, slots=True)
 class Numbers:
@@ -46,27 +44,6 @@ class Numbers:
         """Compare the unrounded coverage; n/a never fails (there is nothing to measure)."""
         coverage = self.coverage
         return coverage is not None and coverage < fail_under
-
-
-def weigh(alignment: Alignment, by_points: bool, default_points: float) -> tuple[float, bool]:
-    """The weight of one item and whether it was unestimated (points mode only)."""
-    if not by_points:
-        return 1.0, False
-    points = alignment.item.points
-    if points is None:
-        return default_points, True
-    return points, False
-
-
-def numbers_of(alignment: Alignment, weight: float, unestimated: bool) -> Numbers:
-    kind = alignment.classification
-    return Numbers(
-        items=1,
-        aligned=weight if kind is Classification.ALIGNED else 0,
-        unaligned=weight if kind is Classification.UNALIGNED else 0,
-        exempt=weight if kind is Classification.EXEMPT else 0,
-        unestimated=int(unestimated),
-    )
 
 
 def display_coverage(coverage: float | None, precision: int) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from tieback.model import Item
 # The query under which items copied from [files] exports are kept.
 FILES_QUERY = "files"
 SEP = "\x1f"  # joins labels and refs in one column; never part of a label
+_MEMORY = 1 << 16  # distinct label sets (and point values) remembered while reading items
 
 # {rowid} and {serial} are filled per engine; everything else is common SQL.
 _MIGRATIONS: tuple[str, ...] = (
@@ -84,6 +86,7 @@ _COLUMNS = (
     "points, team, author, updated"
 )
 _ITEM_COLUMNS = ", ".join(Item._fields)
+_UNSTAMPED_ITEM_COLUMNS = ", ".join("''" if name == "updated" else name for name in Item._fields)
 _UPSERT_ITEM = (
     f"INSERT INTO items ({_COLUMNS}) VALUES ({', '.join('?' * 16)}) "
     "ON CONFLICT (source, key) DO UPDATE SET "
@@ -291,26 +294,83 @@ class Store:
             )
         return {row[0] for row in rows}
 
-    def items(self, source: str | None = None) -> Iterator[Item]:
-        # Columns in Item's field order, so each row becomes an Item with no lookups:
-        # this loop runs once per stored item on every audit.
-        sql = f"SELECT {_ITEM_COLUMNS} FROM items"
+    def items(
+        self, source: str | None = None, body_marker: str | None = None, stamped: bool = True
+    ) -> Iterator[Item]:
+        """Every stored item, or those of one source, in the store's key order.
+
+        An audit reads a body only for its marker lines and never reads ``updated`` (a
+        sync's business). With ``body_marker``, a body without it (case-insensitively)
+        comes back empty; with ``stamped`` off, so does ``updated``. A million items
+        then need not hold a million descriptions to find no marker in most.
+        """
+        columns = _ITEM_COLUMNS if stamped else _UNSTAMPED_ITEM_COLUMNS
+        sql = f"SELECT {columns} FROM items"
         rows = (
             self._engine.execute(sql + " WHERE source = ?", (source,))
             if source
             else self._engine.execute(sql)
         )
-        make = Item._make
-        for row in rows:
-            labels, refs = row[7], row[8]
-            yield make(
+        marker = body_marker.lower() if body_marker else None
+        # This loop runs once per stored item on every audit, so it stays flat. Columns
+        # come in Item's field order and each row becomes an Item with no lookups.
+        # Sources, types, statuses, teams, authors and parent keys repeat across a
+        # backlog: interned, a million items share a few hundred strings instead of
+        # holding millions. Label sets repeat too, so each distinct set is split once
+        # and its tuple shared (tuples are immutable; sharing cannot leak a change).
+        new = tuple.__new__
+        intern = sys.intern
+        split: dict[str, tuple[str, ...]] = {"": ()}
+        estimates: dict[float, float] = {}  # story points repeat too (1, 2, 3, 5, 8 ...)
+        for (
+            source_,
+            key,
+            title,
+            url,
+            type_,
+            status,
+            done,
+            labels,
+            field_refs,
+            body,
+            parent,
+            points,
+            team,
+            author,
+            updated,
+        ) in rows:
+            label_set = split.get(labels)
+            if label_set is None:
+                label_set = _split(split, labels)
+            ref_set = split.get(field_refs)
+            if ref_set is None:
+                ref_set = _split(split, field_refs)
+            if marker is not None and body and marker not in body.lower():
+                body = ""
+            # Equal non-zero floats have the same bits, so sharing one changes no value
+            # (zero is left alone, as 0.0 == -0.0; a NaN equals nothing, not even one
+            # already remembered, so it stays its own).
+            if points:
+                points = estimates.get(points) or _remember(estimates, points)
+            yield new(
+                Item,
                 (
-                    *row[:6],
-                    bool(row[6]),
-                    tuple(labels.split(SEP)) if labels else (),
-                    tuple(refs.split(SEP)) if refs else (),
-                    *row[9:],
-                )
+                    intern(source_),
+                    key,
+                    title,
+                    url,
+                    intern(type_),
+                    intern(status),
+                    done != 0,
+                    label_set,
+                    ref_set,
+                    body,
+                    parent and intern(parent),
+                    points,
+                    intern(team),
+                    intern(author),
+                    updated,
+                ),
             )
 
     def count(self, source: str | None = None) -> int:
@@ -431,6 +491,21 @@ def _connect(location: Path | str) -> _Engine:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def _split(known: dict[str, tuple[str, ...]], joined: str) -> tuple[str, ...]:
+    """The labels (or refs) of one column value, remembered for the rows that repeat it;
+    past a bound, new values are split but not kept, so unique values cannot pile up."""
+    values = tuple(joined.split(SEP))
+    if len(known) < _MEMORY:
+        known[joined] = values
+    return values
+
+
+def _remember(known: dict[float, float], value: float) -> float:
+    if len(known) < _MEMORY:
+        known[value] = value
+    return value
 
 
 def _row(query: str, item: Item) -> tuple[Any, ...]:
