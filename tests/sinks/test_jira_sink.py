@@ -22,7 +22,8 @@ from tieback.outcomes import load_declarations
 from tieback.report import Report, build_report
 from tieback.sinks.interface import ActionKind
 from tieback.sinks.jira import JiraSink, is_tieback_comment
-from tieback.sources.jira import JiraSource, adf_text
+from tieback.sources.jira import JiraSource
+from tieback.sources.jira_payload import adf_text
 from tieback.store import FILES_QUERY, PostedComment, Store
 
 CLOUD = "https://acme.atlassian.net"

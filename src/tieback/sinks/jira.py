@@ -36,7 +36,8 @@ from tieback.model import Alignment, Item, Outcome, Reason
 from tieback.outcomes import load_declarations
 from tieback.report import Report
 from tieback.sinks.interface import Action, ActionKind, Sink, plan_item_actions
-from tieback.sources.jira import JiraApiError, JiraClient, adf_text
+from tieback.sources.jira import JiraApiError, JiraClient
+from tieback.sources.jira_payload import adf_text
 
 EXPLAIN = "explain"  # the store's and the property's kind for the explanatory comment
 SUMMARY = "summary"  # ... and for the coverage summary on [jira.post_back] summary_issue

@@ -43,7 +43,8 @@ from tieback.outcomes import Declarations, focus_warnings, load_declarations
 from tieback.report import Report, build_report
 from tieback.sinks.github import digest, find_marked_comment
 from tieback.sinks.interface import MARKER_PREFIX
-from tieback.sources.github import GithubApiError, GithubClient, item_from_issue
+from tieback.sources.github import GithubApiError, GithubClient
+from tieback.sources.github_payload import item_from_issue
 
 STICKY = "sticky"  # the store's kind for the pull request's comment
 STICKY_MARKER = f"{MARKER_PREFIX}pull-request -->"

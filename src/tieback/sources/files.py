@@ -17,7 +17,8 @@ from typing import Any, TextIO
 from tieback.config import Config
 from tieback.errors import SourceError
 from tieback.model import Item
-from tieback.sources import github, jira
+from tieback.sources import github_payload as github
+from tieback.sources import jira_payload as jira
 from tieback.sources.interface import Source
 
 UNRECOGNISED = (

@@ -1,0 +1,405 @@
+"""Jira REST issue objects (API v2 and v3) as work items, and their fields; no network."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tieback.config import Settings
+from tieback.errors import SourceError
+from tieback.model import Item
+
+CUSTOM_FIELD_ID = re.compile(r"customfield_\d+", re.IGNORECASE)
+EPIC_LINK = "Epic Link"
+
+# ADF nodes that stand on their own line(s) once flattened. Inline nodes (text, mention,
+# emoji, ...) join the line around them.
+_ADF_BLOCKS = frozenset(
+    {
+        "doc",
+        "paragraph",
+        "heading",
+        "bulletList",
+        "orderedList",
+        "listItem",
+        "taskList",
+        "taskItem",
+        "decisionList",
+        "decisionItem",
+        "codeBlock",
+        "blockquote",
+        "panel",
+        "expand",
+        "nestedExpand",
+        "table",
+        "tableRow",
+        "tableHeader",
+        "tableCell",
+        "layoutSection",
+        "layoutColumn",
+        "mediaSingle",
+        "mediaGroup",
+        "rule",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class JiraFields:
+    """Which Jira field id plays each role; ``None`` when the site has no such field."""
+
+    points: str | None = None
+    team: str | None = None
+    outcome: str | None = None  # tagging.jira_field
+    epic_link: str | None = None  # Data Center's parent for stories under an epic
+
+    @classmethod
+    def resolve(
+        cls,
+        names: Mapping[str, str],
+        *,
+        points: str = "",
+        team: str = "",
+        outcome: str = "",
+        schemas: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> JiraFields:
+        """Resolve field names (or literal ``customfield_N`` ids) against ``{id: name}``.
+
+        ``names`` is the ``names`` object of a search with ``expand=names``, or the
+        ``/rest/api/2/field`` list reduced to ids and names. Names match case-insensitively.
+        ``schemas`` (field id → the field's ``schema`` from ``/rest/api/2/field``) settles
+        a name shared by several fields by type: a number for points, a string, option,
+        list or team for the team and outcome fields. A name still shared is an error
+        naming the candidates (with their types when known).
+        """
+        by_name: dict[str, list[str]] = {}
+        for field_id, name in names.items():
+            by_name.setdefault(name.strip().lower(), []).append(field_id)
+        return cls(
+            points=_pick("points_field", points, by_name, schemas=schemas, fits=_is_number),
+            team=_pick("team_field", team, by_name, schemas=schemas, fits=_holds_team),
+            outcome=_pick(
+                "jira_field", outcome, by_name, section="tagging", schemas=schemas, fits=_holds_refs
+            ),
+            epic_link=_epic_link(by_name, schemas),
+        )
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        names: Mapping[str, str],
+        schemas: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> JiraFields:
+        """Resolve the fields named in ``[jira]`` and ``[tagging]``."""
+        return cls.resolve(
+            names,
+            points=settings.jira.points_field,
+            team=settings.jira.team_field,
+            outcome=settings.tagging.jira_field,
+            schemas=schemas,
+        )
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """The resolved field ids, for a search's explicit ``fields`` list."""
+        found = (self.points, self.team, self.outcome, self.epic_link)
+        return tuple(dict.fromkeys(field for field in found if field))
+
+
+_Fits = Callable[[Mapping[str, Any]], bool]
+
+
+def _pick(
+    key: str,
+    wanted: str,
+    by_name: Mapping[str, list[str]],
+    section: str = "jira",
+    *,
+    schemas: Mapping[str, Mapping[str, Any]] | None = None,
+    fits: _Fits | None = None,
+) -> str | None:
+    wanted = wanted.strip()
+    if not wanted:
+        return None
+    if CUSTOM_FIELD_ID.fullmatch(wanted):
+        return wanted.lower()
+    candidates = by_name.get(wanted.lower(), [])
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    if schemas is not None and fits is not None:
+        # Real sites carry several "Story Points" (a number from Jira Software, text
+        # fields added by hand, apps' copies): the one of the expected type is meant.
+        kept = [field for field in candidates if fits(schemas.get(field, {}))]
+        if len(kept) == 1:
+            return kept[0]
+        listed = ", ".join(
+            f"{field} ({describe_schema(schemas.get(field, {}))})" for field in sorted(candidates)
+        )
+        settled = "several are" if kept else "none is"
+        raise SourceError(
+            f"Jira field name {wanted!r} matches several fields ({listed}) and {settled} of "
+            f"the expected type; set [{section}] {key} to one of these ids"
+        )
+    listed = ", ".join(sorted(candidates))
+    raise SourceError(
+        f"Jira field name {wanted!r} matches several fields ({listed}); "
+        f"set [{section}] {key} to one of these ids"
+    )
+
+
+def _epic_link(
+    by_name: Mapping[str, list[str]], schemas: Mapping[str, Mapping[str, Any]] | None
+) -> str | None:
+    """The Epic Link field: by its type when known (its name is translated on
+    non-English sites), else by name. Looked up unasked, so an ambiguous one is left
+    out rather than fatal."""
+    if schemas is not None:
+        typed = [field for field, schema in schemas.items() if _is_epic_link(schema)]
+        if len(typed) == 1:
+            return typed[0]
+    named = by_name.get(EPIC_LINK.lower(), [])
+    if schemas is not None:
+        named = [field for field in named if _is_epic_link(schemas.get(field, {}))] or named
+    return named[0] if len(named) == 1 else None
+
+
+def describe_schema(schema: Mapping[str, Any]) -> str:
+    """A field type for messages: ``number``, ``array of option``, ``string: textfield``."""
+    kind = _text(schema.get("type")) or "unknown type"
+    if kind == "array" and _text(schema.get("items")):
+        kind = f"array of {schema['items']}"
+    custom = _text(schema.get("custom")).rpartition(":")[2]
+    return f"{kind}: {custom}" if custom else kind
+
+
+def _is_number(schema: Mapping[str, Any]) -> bool:
+    return schema.get("type") == "number"
+
+
+def _is_epic_link(schema: Mapping[str, Any]) -> bool:
+    return _text(schema.get("custom")).endswith("gh-epic-link")
+
+
+_REF_TYPES = frozenset({"string", "option"})
+
+
+def _holds_refs(schema: Mapping[str, Any]) -> bool:
+    """A string, an option, or a list of those: what ``field_refs`` reads."""
+    kind = schema.get("type")
+    return kind in _REF_TYPES or (kind == "array" and schema.get("items") in _REF_TYPES)
+
+
+def _holds_team(schema: Mapping[str, Any]) -> bool:
+    """What ``team_name`` reads: a string, option, list, or an Atlassian team object
+    (Cloud's ``team`` type; Advanced Roadmaps' team on Data Center is typed ``any``)."""
+    kind = schema.get("type")
+    if kind in _REF_TYPES or kind == "team":
+        return True
+    if kind == "array":
+        return schema.get("items") in {*_REF_TYPES, "team"}
+    return "team" in _text(schema.get("custom")).lower()
+
+
+def item_from_issue(raw: Mapping[str, Any], fields: JiraFields, base_url: str = "") -> Item:
+    """One Jira issue as an item. ``base_url`` defaults to the site in the issue's ``self``.
+
+    Raises SourceError when the issue has no key or no summary.
+    """
+    key = raw.get("key")
+    if not isinstance(key, str) or not key:
+        raise SourceError('no "key"')
+    values = raw.get("fields")
+    if not isinstance(values, Mapping):
+        raise SourceError(f'{key} has no "fields"')
+    title = values.get("summary")
+    if not isinstance(title, str):
+        raise SourceError(f"{key} has no fields.summary")
+    base = (base_url or site_of(raw.get("self"))).rstrip("/")
+    status = _mapping(values.get("status"))
+    labels = values.get("labels")
+    team = team_name(values.get(fields.team)) if fields.team else ""
+    project = _text(_mapping(values.get("project")).get("key")) or project_key(key)
+    return Item(
+        source="jira",
+        key=key,
+        title=title,
+        url=f"{base}/browse/{key}" if base else "",
+        type=_text(_mapping(values.get("issuetype")).get("name")),
+        status=_text(status.get("name")),
+        done=_mapping(status.get("statusCategory")).get("key") == "done",
+        labels=tuple(label for label in labels if isinstance(label, str))
+        if isinstance(labels, list)
+        else (),
+        field_refs=tuple(field_refs(values.get(fields.outcome))) if fields.outcome else (),
+        body=description_text(values.get("description")),
+        parent=_parent(values, fields),
+        points=number(values.get(fields.points)) if fields.points else None,
+        team=team or project,
+        author=_user(values.get("creator")) or _user(values.get("reporter")),
+        updated=_text(values.get("updated")),
+    )
+
+
+def site_of(self_link: object) -> str:
+    """The site base URL in a REST ``self`` link, context path included."""
+    if not isinstance(self_link, str):
+        return ""
+    base, found, _ = self_link.partition("/rest/")
+    return base if found else ""
+
+
+def project_key(key: str) -> str:
+    return key.partition("-")[0]
+
+
+def field_refs(value: object) -> Iterator[str]:
+    """Outcome refs in a field value: a string (comma-separated), an option, or a list."""
+    if isinstance(value, str):
+        yield from (part.strip() for part in value.split(",") if part.strip())
+    elif isinstance(value, Mapping):
+        yield from field_refs(value.get("value"))
+    elif isinstance(value, list):
+        for element in value:
+            yield from field_refs(element)
+
+
+def number(value: object) -> float | None:
+    """Story points from a number or a numeric string; anything else is unestimated."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def team_name(value: object) -> str:
+    """A team field's value: a string, an option, an Atlassian team, or a list of those.
+
+    A multi-select gives the first team: an item counts once, under one team, and a
+    joined "a, b" would invent a team no outcome names.
+    """
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, Mapping):
+        for attribute in ("value", "name", "title", "displayName", "id"):
+            found = value.get(attribute)
+            if isinstance(found, str | int) and not isinstance(found, bool) and str(found):
+                return str(found).strip()
+        return ""
+    if isinstance(value, list):
+        return next((name for name in map(team_name, value) if name), "")
+    return ""
+
+
+def description_text(value: object) -> str:
+    """A description as plain text: v2 gives a string, v3 an ADF document."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        return adf_text(value)
+    return ""
+
+
+def adf_text(document: Mapping[str, Any]) -> str:
+    """Flatten Atlassian Document Format to text, one line per block node.
+
+    Block boundaries become newlines so a paragraph, list item or table cell reading
+    ``Outcome: fast-results`` stays a line of its own for the body-marker rule.
+    """
+    lines: list[str] = []
+    current: list[str] = []
+
+    def end_line() -> None:
+        line = "".join(current)
+        current.clear()
+        if line:
+            lines.append(line)
+
+    def walk(node: Mapping[str, Any]) -> None:
+        kind = node.get("type")
+        attrs = _mapping(node.get("attrs"))
+        if kind == "text":
+            current.append(_text(node.get("text")))
+        elif kind == "hardBreak":
+            end_line()
+        elif kind in {"mention", "status"}:
+            current.append(_text(attrs.get("text")))
+        elif kind == "emoji":
+            current.append(_text(attrs.get("text")) or _text(attrs.get("shortName")))
+        elif kind in {"inlineCard", "blockCard", "embedCard"}:
+            if kind != "inlineCard":
+                end_line()
+            current.append(_text(attrs.get("url")))
+            if kind != "inlineCard":
+                end_line()
+        elif kind == "date":
+            current.append(_adf_date(attrs.get("timestamp")))
+        else:
+            block = kind in _ADF_BLOCKS
+            if block:
+                end_line()
+            for child in _nodes(node.get("content")):
+                walk(child)
+            if block:
+                end_line()
+
+    walk(document)
+    end_line()
+    return "\n".join(lines)
+
+
+def _nodes(content: object) -> Iterable[Mapping[str, Any]]:
+    if isinstance(content, list):
+        return (child for child in content if isinstance(child, Mapping))
+    return ()
+
+
+def _adf_date(timestamp: object) -> str:
+    # ADF dates are milliseconds since the epoch, as a string.
+    try:
+        moment = datetime.fromtimestamp(int(str(timestamp)) / 1000, tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        return ""
+    return moment.date().isoformat()
+
+
+def _parent(values: Mapping[str, Any], fields: JiraFields) -> str | None:
+    parent = _mapping(values.get("parent")).get("key")
+    if isinstance(parent, str) and parent:
+        return parent
+    if fields.epic_link:
+        epic = values.get(fields.epic_link)
+        if isinstance(epic, str) and epic.strip():
+            return epic.strip()
+        # Some Cloud sites answer with an object for the deprecated field.
+        epic_key = _mapping(epic).get("key")
+        if isinstance(epic_key, str) and epic_key:
+            return epic_key
+    return None
+
+
+def _user(value: object) -> str:
+    """Data Center's username, else the display name (Cloud has no usernames)."""
+    user = _mapping(value)
+    for attribute in ("name", "displayName", "accountId"):
+        found = user.get(attribute)
+        if isinstance(found, str) and found:
+            return found
+    return ""
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
