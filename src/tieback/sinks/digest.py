@@ -30,6 +30,7 @@ from tieback.formats import adf
 from tieback.formats.escape import escape_wiki, safe_url
 from tieback.formats.templates import environment
 from tieback.model import Alignment
+from tieback.payload import mapping_of as _mapping
 from tieback.report import Report, sort_key
 from tieback.store import Snapshot
 
@@ -239,10 +240,6 @@ def _float(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
-
-
-def _mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
 
 
 # --- what decides an edit --------------------------------------------------------------

@@ -80,7 +80,7 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def _same_text(old: object, new: str) -> bool:
+def same_text(old: object, new: str) -> bool:
     """GitHub keeps the text as sent, but may turn line endings into CRLF."""
     return isinstance(old, str) and old.replace("\r\n", "\n").rstrip() == new.rstrip()
 
@@ -168,7 +168,7 @@ class GithubSink(Sink):
             raise SinkError(str(exc)) from None
         if found is None:
             return Action(self.name, key, ActionKind.COMMENT, SUMMARY, body=body)
-        if _same_text(found.get("body"), body):
+        if same_text(found.get("body"), body):
             return None
         return Action(
             self.name,

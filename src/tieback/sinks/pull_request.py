@@ -40,8 +40,10 @@ from tieback.formats.templates import environment
 from tieback.http import RetryPolicy
 from tieback.model import Alignment, Classification, Item, Reason
 from tieback.outcomes import Declarations, focus_warnings, load_declarations
+from tieback.payload import mapping_of as _mapping
+from tieback.payload import text_of as _text
 from tieback.report import Report, build_report
-from tieback.sinks.github import digest, find_marked_comment
+from tieback.sinks.github import digest, find_marked_comment, same_text
 from tieback.sinks.interface import MARKER_PREFIX
 from tieback.sources.github import GithubApiError, GithubClient
 from tieback.sources.github_payload import item_from_issue
@@ -781,7 +783,7 @@ def keep_sticky(
     existing = _remembered_comment(client, repo, remembered) if remembered else None
     if existing is None:
         existing = find_marked_comment(client, repo, number, STICKY_MARKER)
-    if existing is not None and _same(existing.get("body"), body):
+    if existing is not None and same_text(existing.get("body"), body):
         return Sticky("unchanged", str(existing.get("id", "")), _text(existing.get("html_url")))
     for text in dict.fromkeys((body, short)):
         try:
@@ -820,11 +822,6 @@ def _remembered_comment(client: GithubClient, repo: str, comment_id: str) -> dic
     if isinstance(comment, dict) and STICKY_MARKER in _text(comment.get("body")):
         return comment
     return None
-
-
-def _same(old: object, new: str) -> bool:
-    """GitHub keeps the text as sent, but may turn line endings into CRLF."""
-    return isinstance(old, str) and old.replace("\r\n", "\n").rstrip() == new.rstrip()
 
 
 # --- the run -------------------------------------------------------------------------
@@ -1109,11 +1106,3 @@ def _login(author: object) -> str:
 def _blob(node: object) -> str | None:
     text = _mapping(node).get("text")
     return text if isinstance(text, str) else None
-
-
-def _mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _text(value: object) -> str:
-    return value if isinstance(value, str) else ""

@@ -8,6 +8,8 @@ from typing import Any
 
 from tieback.errors import SourceError
 from tieback.model import Item
+from tieback.payload import mapping_of as _mapping
+from tieback.payload import text_of as _text
 
 # The API path of an issue, on github.com (api.github.com/repos/...) and on Enterprise
 # (HOST/api/v3/repos/...): the repository and number are all we need from it.
@@ -92,11 +94,3 @@ def _labels(labels: object) -> list[str]:
         label if isinstance(label, str) else _text(_mapping(label).get("name")) for label in labels
     )
     return [name for name in names if name]
-
-
-def _mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _text(value: object) -> str:
-    return value if isinstance(value, str) else ""

@@ -5,11 +5,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tieback.errors import SourceError
 from tieback.model import Item
 
-__all__ = ["Page", "Source", "SourceError", "TrackerSource"]
+if TYPE_CHECKING:
+    from tieback.config import Config
+
+__all__ = ["Page", "Source", "SourceError", "TrackerSource", "stored_keys"]
 
 
 class Source(ABC):
@@ -65,3 +69,17 @@ class TrackerSource(Source):
     def items(self) -> Iterator[Item]:
         for page in self.pages(None):
             yield from page.items
+
+
+def stored_keys(config: Config, source: TrackerSource) -> set[str]:
+    """The keys the store holds for ``source``'s query: what the last sync left there.
+
+    A removal check compares the tracker's count with these, and lists keys only when
+    they differ.
+    """
+    if not config.store_exists:
+        return set()
+    from tieback.store import Store
+
+    with Store.open(config.store_location) as store:
+        return store.keys(source.name, source.query)

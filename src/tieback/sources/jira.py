@@ -26,14 +26,16 @@ from tieback.http import (
     retry_after,
 )
 from tieback.model import Item
-from tieback.sources.interface import Page, TrackerSource
+from tieback.sources.interface import Page, TrackerSource, stored_keys
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
     from tieback.config import Config
 
-from tieback.sources.jira_payload import JiraFields, _mapping, _text, item_from_issue
+from tieback.payload import mapping_of as _mapping
+from tieback.payload import text_of as _text
+from tieback.sources.jira_payload import JiraFields, item_from_issue
 
 # --- the live source -------------------------------------------------------------------
 #
@@ -578,12 +580,7 @@ class JiraSource(TrackerSource):
     def _stored_keys(self) -> set[str]:
         if self._known_keys is not None:
             return self._known_keys()
-        if not self._config.store_exists:
-            return set()
-        from tieback.store import Store
-
-        with Store.open(self._config.store_location) as store:
-            return store.keys(self.name, self.query)
+        return stored_keys(self._config, self)
 
     def time_zone(self) -> str:
         """The account's time zone (``/myself``), asked once; empty when Jira names none."""

@@ -11,6 +11,8 @@ from typing import Any
 from tieback.config import Settings
 from tieback.errors import SourceError
 from tieback.model import Item
+from tieback.payload import mapping_of as _mapping
+from tieback.payload import text_of as _text
 
 CUSTOM_FIELD_ID = re.compile(r"customfield_\d+", re.IGNORECASE)
 EPIC_LINK = "Epic Link"
@@ -395,11 +397,3 @@ def _user(value: object) -> str:
         if isinstance(found, str) and found:
             return found
     return ""
-
-
-def _mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _text(value: object) -> str:
-    return value if isinstance(value, str) else ""

@@ -1,0 +1,16 @@
+"""Reading tracker JSON defensively: a value of the wrong type reads as empty, not as a crash."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def mapping_of(value: object) -> Mapping[str, Any]:
+    """``value`` when it is a JSON object, else an empty one."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def text_of(value: object) -> str:
+    """``value`` when it is a string, else an empty one."""
+    return value if isinstance(value, str) else ""
