@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -24,7 +24,7 @@ from tieback.config import Config
 from tieback.errors import SinkError
 from tieback.formats.templates import environment
 from tieback.http import RetryPolicy
-from tieback.model import Alignment, Item
+from tieback.model import Alignment, Item, Outcome
 from tieback.outcomes import load_declarations
 from tieback.report import Report
 from tieback.sinks.digest import build_digest, digest_markdown, fingerprint, is_current
@@ -208,9 +208,13 @@ class GithubSink(Sink):
             body=self._explanation(alignment),
         )
 
+    @cached_property
+    def _active_outcomes(self) -> list[Outcome]:
+        """Read once a run: every explanatory comment lists the same outcomes."""
+        return [o for o in load_declarations(self._config).outcomes if o.active]
+
     def _explanation(self, alignment: Alignment) -> str:
-        declarations = load_declarations(self._config)
-        active = [o for o in declarations.outcomes if o.active]
+        active = self._active_outcomes
         settings = self._config.settings
         return (
             environment()
