@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 import requests
 import responses
 
-from tieback.http import RetryPolicy, TransientError, redact, redact_url, retry_after, send
+from tieback.http import (
+    RetryPolicy,
+    TransientError,
+    read_ahead,
+    redact,
+    redact_url,
+    retry_after,
+    send,
+)
 
 URL = "https://jira.example/rest/api/2/serverInfo"
 
@@ -113,3 +123,82 @@ def test_retry_after_forms() -> None:
 def test_redaction() -> None:
     assert redact("token abc123secret in url", ["abc123secret", None]) == "token *** in url"
     assert redact_url("https://user:pw@h.example:8443/p?token=x") == "https://h.example:8443/p"
+
+
+# --- reading one page ahead ----------------------------------------------------------------
+
+
+class Listing:
+    """A paged listing that records which pages were asked for, and from which thread."""
+
+    def __init__(self, pages: int, fail_at: int | None = None) -> None:
+        self.pages = pages
+        self.fail_at = fail_at
+        self.asked: list[int] = []
+        self.threads: set[str] = set()
+        self.closed = threading.Event()
+        self.asked_for = {n: threading.Event() for n in range(1, pages + 2)}
+
+    def __iter__(self) -> Iterator[list[int]]:
+        try:
+            for number in range(1, self.pages + 1):
+                self.asked.append(number)
+                self.threads.add(threading.current_thread().name)
+                self.asked_for[number].set()
+                if number == self.fail_at:
+                    raise TransientError(f"HTTP 503 on page {number}")
+                yield [number * 10 + i for i in range(3)]
+        finally:
+            self.closed.set()
+
+
+def test_read_ahead_yields_every_page_in_order_from_another_thread() -> None:
+    listing = Listing(5)
+    assert list(read_ahead(listing)) == [[n * 10, n * 10 + 1, n * 10 + 2] for n in range(1, 6)]
+    assert listing.asked == [1, 2, 3, 4, 5]
+    assert threading.current_thread().name not in listing.threads
+
+
+def test_read_ahead_fetches_the_next_page_while_the_caller_works() -> None:
+    listing = Listing(3)
+    pages = read_ahead(listing)
+    first = next(pages)
+    # The caller holds page 1; page 2 is asked for without the caller asking.
+    assert listing.asked_for[2].wait(timeout=10)
+    assert first == [10, 11, 12]
+    assert next(pages) == [20, 21, 22]
+    pages.close()
+
+
+def test_read_ahead_reads_at_most_two_pages_ahead() -> None:
+    listing = Listing(10)
+    pages = read_ahead(listing)
+    next(pages)
+    listing.asked_for[3].wait(timeout=10)  # page 2 waiting, page 3 in hand
+    # Nothing beyond: the listing is not asked for page 4 until page 2 is taken.
+    assert not listing.asked_for[4].wait(timeout=0.3)
+    next(pages)
+    assert listing.asked_for[4].wait(timeout=10)
+    pages.close()
+    assert listing.closed.wait(timeout=10)
+    assert max(listing.asked) <= 5
+
+
+def test_read_ahead_raises_the_listings_error_after_the_pages_before_it() -> None:
+    listing = Listing(5, fail_at=3)
+    seen: list[list[int]] = []
+    with pytest.raises(TransientError, match="page 3"):
+        for page in read_ahead(listing):
+            seen.append(page)
+    assert seen == [[10, 11, 12], [20, 21, 22]]
+    assert listing.asked == [1, 2, 3]
+
+
+def test_read_ahead_stops_the_listing_when_the_caller_fails() -> None:
+    listing = Listing(100)
+    with pytest.raises(RuntimeError, match="disk full"):
+        for _ in read_ahead(listing):
+            raise RuntimeError("disk full")
+    assert listing.closed.wait(timeout=10)
+    # Page 1 was being handled; at most the two pages ahead were asked for.
+    assert listing.asked[-1] <= 3

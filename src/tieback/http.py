@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import email.utils
+import queue
 import random
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import requests
 from tenacity import (
@@ -20,6 +22,8 @@ from tenacity import (
 )
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+T = TypeVar("T")
 
 
 class TransientError(Exception):
@@ -144,3 +148,62 @@ def redact_url(url: str) -> str:
     if parts.port:
         host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+_END = object()
+
+
+def read_ahead(pages: Iterable[T], name: str = "tieback-read-ahead") -> Iterator[T]:
+    """What ``pages`` yields, in order, with the next page fetched while the caller
+    works on this one.
+
+    A sync's time is requests waited on plus the work done on each answer (turning
+    issues into items, writing them to the store). Fetching one page ahead overlaps
+    the two, so a sync costs little more than its requests: still one request at a
+    time, in the same order, never more of them than without it. A thread drives
+    ``pages`` at most two pages ahead of the caller (one waiting to be taken, one
+    being fetched); what it raises is raised here, after the pages before it.
+    When the caller stops early (an error, a ``break``), the thread stops before its
+    next request and the iterator is closed in the thread that ran it.
+    """
+    handoff: queue.Queue[tuple[object, BaseException | None]] = queue.Queue(maxsize=1)
+    stopped = threading.Event()
+
+    def offer(entry: tuple[object, BaseException | None]) -> bool:
+        while not stopped.is_set():
+            try:
+                handoff.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def drive() -> None:
+        source = iter(pages)
+        try:
+            for page in source:
+                if not offer((page, None)):
+                    return
+        except BaseException as exc:  # handed to the caller, who raises it
+            offer((_END, exc))
+            return
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+        offer((_END, None))
+
+    thread = threading.Thread(target=drive, name=name, daemon=True)
+    thread.start()
+    try:
+        while True:
+            page, error = handoff.get()
+            if page is _END:
+                if error is not None:
+                    raise error
+                return
+            yield cast(T, page)
+    finally:
+        stopped.set()
+        # A request in flight finishes on its own; its answer is dropped.
+        thread.join(timeout=1.0)

@@ -18,6 +18,7 @@ from tieback.http import (
     RETRY_STATUSES,
     RetryPolicy,
     TransientError,
+    read_ahead,
     redact,
     redact_url,
     retry_after,
@@ -301,11 +302,17 @@ class GithubSource(TrackerSource):
         params: dict[str, Any] = {"state": "all"}
         if since:
             params["since"] = since
-        for repo in self._settings.repos:
-            for number, raw_page in enumerate(
-                self.client.pages(f"/repos/{repo}/issues", params), start=1
-            ):
-                yield Page(self._items(raw_page, repo), position=f"{repo} page {number}")
+
+        def listings() -> Iterator[tuple[str, int, list[dict[str, Any]]]]:
+            for repo in self._settings.repos:
+                listing = self.client.pages(f"/repos/{repo}/issues", params)
+                for number, raw_page in enumerate(listing, start=1):
+                    yield repo, number, raw_page
+
+        # The next page (the next repository's first) is fetched while this one is
+        # turned into items and stored.
+        for repo, number, raw_page in read_ahead(listings()):
+            yield Page(self._items(raw_page, repo), position=f"{repo} page {number}")
 
     def _items(self, raw_page: list[dict[str, Any]], repo: str) -> list[Item]:
         items: list[Item] = []

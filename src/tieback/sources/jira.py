@@ -21,6 +21,7 @@ from tieback.http import (
     RETRY_STATUSES,
     RetryPolicy,
     TransientError,
+    read_ahead,
     redact,
     redact_url,
     retry_after,
@@ -541,7 +542,10 @@ class JiraSource(TrackerSource):
         wanted = [*BASE_FIELDS, *(f for f in fields.ids if f not in BASE_FIELDS)]
         base = self._settings.url
         size = PAGE_SIZE[deployment]
-        for issues, position, total in self.client.search(deployment, jql, wanted, size):
+        # The next page is fetched while this one is turned into items and stored.
+        for issues, position, total in read_ahead(
+            self.client.search(deployment, jql, wanted, size)
+        ):
             yield Page(self._items(issues, fields, base), position=position, total=total)
 
     def _items(
