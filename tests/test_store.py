@@ -125,6 +125,10 @@ def test_a_version_1_store_is_migrated(tmp_path: Path) -> None:
         assert store.schema_version == SCHEMA_VERSION
         assert store.cursor("jira", "q") is not None
         assert store.commented("jira", "explain") == set()
+    indexes = sqlite3.connect(path).execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'items_by_query'"
+    )
+    assert indexes.fetchall() == []  # version 3 dropped it
 
 
 def test_the_schema_is_migrated_on_both_engines(store_location: str | Path) -> None:
