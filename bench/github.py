@@ -33,9 +33,23 @@ OLD = "2026-01-01T00:00:00Z"
 
 
 def synthetic(fake: FakeGithub, changed: dict[int, str]) -> Any:
-    """Issue ``n`` on demand: one in five tagged, one in ten a sub-issue of an epic."""
+    """Issue ``n`` on demand: one in five tagged, one in ten a sub-issue of an epic.
+
+    The same object comes back for the same issue until its ``changed`` stamp moves, so
+    a server that keeps each issue's serialised text can reuse it.
+    """
+    made: dict[int, tuple[str, dict[str, Any]]] = {}
 
     def make(number: int) -> dict[str, Any]:
+        stamp = changed.get(number, OLD)
+        kept = made.get(number)
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        issue = build(number, stamp)
+        made[number] = (stamp, issue)
+        return issue
+
+    def build(number: int, stamp: str) -> dict[str, Any]:
         labels = [{"name": "outcome:activation"}] if number % 5 == 0 else []
         return {
             "url": f"{fake.url}/repos/{fake.repo}/issues/{number}",
@@ -55,7 +69,7 @@ def synthetic(fake: FakeGithub, changed: dict[int, str]) -> Any:
                 else None
             ),
             "created_at": OLD,
-            "updated_at": changed.get(number, OLD),
+            "updated_at": stamp,
         }
 
     return make
