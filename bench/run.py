@@ -148,11 +148,17 @@ def run_command(
 
 
 def clean_environment(**extra: str) -> dict[str, str]:
-    """This environment without any tracker settings or tokens, plus ``extra``."""
+    """This environment without any tracker settings or tokens, plus ``extra``.
+
+    Without ``PYTHONDONTWRITEBYTECODE`` too: an installed package runs from its
+    bytecode cache, but with that variable set (as some CI images and containers do)
+    every changed module would be compiled again on every run, start-up included.
+    """
     environment = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("GITHUB_", "TIEBACK_", "RUNNER_", "JIRA_"))
+        and key != "PYTHONDONTWRITEBYTECODE"
     }
     environment.update(extra)
     return environment
