@@ -28,6 +28,11 @@ def test_items_round_trip(store_location: str | Path) -> None:
         store.upsert_items("q1", [original, item("EDU-2")])
         assert store.count() == 2
         assert store.keys("jira", "q1") == {"EDU-1", "EDU-2"}
+        store.upsert_items("files", [item("EDU-3")])
+        assert store.keys("jira") == {"EDU-1", "EDU-2", "EDU-3"}
+        assert store.keys("jira", besides="files") == {"EDU-1", "EDU-2"}
+        assert store.keys("jira", besides="q1") == {"EDU-3"}
+        assert store.keys("github", besides="files") == set()
     with Store.open(store_location) as store:
         assert {i.key: i for i in store.items()}["EDU-1"] == original
 

@@ -288,13 +288,21 @@ class Store:
         with self.transaction():
             return self._engine.executemany("DELETE FROM items WHERE source = ? AND key = ?", rows)
 
-    def keys(self, source: str, query: str | None = None) -> set[str]:
-        if query is None:
-            rows = self._engine.execute("SELECT key FROM items WHERE source = ?", (source,))
-        else:
+    def keys(
+        self, source: str, query: str | None = None, *, besides: str | None = None
+    ) -> set[str]:
+        """The keys of a source's items: all of them, those synced by ``query``, or
+        those synced by any query ``besides`` one, in one read of the store."""
+        if query is not None:
             rows = self._engine.execute(
                 "SELECT key FROM items WHERE source = ? AND query = ?", (source, query)
             )
+        elif besides is not None:
+            rows = self._engine.execute(
+                "SELECT key FROM items WHERE source = ? AND query <> ?", (source, besides)
+            )
+        else:
+            rows = self._engine.execute("SELECT key FROM items WHERE source = ?", (source,))
         return {row[0] for row in rows}
 
     def items(

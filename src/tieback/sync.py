@@ -59,7 +59,7 @@ def sync_source(
     # the tracker for its keys only.
     current = seen if full or previous is None else source.keys()
     # Items copied from export files are not this query's to remove.
-    stale = store.keys(source.name) - current - store.keys(source.name, FILES_QUERY)
+    stale = store.keys(source.name, besides=FILES_QUERY) - current
     removed = store.delete_items(source.name, stale) if stale else 0
     cursor = _iso(started)
     store.set_cursor(source.name, source.query, cursor, cursor)
