@@ -104,6 +104,20 @@ def test_snapshots(store_location: str | Path) -> None:
         assert len(store.snapshots(since="2026-11-21")) == 2
 
 
+def test_set_labels_changes_only_the_labels_of_stored_items(store_location: str | Path) -> None:
+    with Store.open(store_location) as store:
+        store.upsert_items("q1", [item("EDU-1", labels=("a",))])
+        store.upsert_items("files", [item("EDU-2")])
+        changed = store.set_labels("jira", {"EDU-1": ("a", "needs-outcome"), "EDU-9": ("x",)})
+        assert changed == 1  # EDU-9 is not stored: nothing is made up for it
+        by_key = {i.key: i for i in store.items()}
+        assert by_key["EDU-1"].labels == ("a", "needs-outcome")
+        assert by_key["EDU-1"]._replace(labels=("a",)) == item("EDU-1", labels=("a",))
+        assert store.keys("jira", "q1") == {"EDU-1"}  # still under the query that synced it
+        assert store.keys("jira", "files") == {"EDU-2"}
+        assert set(by_key) == {"EDU-1", "EDU-2"}
+
+
 def test_comments_are_remembered(store_location: str | Path) -> None:
     from tieback.store import PostedComment
 

@@ -15,7 +15,7 @@ import json
 import re
 import sqlite3
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -280,6 +280,18 @@ class Store:
             with self.transaction():
                 self._engine.executemany(_UPSERT_ITEM, rows)
         return len(rows)
+
+    def set_labels(self, source: str, labels: Mapping[str, Sequence[str]]) -> int:
+        """Give stored items the labels a tracker now holds; keys not stored are left out.
+
+        The rest of each item, and the query that synced it, stay as they are."""
+        rows = [(SEP.join(names), source, key) for key, names in labels.items()]
+        if not rows:
+            return 0
+        with self.transaction():
+            return self._engine.executemany(
+                "UPDATE items SET labels = ? WHERE source = ? AND key = ?", rows
+            )
 
     def delete_items(self, source: str, keys: Iterable[str]) -> int:
         rows = [(source, key) for key in keys]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -24,15 +23,22 @@ from tieback.config import Config
 from tieback.errors import SinkError
 from tieback.formats.templates import environment
 from tieback.http import RetryPolicy
-from tieback.model import Alignment, Item, Outcome
+from tieback.model import Alignment, Outcome
 from tieback.outcomes import load_declarations
 from tieback.report import Report
 from tieback.sinks.digest import build_digest, digest_markdown, fingerprint, is_current
-from tieback.sinks.interface import MARKER_PREFIX, Action, ActionKind, Sink, plan_item_actions
+from tieback.sinks.interface import (
+    MARKER_PREFIX,
+    Action,
+    ActionKind,
+    Sink,
+    Written,
+    plan_item_actions,
+)
 from tieback.sources.github import GithubApiError, GithubClient
 
 if TYPE_CHECKING:
-    from tieback.store import PostedComment, Snapshot
+    pass
 
 EXPLAIN = "explain"  # the store's kind for the explanatory comment
 EXPLAIN_MARKER = f"{MARKER_PREFIX}{EXPLAIN} -->"
@@ -96,14 +102,10 @@ class GithubSink(Sink):
         policy: RetryPolicy | None = None,
         client: GithubClient | None = None,
     ) -> None:
-        super().__init__()
-        self._config = config
+        super().__init__(config)
         self._settings = config.settings.github
         self._policy = policy
         self._client = client
-        self._items: dict[str, Item] = {}
-        self._alignments: dict[str, Alignment] = {}
-        self._summary_fingerprint = ""  # what the store remembers of the planned digest
 
     @property
     def client(self) -> GithubClient:
@@ -124,10 +126,9 @@ class GithubSink(Sink):
             for a in report.alignments
             if a.item.source == self.name and a.item.key.rpartition("#")[0].lower() in repos
         ]
-        self._alignments = {a.item.key: a for a in mine}
-        self._items = {a.item.key: a.item for a in mine}
+        self._keep(mine)
         post_back = self._settings.post_back
-        commented = self._commented() if post_back.comment else set()
+        commented = self._commented(EXPLAIN) if post_back.comment else set()
         actions = plan_item_actions(
             mine, self.name, post_back.missing_label, post_back.comment, commented
         )
@@ -144,22 +145,16 @@ class GithubSink(Sink):
         """Create the summary comment, edit it when its digest changed, or leave it."""
         key = self._settings.post_back.summary_issue
         repo, number = summary_target(key)
-        previous, remembered = self._summary_history(key)
+        previous, remembered = self._summary_history(key, SUMMARY)
         current = build_digest(report, previous, newly_unaligned, report.precision)
         render = partial(digest_markdown, marker=SUMMARY_MARKER)
         body = render(current)
         self._summary_fingerprint = fingerprint(current, render)
+        edit = partial(Action, self.name, key, ActionKind.EDIT_COMMENT, SUMMARY, body=body)
         if remembered is not None and remembered.comment_id:
             if is_current(current, self._summary_fingerprint, remembered.digest):
                 return None
-            return Action(
-                self.name,
-                key,
-                ActionKind.EDIT_COMMENT,
-                SUMMARY,
-                body=body,
-                comment_id=remembered.comment_id,
-            )
+            return edit(comment_id=remembered.comment_id)
         # The store does not know the comment (a first run, or a lost store): the marker
         # tells whether there is one already, so there is never a second.
         try:
@@ -170,31 +165,7 @@ class GithubSink(Sink):
             return Action(self.name, key, ActionKind.COMMENT, SUMMARY, body=body)
         if same_text(found.get("body"), body):
             return None
-        return Action(
-            self.name,
-            key,
-            ActionKind.EDIT_COMMENT,
-            SUMMARY,
-            body=body,
-            comment_id=str(found.get("id", "")),
-        )
-
-    def _summary_history(self, key: str) -> tuple[Snapshot | None, PostedComment | None]:
-        """The latest snapshot (this run's is recorded after apply) and the comment."""
-        if not self._config.store_exists:
-            return None, None
-        from tieback.store import Store
-
-        with Store.open(self._config.store_location) as store:
-            return store.latest_snapshot(), store.comment(self.name, key, SUMMARY)
-
-    def _commented(self) -> set[str]:
-        if not self._config.store_exists:
-            return set()
-        from tieback.store import Store
-
-        with Store.open(self._config.store_location) as store:
-            return store.commented(self.name, EXPLAIN)
+        return edit(comment_id=str(found.get("id", "")))
 
     def _with_body(self, action: Action) -> Action:
         if action.kind is not ActionKind.COMMENT:
@@ -237,12 +208,12 @@ class GithubSink(Sink):
     def apply(self, actions: Sequence[Action]) -> list[Action]:
         written: list[Action] = []
         labels: dict[str, list[str]] = {}
-        comments: dict[str, str] = {}
-        summary: dict[str, str] = {}
+        comments: list[Written] = []
         try:
             for action in actions:
                 if action.detail == SUMMARY:
-                    summary[action.key] = self._keep_summary(action)
+                    comment_id = self._keep_summary(action)
+                    comments.append((action.key, SUMMARY, comment_id, self._summary_fingerprint))
                     written.append(action)
                     continue
                 repo, number = split_key(action.key)
@@ -260,18 +231,14 @@ class GithubSink(Sink):
                     current[:] = [label for label in current if label.lower() != wanted]
                 elif action.kind is ActionKind.COMMENT:
                     comment_id, posted = self._explain(repo, number, action.body)
-                    comments[action.key] = comment_id
+                    comments.append((action.key, EXPLAIN, comment_id, ""))
                     if posted:
                         written.append(action)
         except GithubApiError as exc:
             raise SinkError(str(exc)) from None
         finally:
-            self._remember(labels, comments, summary)
+            self._remember(labels, comments)
         return written
-
-    def _labels_of(self, key: str) -> tuple[str, ...]:
-        item = self._items.get(key)
-        return item.labels if item else ()
 
     def _remove_label(self, issue: str, label: str) -> bool:
         """DELETE one label; a 404 means it was already gone, which is what we wanted."""
@@ -325,38 +292,3 @@ class GithubSink(Sink):
             "PATCH", f"/repos/{repo}/issues/comments/{comment_id}", body={"body": body}
         )
         return comment_id
-
-    def _remember(
-        self,
-        labels: dict[str, list[str]],
-        comments: dict[str, str],
-        summary: dict[str, str] | None = None,
-    ) -> None:
-        """Record what GitHub now holds, so the next run (before a sync) plans nothing."""
-        summary = summary or {}
-        if not (labels or comments or summary) or not self._config.store_exists:
-            return
-        from tieback.sources.github import GithubSource
-        from tieback.store import FILES_QUERY, PostedComment, Store
-
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        with Store.open(self._config.store_location) as store, store.transaction():
-            from_files = store.keys(self.name, FILES_QUERY)
-            synced = store.keys(self.name)
-            query = GithubSource(self._config).query
-            for key, names in labels.items():
-                item = self._items.get(key)
-                if item is None or key not in synced or tuple(names) == item.labels:
-                    continue
-                store.upsert_items(
-                    FILES_QUERY if key in from_files else query,
-                    [item._replace(labels=tuple(names))],
-                )
-            for key, comment_id in comments.items():
-                store.set_comment(PostedComment(self.name, key, EXPLAIN, comment_id, "", now))
-            for key, comment_id in summary.items():
-                store.set_comment(
-                    PostedComment(
-                        self.name, key, SUMMARY, comment_id, self._summary_fingerprint, now
-                    )
-                )

@@ -8,13 +8,19 @@ aligned item only loses ``missing_label``; at most one explanatory comment per i
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tieback.errors import SinkError
-from tieback.model import Alignment, Classification
+from tieback.model import Alignment, Classification, Item
 from tieback.report import Report
+
+if TYPE_CHECKING:
+    from tieback.config import Config
+    from tieback.store import PostedComment, Snapshot
 
 __all__ = ["Action", "ActionKind", "Sink", "SinkError", "plan_item_actions"]
 
@@ -74,14 +80,26 @@ def plan_item_actions(
     return actions
 
 
+# A comment tieback wrote, for the store: (item key, kind, comment id, digest).
+Written = tuple[str, str, str, str]
+
+
 class Sink(ABC):
-    """A tracker tieback writes back to."""
+    """A tracker tieback writes back to, and what every such tracker keeps of a run:
+    the items it planned for, and in the store the comments it wrote and the labels
+    it changed."""
 
     name: str
 
-    def __init__(self) -> None:
+    def __init__(self, config: Config) -> None:
+        self._config = config
         # Problems that skipped one item without stopping the run, for the CLI to print.
         self.warnings: list[str] = []
+        # This tracker's items in the report last planned, by key.
+        self._items: dict[str, Item] = {}
+        self._alignments: dict[str, Alignment] = {}
+        # The planned summary digest's fingerprint, stored once the summary is written.
+        self._summary_fingerprint = ""
 
     @abstractmethod
     def plan(self, report: Report) -> list[Action]:
@@ -91,3 +109,49 @@ class Sink(ABC):
     @abstractmethod
     def apply(self, actions: Sequence[Action]) -> list[Action]:
         """Write the actions; return those written. Raise SinkError on failure."""
+
+    def _keep(self, mine: Sequence[Alignment]) -> None:
+        """Remember the items being planned for, for the comments and ``apply``."""
+        self._alignments = {a.item.key: a for a in mine}
+        self._items = {a.item.key: a.item for a in mine}
+
+    def _labels_of(self, key: str) -> tuple[str, ...]:
+        item = self._items.get(key)
+        return item.labels if item else ()
+
+    def _commented(self, kind: str) -> set[str]:
+        """The items the store says carry a comment of ``kind`` from tieback."""
+        if not self._config.store_exists:
+            return set()
+        from tieback.store import Store
+
+        with Store.open(self._config.store_location) as store:
+            return store.commented(self.name, kind)
+
+    def _summary_history(self, key: str, kind: str) -> tuple[Snapshot | None, PostedComment | None]:
+        """The latest snapshot (this run's is recorded after apply) and the summary
+        comment the store remembers on ``key``."""
+        if not self._config.store_exists:
+            return None, None
+        from tieback.store import Store
+
+        with Store.open(self._config.store_location) as store:
+            return store.latest_snapshot(), store.comment(self.name, key, kind)
+
+    def _remember(self, labels: Mapping[str, Sequence[str]], comments: Sequence[Written]) -> None:
+        """Record what the tracker now holds, so the next run (before a sync) plans
+        nothing: the labels of items this run changed, and the comments it wrote."""
+        changed = {
+            key: tuple(names)
+            for key, names in labels.items()
+            if key in self._items and tuple(names) != self._items[key].labels
+        }
+        if not (changed or comments) or not self._config.store_exists:
+            return
+        from tieback.store import PostedComment, Store
+
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        with Store.open(self._config.store_location) as store, store.transaction():
+            store.set_labels(self.name, changed)
+            for key, kind, comment_id, digest in comments:
+                store.set_comment(PostedComment(self.name, key, kind, comment_id, digest, now))

@@ -19,7 +19,6 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -32,10 +31,10 @@ from tieback.formats import adf
 from tieback.formats.escape import escape_wiki
 from tieback.formats.templates import environment
 from tieback.http import RetryPolicy
-from tieback.model import Alignment, Item, Outcome, Reason
+from tieback.model import Alignment, Outcome, Reason
 from tieback.outcomes import load_declarations
 from tieback.report import Report
-from tieback.sinks.interface import Action, ActionKind, Sink, plan_item_actions
+from tieback.sinks.interface import Action, ActionKind, Sink, Written, plan_item_actions
 from tieback.sources.jira import JiraApiError, JiraClient
 from tieback.sources.jira_payload import adf_text
 
@@ -194,14 +193,10 @@ class JiraSink(Sink):
         policy: RetryPolicy | None = None,
         client: JiraClient | None = None,
     ) -> None:
-        super().__init__()
-        self._config = config
+        super().__init__(config)
         self._settings = config.settings.jira
         self._policy = policy
         self._client = client
-        self._items: dict[str, Item] = {}
-        self._alignments: dict[str, Alignment] = {}
-        self._summary_fingerprint = ""
         self._active: list[Outcome] | None = None
 
     @property
@@ -236,10 +231,9 @@ class JiraSink(Sink):
     def plan(self, report: Report) -> list[Action]:
         # Only issues of the configured site: an export file may hold another site's.
         mine = [a for a in report.alignments if a.item.source == self.name and self._on_site(a)]
-        self._alignments = {a.item.key: a for a in mine}
-        self._items = {a.item.key: a.item for a in mine}
+        self._keep(mine)
         post_back = self._settings.post_back
-        commented = self._stored_keys(EXPLAIN) if post_back.comment else set()
+        commented = self._commented(EXPLAIN) if post_back.comment else set()
         actions = [
             self._with_body(action)
             for action in plan_item_actions(
@@ -259,14 +253,6 @@ class JiraSink(Sink):
         return url.netloc.lower() == site.netloc.lower() and url.path.startswith(
             f"{site.path}/browse/"
         )
-
-    def _stored_keys(self, kind: str) -> set[str]:
-        if not self._config.store_exists:
-            return set()
-        from tieback.store import Store
-
-        with Store.open(self._config.store_location) as store:
-            return store.commented(self.name, kind)
 
     def _with_body(self, action: Action) -> Action:
         if action.kind is not ActionKind.COMMENT:
@@ -313,13 +299,7 @@ class JiraSink(Sink):
             raise SinkError(
                 f"[jira.post_back] summary_issue {key!r} is not a Jira issue key (e.g. EDU-1)"
             )
-        previous, remembered = None, None
-        if self._config.store_exists:
-            from tieback.store import Store
-
-            with Store.open(self._config.store_location) as store:
-                previous = store.latest_snapshot()
-                remembered = store.comment(self.name, key, SUMMARY)
+        previous, remembered = self._summary_history(key, SUMMARY)
         digest = build_digest(report, previous, newly, self._config.settings.coverage.precision)
         render = self._summary_renderer()
         current = fingerprint(digest, render)
@@ -360,7 +340,7 @@ class JiraSink(Sink):
     def apply(self, actions: Sequence[Action]) -> list[Action]:
         written: list[Action] = []
         labels: dict[str, list[str]] = {}
-        comments: list[tuple[str, str, str, str]] = []  # (key, kind, id, digest)
+        comments: list[Written] = []
         vanished: set[str] = set()
         try:
             for action in actions:
@@ -388,7 +368,7 @@ class JiraSink(Sink):
         self,
         action: Action,
         labels: dict[str, list[str]],
-        comments: list[tuple[str, str, str, str]],
+        comments: list[Written],
         written: list[Action],
     ) -> None:
         if action.kind in (ActionKind.ADD_LABEL, ActionKind.REMOVE_LABEL):
@@ -404,10 +384,6 @@ class JiraSink(Sink):
             comments.append((action.key, EXPLAIN, comment_id, ""))
             if posted:
                 written.append(action)
-
-    def _labels_of(self, key: str) -> tuple[str, ...]:
-        item = self._items.get(key)
-        return item.labels if item else ()
 
     def _label(self, action: Action, current: list[str]) -> None:
         """One label added or removed: Jira's ``update`` operations leave the rest alone
@@ -494,31 +470,6 @@ class JiraSink(Sink):
                 return False
             raise
         return True
-
-    def _remember(
-        self, labels: Mapping[str, list[str]], comments: Sequence[tuple[str, str, str, str]]
-    ) -> None:
-        """Record what Jira now holds, so the next run (before a sync) plans nothing."""
-        if not (labels or comments) or not self._config.store_exists:
-            return
-        from tieback.sources.jira import JiraSource
-        from tieback.store import FILES_QUERY, PostedComment, Store
-
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        with Store.open(self._config.store_location) as store, store.transaction():
-            from_files = store.keys(self.name, FILES_QUERY)
-            synced = store.keys(self.name)
-            query = JiraSource(self._config).query
-            for key, names in labels.items():
-                item = self._items.get(key)
-                if item is None or key not in synced or tuple(names) == item.labels:
-                    continue
-                store.upsert_items(
-                    FILES_QUERY if key in from_files else query,
-                    [item._replace(labels=tuple(names))],
-                )
-            for key, kind, comment_id, digest in comments:
-                store.set_comment(PostedComment(self.name, key, kind, comment_id, digest, now))
 
 
 def _path(key: str) -> str:
