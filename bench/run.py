@@ -29,7 +29,6 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -45,6 +44,7 @@ from e2e import fake_github  # type: ignore[import-not-found]  # noqa: E402
 from e2e.fake_github import TOKEN as GITHUB_TOKEN  # type: ignore[import-not-found]  # noqa: E402
 from e2e.fake_github import FakeGithub  # noqa: E402
 from e2e.github_fixtures import Checkout, tieback_command  # type: ignore[import-not-found]  # noqa: E402
+from e2e.serving import FakeHandler, serving  # type: ignore[import-not-found]  # noqa: E402
 
 QUICK_SIZE = 1_000
 TIMES = "\N{MULTIPLICATION SIGN}"
@@ -327,16 +327,12 @@ class Encoder:
 
 
 @contextlib.contextmanager
-def serve(fake: Any, base: type) -> Iterator[Server]:
+def serve(fake: Any, base: type[FakeHandler]) -> Iterator[Server]:
     """Serve ``fake`` with its own handler class ``base``, timed, each issue serialised once."""
     server = Server()
     encoder = Encoder()
 
     class Handler(base):  # type: ignore[misc]
-        # Headers and body go out in two writes: with Nagle's algorithm on, the body's
-        # last segment waits for the client's delayed ACK, 40 ms on every request.
-        disable_nagle_algorithm = True
-
         def _answer(self) -> None:
             started = time.perf_counter()
             server.arrived(started)
@@ -348,23 +344,12 @@ def serve(fake: Any, base: type) -> Iterator[Server]:
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
 
-    handler = type("BenchHandler", (Handler,), {"fake": fake})
-    http = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    http.daemon_threads = True
-    address = f"http://127.0.0.1:{http.server_address[1]}"
-    if hasattr(fake, "root"):
-        fake.root = address  # the fake Jira: the server, before any context path
-    else:
-        fake.url = address
-    thread = threading.Thread(target=http.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.daemon = True
-    thread.start()
-    try:
+    with serving(fake, Handler) as address:
+        if hasattr(fake, "root"):
+            fake.root = address  # the fake Jira: the server, before any context path
+        else:
+            fake.url = address
         yield server
-    finally:
-        http.shutdown()
-        http.server_close()
-        thread.join(timeout=5)
 
 
 @dataclass

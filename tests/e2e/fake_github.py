@@ -12,12 +12,12 @@ import base64
 import json
 import re
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from e2e.serving import FakeHandler, serving
 
 TOKEN = "ghs_fakeTokenForTests0123456789"
 TOO_LONG = {
@@ -301,56 +301,15 @@ class FakeGithub:
         return node
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(FakeHandler):
     fake: FakeGithub
-    protocol_version = "HTTP/1.1"
-    # The headers and the body go out in two writes; with Nagle's algorithm on, the
-    # body's last segment waits for the client's delayed ACK (40 ms on Linux) on every
-    # request, which no real server costs its clients.
-    disable_nagle_algorithm = True
-
-    def _answer(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        if self.fake.latency > 0:
-            time.sleep(self.fake.latency)
-        status, headers, data = self.fake.handle(self.command, self.path, self.headers, body)
-        payload = self._encode(data)
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def _encode(self, data: Any) -> bytes:
-        """The answer's body (the benchmark's server serialises repeated issues once)."""
-        return json.dumps(data).encode()
-
-    do_GET = do_POST = do_PATCH = do_DELETE = _answer
-
-    def log_message(self, format: str, *args: Any) -> None:  # the test output stays quiet
-        pass
 
 
 @contextmanager
 def serve(fake: FakeGithub) -> Iterator[FakeGithub]:
     """Serve ``fake`` on an ephemeral port of 127.0.0.1 for the ``with`` block."""
-    handler = type("Handler", (_Handler,), {"fake": fake})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    server.timeout = 5
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    for issue in fake.issues.values():  # URLs written before the port was known
-        issue["repository_url"] = f"{fake.url}/repos/{fake.repo}"
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    try:
+    with serving(fake, _Handler) as address:
+        fake.url = address
+        for issue in fake.issues.values():  # URLs written before the port was known
+            issue["repository_url"] = f"{fake.url}/repos/{fake.repo}"
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

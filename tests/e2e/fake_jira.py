@@ -23,10 +23,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
+
+from e2e.serving import FakeHandler, serving
 
 EMAIL = "pm@acme.example"
 CLOUD_TOKEN = "ATATT3xFfGF0fakeCloudApiToken0123456789"
@@ -1026,60 +1027,14 @@ def _jql_date(text: str, zone: ZoneInfo) -> datetime:
     )
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(FakeHandler):
     fake: FakeJira
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in separate writes: with Nagle's algorithm on, each answer
-    # would wait for the client's delayed ACK, a cost no real server adds.
-    disable_nagle_algorithm = True
-
-    def _answer(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        if self.fake.latency > 0:
-            time.sleep(self.fake.latency)
-        status, headers, data = self.fake.handle(self.command, self.path, self.headers, raw)
-        self.send_response(status)
-        if status == 204 or data is None:
-            payload = b""
-        elif isinstance(data, str):
-            payload = data.encode()
-            headers.setdefault("Content-Type", "text/plain;charset=UTF-8")
-        else:
-            payload = self._encode(data)
-            headers.setdefault("Content-Type", "application/json;charset=UTF-8")
-        for name, value in headers.items():
-            self.send_header(name, value)
-        if status != 204:
-            self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def _encode(self, data: Json) -> bytes:
-        """The answer's body (the benchmark's server serialises repeated issues once)."""
-        return json.dumps(data).encode()
-
-    do_GET = do_POST = do_PUT = do_DELETE = _answer
-
-    def log_message(self, format: str, *args: Any) -> None:  # the test output stays quiet
-        pass
+    json_type = "application/json;charset=UTF-8"
 
 
 @contextmanager
 def serve(fake: FakeJira) -> Iterator[FakeJira]:
     """Serve ``fake`` on an ephemeral port of 127.0.0.1 for the ``with`` block."""
-    handler = type("Handler", (_Handler,), {"fake": fake})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    server.timeout = 5
-    fake.root = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    try:
+    with serving(fake, _Handler) as address:
+        fake.root = address
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
