@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from factories import item
+from tieback.config import Config, Settings
 from tieback.model import Item
 from tieback.sources.interface import Page, TrackerSource
 from tieback.store import Store
@@ -19,7 +20,7 @@ class FakeTracker(TrackerSource):
     name = "jira"
 
     def __init__(self, items: list[Item], page_size: int = 2, fail_after: int | None = None):
-        super().__init__()
+        super().__init__(Config(Settings(), None, Path.cwd()))
         self.backlog = {i.key: i for i in items}
         self.page_size = page_size
         self.fail_after = fail_after

@@ -24,7 +24,7 @@ from tieback.http import (
     retry_after,
 )
 from tieback.model import Item
-from tieback.sources.interface import Page, TrackerSource, stored_keys
+from tieback.sources.interface import Page, TrackerSource
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -277,12 +277,9 @@ class GithubSource(TrackerSource):
         client: GithubClient | None = None,
         known_keys: Callable[[], set[str]] | None = None,
     ) -> None:
-        super().__init__()
-        self._config = config
+        super().__init__(config, policy, known_keys)
         self._settings = config.settings.github
         self._client = client
-        self._policy = policy
-        self._known_keys = known_keys
 
     @property
     def client(self) -> GithubClient:
@@ -341,11 +338,6 @@ class GithubSource(TrackerSource):
             else:
                 current |= self._numbers(repo)
         return current
-
-    def _stored_keys(self) -> set[str]:
-        if self._known_keys is not None:
-            return self._known_keys()
-        return stored_keys(self._config, self)
 
     def _counts(self) -> dict[str, int]:
         """Issues (plus pull requests when synced) per repository, lower-cased name."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -12,8 +12,9 @@ from tieback.model import Item
 
 if TYPE_CHECKING:
     from tieback.config import Config
+    from tieback.http import RetryPolicy
 
-__all__ = ["Page", "Source", "SourceError", "TrackerSource", "stored_keys"]
+__all__ = ["Page", "Source", "SourceError", "TrackerSource"]
 
 
 class Source(ABC):
@@ -51,7 +52,20 @@ class TrackerSource(Source):
     updated at or after ``since`` (ISO 8601, UTC) or every item when ``since`` is
     None; ``keys()`` lists every key the query matches now, cheaply, so items that
     left the query can be removed.
+
+    ``known_keys`` stands in for the store's keys of the query (for tests).
     """
+
+    def __init__(
+        self,
+        config: Config,
+        policy: RetryPolicy | None = None,
+        known_keys: Callable[[], set[str]] | None = None,
+    ) -> None:
+        super().__init__()
+        self._config = config
+        self._policy = policy
+        self._known_keys = known_keys
 
     @property
     @abstractmethod
@@ -70,16 +84,17 @@ class TrackerSource(Source):
         for page in self.pages(None):
             yield from page.items
 
+    def _stored_keys(self) -> set[str]:
+        """The keys the store holds for this query: what the last sync left there.
 
-def stored_keys(config: Config, source: TrackerSource) -> set[str]:
-    """The keys the store holds for ``source``'s query: what the last sync left there.
+        A removal check compares the tracker's count with these, and lists keys only
+        when they differ.
+        """
+        if self._known_keys is not None:
+            return self._known_keys()
+        if not self._config.store_exists:
+            return set()
+        from tieback.store import Store
 
-    A removal check compares the tracker's count with these, and lists keys only when
-    they differ.
-    """
-    if not config.store_exists:
-        return set()
-    from tieback.store import Store
-
-    with Store.open(config.store_location) as store:
-        return store.keys(source.name, source.query)
+        with Store.open(self._config.store_location) as store:
+            return store.keys(self.name, self.query)

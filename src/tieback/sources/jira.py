@@ -27,7 +27,7 @@ from tieback.http import (
     retry_after,
 )
 from tieback.model import Item
-from tieback.sources.interface import Page, TrackerSource, stored_keys
+from tieback.sources.interface import Page, TrackerSource
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -486,12 +486,9 @@ class JiraSource(TrackerSource):
         client: JiraClient | None = None,
         known_keys: Callable[[], set[str]] | None = None,
     ) -> None:
-        super().__init__()
-        self._config = config
+        super().__init__(config, policy, known_keys)
         self._settings = config.settings.jira
-        self._policy = policy
         self._client = client
-        self._known_keys = known_keys
         self._fields: JiraFields | None = None
         self._zone: str | None = None
 
@@ -580,11 +577,6 @@ class JiraSource(TrackerSource):
         for issues, _, _ in self.client.search(deployment, jql, ["key"], size):
             found.update(k for raw in issues if isinstance(k := raw.get("key"), str) and k)
         return found
-
-    def _stored_keys(self) -> set[str]:
-        if self._known_keys is not None:
-            return self._known_keys()
-        return stored_keys(self._config, self)
 
     def time_zone(self) -> str:
         """The account's time zone (``/myself``), asked once; empty when Jira names none."""
