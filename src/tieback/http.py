@@ -7,7 +7,7 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
@@ -95,14 +95,14 @@ def retry_after(headers: Any, now: datetime | None = None) -> float | None:
     return None
 
 
-def is_transient(response: requests.Response) -> bool:
-    """429/502/503/504, and GitHub's rate limits, which come as 403 with a wait."""
-    if response.status_code in RETRY_STATUSES:
+def is_transient(status: int, headers: Mapping[str, str]) -> bool:
+    """429/502/503/504, and GitHub's primary and secondary rate limits, which come as
+    403 with a wait (``headers`` looked up case-insensitively)."""
+    if status in RETRY_STATUSES:
         return True
-    if response.status_code == 403:
-        headers = response.headers
-        return bool(headers.get("Retry-After")) or headers.get("x-ratelimit-remaining") == "0"
-    return False
+    return status == 403 and (
+        bool(headers.get("Retry-After")) or headers.get("x-ratelimit-remaining") == "0"
+    )
 
 
 def send(
@@ -122,7 +122,7 @@ def send(
     for attempt in policy.retrying():
         with attempt:
             response = session.request(method, url, timeout=timeout, **kwargs)
-            if is_transient(response):
+            if is_transient(response.status_code, response.headers):
                 raise TransientError(
                     f"HTTP {response.status_code} from {method} {redact_url(url)}",
                     retry_after(response.headers),

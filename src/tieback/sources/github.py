@@ -15,9 +15,9 @@ from requests.structures import CaseInsensitiveDict
 
 from tieback.errors import SourceError
 from tieback.http import (
-    RETRY_STATUSES,
     RetryPolicy,
     TransientError,
+    is_transient,
     read_ahead,
     redact,
     redact_url,
@@ -119,7 +119,7 @@ class GithubClient:
                 )
             except GithubException as exc:
                 wait = CaseInsensitiveDict(exc.headers or {})
-                if idempotent and _is_transient(exc.status, wait):
+                if idempotent and is_transient(exc.status, wait):
                     raise TransientError(
                         f"HTTP {exc.status} from {verb} {_shown(path)}", retry_after(wait)
                     ) from exc
@@ -189,7 +189,7 @@ class GithubClient:
                 f"GitHub rejected the token (HTTP 401 {message or 'Bad credentials'}) on "
                 f"{where}: check GITHUB_TOKEN or TIEBACK_GITHUB__TOKEN"
             )
-        if status in (403, 429) and _is_transient(status, CaseInsensitiveDict(exc.headers or {})):
+        if status in (403, 429) and is_transient(status, CaseInsensitiveDict(exc.headers or {})):
             return f"GitHub's rate limit held after every retry (HTTP {status}) on {where}"
         if status == 403:
             return (
@@ -215,15 +215,6 @@ def next_link(header: str) -> str | None:
         if re.search(r'rel="?next"?', rest):
             return url.strip().strip("<>")
     return None
-
-
-def _is_transient(status: int, headers: Mapping[str, str]) -> bool:
-    """429/502/503/504, and GitHub's primary and secondary rate limits (403 + a wait)."""
-    if status in RETRY_STATUSES:
-        return True
-    return status == 403 and (
-        bool(headers.get("Retry-After")) or headers.get("x-ratelimit-remaining") == "0"
-    )
 
 
 def _shown(path: str) -> str:
