@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from functools import cached_property, partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from tieback.config import Config
@@ -36,9 +36,6 @@ from tieback.sinks.interface import (
     plan_item_actions,
 )
 from tieback.sources.github import GithubApiError, GithubClient
-
-if TYPE_CHECKING:
-    pass
 
 EXPLAIN = "explain"  # the store's kind for the explanatory comment
 EXPLAIN_MARKER = f"{MARKER_PREFIX}{EXPLAIN} -->"

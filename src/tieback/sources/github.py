@@ -290,10 +290,11 @@ class GithubSource(TrackerSource):
         params: dict[str, Any] = {"state": "all"}
         if since:
             params["since"] = since
+        client = self.client  # made here, not lazily in the thread that reads ahead
 
         def listings() -> Iterator[tuple[str, int, list[dict[str, Any]]]]:
             for repo in self._settings.repos:
-                listing = self.client.pages(f"/repos/{repo}/issues", params)
+                listing = client.pages(f"/repos/{repo}/issues", params)
                 for number, raw_page in enumerate(listing, start=1):
                     yield repo, number, raw_page
 
