@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -18,6 +18,7 @@ from tieback.http import (
     redact_url,
     retry_after,
     send,
+    side_by_side,
 )
 
 URL = "https://jira.example/rest/api/2/serverInfo"
@@ -202,3 +203,45 @@ def test_read_ahead_stops_the_listing_when_the_caller_fails() -> None:
     assert listing.closed.wait(timeout=10)
     # Page 1 was being handled; at most the two pages ahead were asked for.
     assert listing.asked[-1] <= 3
+
+
+def test_side_by_side_runs_the_calls_at_once_and_keeps_their_order() -> None:
+    # Each call waits for the other two: run in turn, the barrier would break.
+    barrier = threading.Barrier(3, timeout=5)
+
+    def call(value: str) -> Callable[[], str]:
+        def wait_then_answer() -> str:
+            barrier.wait()
+            return value
+
+        return wait_then_answer
+
+    assert side_by_side(call("serverInfo"), call("myself"), call("field")) == [
+        "serverInfo",
+        "myself",
+        "field",
+    ]
+
+
+def test_side_by_side_raises_the_first_error_in_order_after_every_call_ended() -> None:
+    ended: list[str] = []
+    late = threading.Event()
+
+    def slow_failure() -> None:
+        late.wait(5)
+        ended.append("first")
+        raise ValueError("first")
+
+    def quick_failure() -> None:
+        ended.append("second")
+        late.set()
+        raise KeyError("second")
+
+    def fine() -> str:
+        ended.append("third")
+        return "ok"
+
+    with pytest.raises(ValueError, match="first"):
+        side_by_side(slow_failure, quick_failure, fine)
+    assert sorted(ended) == ["first", "second", "third"]
+    assert side_by_side() == []

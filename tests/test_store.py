@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from factories import item
 from tieback.errors import StoreError
+from tieback.sources.interface import group_of
 from tieback.store import SCHEMA_VERSION, Store
 
 
@@ -74,6 +76,20 @@ def test_delete_items(store_location: str | Path) -> None:
         store.upsert_items("q", [item("EDU-1"), item("EDU-2")])
         assert store.delete_items("jira", ["EDU-2", "EDU-9"]) >= 1
         assert store.keys("jira") == {"EDU-1"}
+
+
+def test_key_counts_group_as_sources_group_keys(store_location: str | Path) -> None:
+    keys = ["acme/app#1", "Acme/App#2", "acme/web#1", "nohash"]
+    with Store.open(store_location) as store:
+        store.upsert_items("repos", [item(key, source="github") for key in keys])
+        store.upsert_items("files", [item("acme/app#9", source="github")])
+        store.upsert_items("repos", [item("acme/app#1", source="jira")])
+        counted = store.key_counts("github", "repos", "#")
+        assert counted == {"acme/app": 2, "acme/web": 1, "": 1}
+        assert counted == Counter(group_of(key, "#") for key in keys)
+        assert store.key_counts("github", "repos") == {"": 4}
+        assert store.key_counts("github", "nothing synced") == {}
+        assert store.key_counts("github", "nothing synced", "#") == {}
 
 
 def test_schema_version_and_newer_store_refused(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,6 +25,9 @@ class FakeTracker(TrackerSource):
         self.page_size = page_size
         self.fail_after = fail_after
         self.since_calls: list[str | None] = []
+        self.uncountable = False
+        self.counted = 0
+        self.listed: list[set[str] | None] = []
 
     @property
     def query(self) -> str:
@@ -38,8 +41,32 @@ class FakeTracker(TrackerSource):
                 raise ConnectionError("network went away")
             yield Page(chosen[start : start + self.page_size], position=f"page {number + 1}")
 
-    def keys(self) -> set[str]:
+    def counts(self) -> dict[str, int | None]:
+        self.counted += 1
+        return {"": None if self.uncountable else len(self.backlog)}
+
+    def keys(self, groups: Collection[str] | None = None) -> set[str]:
+        self.listed.append(None if groups is None else set(groups))
         return set(self.backlog)
+
+
+class FakeRepos(FakeTracker):
+    """Keys grouped by repository (``owner/repo#12``), as GitHub's are."""
+
+    name = "github"
+    separator = "#"
+
+    def counts(self) -> dict[str, int | None]:
+        self.counted += 1
+        found: dict[str, int | None] = {"acme/app": 0, "acme/web": 0}
+        for key in self.backlog:
+            group = self.group(key)
+            found[group] = (found[group] or 0) + 1
+        return found
+
+    def keys(self, groups: Collection[str] | None = None) -> set[str]:
+        self.listed.append(None if groups is None else set(groups))
+        return {k for k in self.backlog if groups is None or self.group(k) in groups}
 
 
 def clock(*moments: str) -> Iterator[datetime]:
@@ -68,6 +95,50 @@ def test_items_that_left_the_query_are_removed(tmp_path: Path) -> None:
         result = sync_source(tracker, store)
         assert result.removed == 1
         assert store.keys("jira") == {"EDU-1", "EDU-3"}
+
+
+def test_an_incremental_sync_reads_no_key_when_the_count_matches(tmp_path: Path) -> None:
+    tracker = FakeTracker([item("EDU-1"), item("EDU-2")])
+    with Store.open(tmp_path / "s.db") as store:
+        sync_source(tracker, store)
+        tracker.backlog["EDU-3"] = item("EDU-3", updated="2099-01-01T00:00:00+00:00")
+        result = sync_source(tracker, store)
+        assert (result.fetched, result.removed) == (1, 0)
+        assert (tracker.counted, tracker.listed) == (1, [])
+        assert store.keys("jira") == {"EDU-1", "EDU-2", "EDU-3"}
+
+
+def test_an_item_that_left_while_another_came_is_still_removed(tmp_path: Path) -> None:
+    tracker = FakeTracker([item("EDU-1"), item("EDU-2")])
+    with Store.open(tmp_path / "s.db") as store:
+        sync_source(tracker, store)
+        del tracker.backlog["EDU-1"]
+        tracker.backlog["EDU-3"] = item("EDU-3", updated="2099-01-01T00:00:00+00:00")
+        result = sync_source(tracker, store)
+        assert result.removed == 1 and tracker.listed == [{""}]
+        assert store.keys("jira") == {"EDU-2", "EDU-3"}
+
+
+def test_a_tracker_that_cannot_count_lists_its_keys(tmp_path: Path) -> None:
+    tracker = FakeTracker([item("EDU-1"), item("EDU-2")])
+    with Store.open(tmp_path / "s.db") as store:
+        sync_source(tracker, store)
+        tracker.uncountable = True
+        assert sync_source(tracker, store).removed == 0
+        assert tracker.listed == [{""}]
+
+
+def test_only_the_groups_whose_count_differs_are_listed_and_pruned(tmp_path: Path) -> None:
+    keys = ["acme/app#1", "acme/app#2", "Acme/Web#1", "acme/web#2"]
+    tracker = FakeRepos([item(key, source="github") for key in keys])
+    with Store.open(tmp_path / "s.db") as store:
+        store.upsert_items("files", [item("acme/web#9", source="github")])  # an export's
+        sync_source(tracker, store)
+        del tracker.backlog["Acme/Web#1"]
+        result = sync_source(tracker, store)
+        assert result.removed == 1
+        assert tracker.listed == [{"acme/web"}]
+        assert store.keys("github") == {"acme/app#1", "acme/app#2", "acme/web#2", "acme/web#9"}
 
 
 def test_a_crash_mid_sync_loses_nothing_and_duplicates_nothing(tmp_path: Path) -> None:

@@ -207,3 +207,36 @@ def read_ahead(pages: Iterable[T], name: str = "tieback-read-ahead") -> Iterator
         stopped.set()
         # A request in flight finishes on its own; its answer is dropped.
         thread.join(timeout=1.0)
+
+
+def side_by_side(*calls: Callable[[], Any]) -> list[Any]:
+    """The results of ``calls``, run at once: the first in this thread, each other in
+    its own, so that requests which depend on nothing but the configuration wait on
+    the network together instead of in turn.
+
+    Every call runs to its end; then the first error, in the order given, is raised,
+    so a run that fails fails with the same message whichever call finished first.
+    """
+    results: list[Any] = [None] * len(calls)
+    errors: list[BaseException | None] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        try:
+            results[index] = calls[index]()
+        except BaseException as exc:  # raised below, in order, by the caller's thread
+            errors[index] = exc
+
+    threads = [
+        threading.Thread(target=run, args=(index,), name=f"tieback-side-by-side-{index}")
+        for index in range(1, len(calls))
+    ]
+    for thread in threads:
+        thread.start()
+    if calls:
+        run(0)
+    for thread in threads:
+        thread.join()
+    for error in errors:
+        if error is not None:
+            raise error
+    return results

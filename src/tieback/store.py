@@ -140,6 +140,7 @@ class _Engine:
     name = "sqlite"
     rowid = " WITHOUT ROWID"
     serial = "INTEGER PRIMARY KEY AUTOINCREMENT"
+    find = "instr"  # the position of a text in another, from 1; 0 when absent
 
     def __init__(self, connection: Any, where: str) -> None:
         self.connection = connection
@@ -170,6 +171,7 @@ class _Postgres(_Engine):
     name = "postgresql"
     rowid = ""
     serial = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
+    find = "strpos"
 
     def execute(self, sql: str, args: Sequence[Any] = ()) -> _Rows:
         rows: _Rows = self.connection.execute(sql.replace("?", "%s"), args)
@@ -316,6 +318,28 @@ class Store:
         else:
             rows = self._engine.execute("SELECT key FROM items WHERE source = ?", (source,))
         return {row[0] for row in rows}
+
+    def key_counts(self, source: str, query: str, separator: str | None = None) -> dict[str, int]:
+        """How many keys ``query`` synced, by group, counted by the store without reading
+        them out: the lower-cased part of each key before ``separator`` (as
+        ``sources.interface.group_of`` has it, for ASCII keys), or all under "" when
+        ``separator`` is None. A group with no keys is absent."""
+        if separator is None:
+            row = self._engine.execute(
+                "SELECT count(*) FROM items WHERE source = ? AND query = ?", (source, query)
+            ).fetchone()
+            return {"": int(row[0])} if row[0] else {}
+        find = self._engine.find
+        group = (
+            f"CASE WHEN {find}(key, ?) > 0 THEN lower(substr(key, 1, {find}(key, ?) - 1)) "
+            "ELSE '' END"
+        )
+        rows = self._engine.execute(
+            f"SELECT {group} AS grp, count(*) FROM items WHERE source = ? AND query = ? "
+            "GROUP BY grp",
+            (separator, separator, source, query),
+        )
+        return {grp: int(count) for grp, count in rows}
 
     def items(
         self, source: str | None = None, body_marker: str | None = None, stamped: bool = True

@@ -55,11 +55,12 @@ def sync_source(
         if progress is not None:
             progress(source.name, page, fetched)
 
-    # Full (or first) sync: what the listing did not return is gone. Incremental: ask
-    # the tracker for its keys only.
-    current = seen if full or previous is None else source.keys()
-    # Items copied from export files are not this query's to remove.
-    stale = store.keys(source.name, besides=FILES_QUERY) - current
+    # Full (or first) sync: what the listing did not return is gone. Items copied from
+    # export files are not this query's to remove.
+    if full or previous is None:
+        stale = store.keys(source.name, besides=FILES_QUERY) - seen
+    else:
+        stale = _left(source, store)
     removed = store.delete_items(source.name, stale) if stale else 0
     cursor = _iso(started)
     store.set_cursor(source.name, source.query, cursor, cursor)
@@ -72,6 +73,23 @@ def sync_source(
         cursor,
         tuple(source.warnings),
     )
+
+
+def _left(source: TrackerSource, store: Store) -> set[str]:
+    """The stored keys that left the query, after an incremental sync.
+
+    Every issue the query matches now was created or changed at some point, so the
+    sync just finished has it in the store: a group whose tracker count equals the
+    store's count has lost nothing, and its keys are not read at all. Only the other
+    groups are listed.
+    """
+    held = store.key_counts(source.name, source.query, source.separator)
+    differ = {group for group, count in source.counts().items() if count != held.get(group, 0)}
+    if not differ:
+        return set()
+    current = source.keys(differ)
+    stored = store.keys(source.name, besides=FILES_QUERY)
+    return {key for key in stored if source.group(key) in differ} - current
 
 
 def _iso(moment: datetime) -> str:

@@ -437,6 +437,8 @@ class FakeJira:
             return 200, {}, self._fields()
         if _SEARCH_PATH.fullmatch(entry.path):
             return self._search(entry, version, rest.endswith("/jql"))
+        if rest == "/search/approximate-count" and self.mode == "cloud":
+            return self._approximate_count(entry)
         if found := re.fullmatch(r"/issue/([^/]+)", rest):
             return self._issue(entry, version, found[1])
         if found := re.fullmatch(r"/issue/([^/]+)/comment(?:/(\d+))?", rest):
@@ -675,6 +677,29 @@ class FakeJira:
                 "issues": issues,
             },
         )
+
+    def _approximate_count(self, entry: Logged) -> tuple[int, dict[str, str], Json]:
+        """Cloud's count of a JQL's issues: POST ``{"jql"}``, answered ``{"count"}``;
+        a query without a search restriction is refused, as Jira refuses it."""
+        if entry.method != "POST":
+            return 405, {}, error("Method Not Allowed")
+        if not isinstance(entry.body, Mapping) or set(entry.body) - {"jql"}:
+            return 400, {}, error("The request body is not a JSON object with jql alone.")
+        jql = str(entry.body.get("jql", ""))
+        if not _ORDER_BY.split(jql, maxsplit=1)[0].strip():
+            return (
+                400,
+                {},
+                error(
+                    "Unbounded JQL queries are not allowed here. Please add a search restriction "
+                    "to your query."
+                ),
+            )
+        try:
+            keys = self._select(jql)
+        except _JqlError as exc:
+            return 400, {}, error(str(exc))
+        return 200, {}, {"count": len(keys)}
 
     def _token(self, offset: int, digest: str) -> str:
         raw = json.dumps({"at": offset, "q": digest}).encode()

@@ -59,13 +59,9 @@ def source(
 ) -> Callable[..., GithubSource]:
     monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
 
-    def make(config: str = CONFIG, known: set[str] | None = None) -> GithubSource:
+    def make(config: str = CONFIG) -> GithubSource:
         policy = RetryPolicy(sleep=waits.append, jitter=lambda low, high: high)
-        return GithubSource(
-            write_config(config),
-            policy=policy,
-            known_keys=(lambda: set(known)) if known is not None else None,
-        )
+        return GithubSource(write_config(config), policy=policy)
 
     return make
 
@@ -177,24 +173,57 @@ def counts(total: int) -> dict[str, Any]:
 
 
 @responses.activate
-def test_keys_cost_one_request_when_nothing_left(source: Callable[..., GithubSource]) -> None:
-    responses.post(f"{MOCK}/graphql", json=counts(2))
-    assert source(known={"acme/app#1", "acme/app#2"}).keys() == {"acme/app#1", "acme/app#2"}
+def test_counts_cost_one_request_for_every_repository(
+    source: Callable[..., GithubSource],
+) -> None:
+    repos = 'repos = ["acme/app", "Acme/Web"]\n'
+    responses.post(
+        f"{MOCK}/graphql",
+        json={"data": {"r0": {"issues": {"totalCount": 2}}, "r1": {"issues": {"totalCount": 7}}}},
+    )
+    assert source(CONFIG.replace('repos = ["acme/app"]\n', repos)).counts() == {
+        "acme/app": 2,
+        "acme/web": 7,
+    }
     assert len(responses.calls) == 1
     sent = json.loads(responses.calls[0].request.body or b"")
     assert 'r0: repository(owner: "acme", name: "app")' in sent["query"]
+    assert 'r1: repository(owner: "Acme", name: "Web")' in sent["query"]
 
 
 @responses.activate
-def test_keys_list_numbers_when_an_issue_left(source: Callable[..., GithubSource]) -> None:
-    responses.post(f"{MOCK}/graphql", json=counts(2))
+def test_a_repository_without_a_count_is_unknown(source: Callable[..., GithubSource]) -> None:
+    responses.post(f"{MOCK}/graphql", json={"data": {"r0": None}})
+    assert source().counts() == {"acme/app": None}
+
+
+@responses.activate
+def test_keys_list_numbers_page_by_page(source: Callable[..., GithubSource]) -> None:
     page = {"nodes": [{"number": 3}], "pageInfo": {"hasNextPage": True, "endCursor": "Y3Vy"}}
     responses.post(f"{MOCK}/graphql", json={"data": {"repository": {"issues": page}}})
     last = {"nodes": [{"number": 1}], "pageInfo": {"hasNextPage": False, "endCursor": None}}
     responses.post(f"{MOCK}/graphql", json={"data": {"repository": {"issues": last}}})
-    known = {"acme/app#1", "acme/app#2", "acme/app#3"}
-    assert source(known=known).keys() == {"acme/app#1", "acme/app#3"}
-    assert json.loads(responses.calls[2].request.body or b"")["variables"]["after"] == "Y3Vy"
+    assert source().keys({"acme/app"}) == {"acme/app#1", "acme/app#3"}
+    assert json.loads(responses.calls[1].request.body or b"")["variables"]["after"] == "Y3Vy"
+
+
+@responses.activate
+def test_keys_use_the_repository_spelling_github_gives(
+    source: Callable[..., GithubSource],
+) -> None:
+    # Configured as acme/app, named Acme/App by GitHub: the listing's keys say Acme/App.
+    nodes = {"nodes": [{"number": 4}], "pageInfo": {"hasNextPage": False, "endCursor": None}}
+    responses.post(
+        f"{MOCK}/graphql",
+        json={"data": {"repository": {"nameWithOwner": "Acme/App", "issues": nodes}}},
+    )
+    assert source().keys() == {"Acme/App#4"}
+
+
+@responses.activate
+def test_keys_skip_repositories_not_asked_for(source: Callable[..., GithubSource]) -> None:
+    assert source().keys({"other/repo"}) == set()
+    assert len(responses.calls) == 0
 
 
 @responses.activate
@@ -204,7 +233,7 @@ def test_graphql_errors_are_one_line(source: Callable[..., GithubSource]) -> Non
         json={"data": None, "errors": [{"type": "NOT_FOUND", "message": "Could not resolve"}]},
     )
     with pytest.raises(GithubApiError, match="GitHub GraphQL: Could not resolve"):
-        source(known=set()).keys()
+        source().counts()
 
 
 @responses.activate
@@ -214,20 +243,43 @@ def test_an_incremental_sync_removes_an_issue_that_left(
     responses.get(f"{MOCK}/repos/acme/app/issues", json=[issue(1), issue(2)])
     responses.post(f"{MOCK}/graphql", json=counts(2))
     with Store.open(tmp_path / "store.db") as store:
-        first = source()
-        first._known_keys = lambda: store.keys("github", first.query)
-        sync_source(first, store)
+        sync_source(source(), store)
         responses.replace(responses.GET, f"{MOCK}/repos/acme/app/issues", json=[])
         responses.replace(responses.POST, f"{MOCK}/graphql", json=counts(1))
         nodes = {"nodes": [{"number": 2}], "pageInfo": {"hasNextPage": False, "endCursor": None}}
         responses.add(
             responses.POST, f"{MOCK}/graphql", json={"data": {"repository": {"issues": nodes}}}
         )
-        second = source()
-        second._known_keys = lambda: store.keys("github", second.query)
-        result = sync_source(second, store)
+        result = sync_source(source(), store)
         assert result.removed == 1
         assert store.keys("github") == {"acme/app#2"}
+
+
+@responses.activate
+def test_an_incremental_sync_lists_only_the_repository_whose_count_fell(
+    source: Callable[..., GithubSource], tmp_path: Path
+) -> None:
+    config = CONFIG.replace('repos = ["acme/app"]', 'repos = ["acme/app", "acme/web"]')
+    web = [
+        issue(n, url=f"{API}/repos/acme/web/issues/{n}", repository_url=f"{API}/repos/acme/web")
+        for n in (1, 2)
+    ]
+    responses.get(f"{MOCK}/repos/acme/app/issues", json=[issue(1), issue(2)])
+    responses.get(f"{MOCK}/repos/acme/web/issues", json=web)
+    with Store.open(tmp_path / "store.db") as store:
+        sync_source(source(config), store)
+        responses.replace(responses.GET, f"{MOCK}/repos/acme/app/issues", json=[])
+        responses.replace(responses.GET, f"{MOCK}/repos/acme/web/issues", json=[])
+        both = {"r0": {"issues": {"totalCount": 2}}, "r1": {"issues": {"totalCount": 1}}}
+        responses.post(f"{MOCK}/graphql", json={"data": both})
+        nodes = {"nodes": [{"number": 2}], "pageInfo": {"hasNextPage": False, "endCursor": None}}
+        responses.post(f"{MOCK}/graphql", json={"data": {"repository": {"issues": nodes}}})
+        result = sync_source(source(config), store)
+        assert result.removed == 1
+        assert store.keys("github") == {"acme/app#1", "acme/app#2", "acme/web#2"}
+        graphql = [c for c in responses.calls if c.request.url == f"{MOCK}/graphql"]
+        assert len(graphql) == 2  # the counts, then acme/web's numbers alone
+        assert json.loads(graphql[1].request.body or b"")["variables"]["name"] == "web"
 
 
 def test_next_link_reads_only_rel_next() -> None:

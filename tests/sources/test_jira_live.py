@@ -311,10 +311,13 @@ def test_cloud_is_detected_and_pages_follow_next_page_token(
     assert other.body == "Why\nOutcome: fast-results"  # the v3 ADF description, flattened
 
     paths = [(c.request.method, c.request.url.split("?")[0]) for c in responses.calls]
-    assert paths == [
-        ("GET", f"{CLOUD}/rest/api/2/serverInfo"),
-        ("GET", f"{CLOUD}/rest/api/2/myself"),
+    # The three questions before the search are asked side by side, in any order.
+    assert sorted(paths[:3]) == [
         ("GET", f"{CLOUD}/rest/api/2/field"),
+        ("GET", f"{CLOUD}/rest/api/2/myself"),
+        ("GET", f"{CLOUD}/rest/api/2/serverInfo"),
+    ]
+    assert paths[3:] == [
         ("POST", f"{CLOUD}/rest/api/3/search/jql"),
         ("POST", f"{CLOUD}/rest/api/3/search/jql"),
     ]
@@ -523,40 +526,49 @@ def test_server_incremental_and_keys(source: Callable[..., JiraSource]) -> None:
 
 
 @responses.activate
-def test_server_keys_cost_one_request_when_the_total_matches_the_store(
-    write_config: Callable[..., Config], monkeypatch: pytest.MonkeyPatch
+def test_server_counts_in_one_request_reading_no_issue(
+    source: Callable[..., JiraSource],
 ) -> None:
     server_preamble()
     search = f"{SERVER}/rest/api/2/search"
     responses.post(search, json={"startAt": 0, "maxResults": 0, "total": 2, "issues": []})
-    monkeypatch.setenv("JIRA_API_TOKEN", TOKEN)
-    stored = {"GRD-1", "GRD-2"}
-    jira = JiraSource(write_config(SERVER_CONFIG), known_keys=lambda: set(stored))
-    assert jira.keys() == stored
+    assert source(SERVER_CONFIG).counts() == {"": 2}
     [count] = [body(c) for c in responses.calls if c.request.url == search]
-    assert count == {
-        "jql": "(project = GRD) ORDER BY key ASC",
-        "fields": ["key"],
-        "startAt": 0,
-        "maxResults": 0,
-    }
+    assert count == {"jql": "(project = GRD)", "fields": ["key"], "startAt": 0, "maxResults": 0}
 
 
 @responses.activate
-def test_server_keys_are_listed_when_an_issue_left(
-    write_config: Callable[..., Config], monkeypatch: pytest.MonkeyPatch
+def test_cloud_counts_with_the_approximate_count(source: Callable[..., JiraSource]) -> None:
+    cloud_preamble()
+    counting = f"{CLOUD}/rest/api/3/search/approximate-count"
+    responses.post(counting, json={"count": 153})
+    assert source().counts() == {"": 153}
+    [count] = [body(c) for c in responses.calls if c.request.url == counting]
+    assert count == {"jql": "(project in (EDU, GRD))"}
+
+
+@responses.activate
+def test_a_count_jira_refuses_leaves_the_keys_to_be_listed(
+    source: Callable[..., JiraSource],
 ) -> None:
-    server_preamble()
-    search = f"{SERVER}/rest/api/2/search"
-    responses.post(search, json={"startAt": 0, "maxResults": 0, "total": 1, "issues": []})
-    responses.post(
-        search, json={"startAt": 0, "maxResults": 1000, "total": 1, "issues": [{"key": "GRD-2"}]}
-    )
-    monkeypatch.setenv("JIRA_API_TOKEN", TOKEN)
-    jira = JiraSource(write_config(SERVER_CONFIG), known_keys=lambda: {"GRD-1", "GRD-2"})
-    assert jira.keys() == {"GRD-2"}
-    sizes = [body(c)["maxResults"] for c in responses.calls if c.request.url == search]
-    assert sizes == [0, 1000]
+    cloud_preamble()
+    refusal = {
+        "errorMessages": [
+            "Unbounded JQL queries are not allowed here. Please add a search restriction "
+            "to your query."
+        ],
+        "errors": {},
+    }
+    responses.post(f"{CLOUD}/rest/api/3/search/approximate-count", status=400, json=refusal)
+    assert source().counts() == {"": None}
+
+
+@responses.activate
+def test_a_count_that_fails_otherwise_is_an_error(source: Callable[..., JiraSource]) -> None:
+    cloud_preamble()
+    responses.post(f"{CLOUD}/rest/api/3/search/approximate-count", status=403, json={})
+    with pytest.raises(JiraApiError, match="HTTP 403"):
+        source().counts()
 
 
 # --- fields by name -----------------------------------------------------------------------
@@ -773,10 +785,13 @@ def test_an_unreachable_site(source: Callable[..., JiraSource], waits: list[floa
         f"{CLOUD}/rest/api/2/serverInfo", body=requests.ConnectionError("Name or service unknown")
     )
     text = message(source(attempts=2))
+    # serverInfo, myself and field are asked side by side; each is tried twice, and the
+    # message is serverInfo's, the first asked.
     assert text == (
         f"cannot reach Jira at {CLOUD} (GET /rest/api/2/serverInfo): Name or service unknown"
     )
-    assert len(responses.calls) == 2 and len(waits) == 1
+    assert len([c for c in responses.calls if "serverInfo" in c.request.url]) == 2
+    assert len(responses.calls) == 6 and len(waits) == 3
 
 
 def test_a_missing_token_names_both_variables(
@@ -847,8 +862,10 @@ def test_retries_are_bounded(source: Callable[..., JiraSource], waits: list[floa
         "Jira kept answering HTTP 504 to GET /rest/api/2/serverInfo after 3 attempts: "
         "the site is overloaded or down; try again later"
     )
-    assert len(responses.calls) == 3
-    assert len(waits) == 2
+    assert len([c for c in responses.calls if "serverInfo" in c.request.url]) == 3
+    # myself and field, asked beside it, reach nothing and are tried as often.
+    assert len(responses.calls) == 9
+    assert len(waits) == 6
 
 
 @responses.activate
@@ -916,6 +933,8 @@ def test_sync_full_then_incremental_with_removal(
             search,
             json={"issues": [{"key": "EDU-1"}, {"key": "EDU-2"}], "isLast": True},
         )
+        # Two issues match now, three are stored: the keys are listed.
+        responses.post(f"{CLOUD}/rest/api/3/search/approximate-count", json={"count": 2})
         second = sync_source(source(), store, now=lambda: next(moments))
         assert (second.full, second.fetched, second.removed) == (False, 1, 1)
         assert store.keys("jira") == {"EDU-1", "EDU-2"}

@@ -7,7 +7,7 @@ export-file source shares without importing any HTTP client.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -235,6 +235,7 @@ _COUNT_ONE = (
 _NUMBERS = """
 query($owner: String!, $name: String!, $after: String) {
   repository(owner: $owner, name: $name) {
+    nameWithOwner
     %s(first: 100, after: $after) { nodes { number } pageInfo { hasNextPage endCursor } }
   }
 }
@@ -250,25 +251,23 @@ class GithubSource(TrackerSource):
     listing runs keeps its place and is never skipped; one that moves between pages
     is read twice, which the store absorbs.
 
-    ``keys()``: GitHub has no keys-only listing, so this asks GraphQL for each
-    repository's issue count (one request for up to 50 repositories). Every issue that
-    exists now was created or changed at some point, so the sync just finished has it
-    in the store: when a repository's count equals its stored keys, nothing left it,
-    and those keys are the answer. Only a repository whose count fell short (an issue
-    deleted, transferred or turned into a discussion) is listed by number, 100 numbers
-    a GraphQL request.
+    Removals: GitHub has no keys-only listing, so ``counts()`` asks GraphQL for each
+    repository's issue count (one request for up to 50 repositories), grouped by
+    repository (``separator`` "#"). Only a repository whose count differs from the
+    store's (an issue deleted, transferred or turned into a discussion) is listed by
+    number by ``keys()``, 100 numbers a GraphQL request.
     """
 
     name = "github"
+    separator = "#"
 
     def __init__(
         self,
         config: Config,
         policy: RetryPolicy | None = None,
         client: GithubClient | None = None,
-        known_keys: Callable[[], set[str]] | None = None,
     ) -> None:
-        super().__init__(config, policy, known_keys)
+        super().__init__(config, policy)
         self._settings = config.settings.github
         self._client = client
 
@@ -314,20 +313,14 @@ class GithubSource(TrackerSource):
                 self.warnings.append(f"github: {repo}: skipped an issue: {exc}")
         return items
 
-    def keys(self) -> set[str]:
-        stored = self._stored_keys()
-        by_repo: dict[str, set[str]] = {repo.lower(): set() for repo in self._settings.repos}
-        for key in stored:
-            repo = key.rpartition("#")[0].lower()
-            if repo in by_repo:
-                by_repo[repo].add(key)
-        counts = self._counts()
+    def counts(self) -> dict[str, int | None]:
+        counted = self._counts()
+        return {repo.lower(): counted.get(repo.lower()) for repo in self._settings.repos}
+
+    def keys(self, groups: Collection[str] | None = None) -> set[str]:
         current: set[str] = set()
         for repo in self._settings.repos:
-            held = by_repo[repo.lower()]
-            if counts.get(repo.lower()) == len(held):
-                current |= held
-            else:
+            if groups is None or repo.lower() in groups:
                 current |= self._numbers(repo)
         return current
 
@@ -357,7 +350,8 @@ class GithubSource(TrackerSource):
         return counts
 
     def _numbers(self, repo: str) -> set[str]:
-        """Every issue (and pull request) key of one repository, by GraphQL."""
+        """Every issue (and pull request) key of one repository, by GraphQL, under the
+        repository's own spelling of its name, as the listing's keys have it."""
         owner, name = repo.split("/", 1)
         connections = ["issues"]
         if self._settings.include_pull_requests:
@@ -369,11 +363,13 @@ class GithubSource(TrackerSource):
                 data = self.client.graphql(
                     _NUMBERS % connection, {"owner": owner, "name": name, "after": after}
                 )
-                listing = _mapping(_mapping(data.get("repository")).get(connection))
+                repository = _mapping(data.get("repository"))
+                spelled = _text(repository.get("nameWithOwner")) or repo
+                listing = _mapping(repository.get(connection))
                 for node in listing.get("nodes") or []:
                     number = _mapping(node).get("number")
                     if isinstance(number, int):
-                        keys.add(f"{repo}#{number}")
+                        keys.add(f"{spelled}#{number}")
                 info = _mapping(listing.get("pageInfo"))
                 if not info.get("hasNextPage"):
                     break

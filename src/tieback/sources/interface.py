@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -50,22 +50,23 @@ class TrackerSource(Source):
     ``query`` identifies what is synced (the JQL, the repository), so a changed query
     starts from scratch instead of mixing results. ``pages(since)`` yields items
     updated at or after ``since`` (ISO 8601, UTC) or every item when ``since`` is
-    None; ``keys()`` lists every key the query matches now, cheaply, so items that
-    left the query can be removed.
+    None.
 
-    ``known_keys`` stands in for the store's keys of the query (for tests).
+    Finding the items that left the query after an incremental sync is two steps, so
+    that the common case (nothing left) costs one request and no listing. Keys fall
+    into groups: the part before ``separator``, lower-cased (GitHub: the repository of
+    ``owner/repo#12``), or one group ``""`` when ``separator`` is None (Jira).
+    ``counts()`` asks the tracker how many keys each group holds now; a group whose
+    count equals the store's needs nothing more. ``keys(groups)`` lists the keys of
+    the other groups.
     """
 
-    def __init__(
-        self,
-        config: Config,
-        policy: RetryPolicy | None = None,
-        known_keys: Callable[[], set[str]] | None = None,
-    ) -> None:
+    separator: str | None = None
+
+    def __init__(self, config: Config, policy: RetryPolicy | None = None) -> None:
         super().__init__()
         self._config = config
         self._policy = policy
-        self._known_keys = known_keys
 
     @property
     @abstractmethod
@@ -77,24 +78,26 @@ class TrackerSource(Source):
         """Pages of items updated since ``since``; raise SourceError on failure."""
 
     @abstractmethod
-    def keys(self) -> set[str]:
-        """Every key the query matches now."""
+    def counts(self) -> dict[str, int | None]:
+        """How many keys the query matches now, by group; None for a group the
+        tracker cannot count cheaply and exactly enough to trust."""
+
+    @abstractmethod
+    def keys(self, groups: Collection[str] | None = None) -> set[str]:
+        """Every key the query matches now, in ``groups`` (every group when None)."""
+
+    def group(self, key: str) -> str:
+        """The group of ``key``; ``Store.key_counts`` groups the same way."""
+        return group_of(key, self.separator)
 
     def items(self) -> Iterator[Item]:
         for page in self.pages(None):
             yield from page.items
 
-    def _stored_keys(self) -> set[str]:
-        """The keys the store holds for this query: what the last sync left there.
 
-        A removal check compares the tracker's count with these, and lists keys only
-        when they differ.
-        """
-        if self._known_keys is not None:
-            return self._known_keys()
-        if not self._config.store_exists:
-            return set()
-        from tieback.store import Store
-
-        with Store.open(self._config.store_location) as store:
-            return store.keys(self.name, self.query)
+def group_of(key: str, separator: str | None) -> str:
+    """The lower-cased part of ``key`` before ``separator``; "" when there is none."""
+    if separator is None:
+        return ""
+    head, found, _ = key.partition(separator)
+    return head.lower() if found else ""

@@ -9,7 +9,8 @@ from __future__ import annotations
 import base64
 import difflib
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -25,6 +26,7 @@ from tieback.http import (
     redact,
     redact_url,
     retry_after,
+    side_by_side,
 )
 from tieback.model import Item
 from tieback.sources.interface import Page, TrackerSource
@@ -114,6 +116,7 @@ class JiraClient:
         self.email = email.strip()
         self.policy = policy or RetryPolicy()
         self.requests = 0
+        self._counting = threading.Lock()  # requests may be sent from several threads
         secret = token.get_secret_value()
         # What a message could ever echo: the token, and the Basic header made of it.
         self._secrets = [secret]
@@ -155,7 +158,8 @@ class JiraClient:
         statuses: list[int] = []
 
         def once() -> requests.Response:
-            self.requests += 1
+            with self._counting:
+                self.requests += 1
             response = self._send(method, path, params, body)
             if idempotent and response.status_code in RETRY_STATUSES:
                 statuses.append(response.status_code)
@@ -324,11 +328,20 @@ class JiraClient:
         else:
             yield from self._search_server(jql, fields, page_size)
 
-    def count(self, jql: str) -> int | None:
-        """Data Center: how many issues match, exactly, in one request (no issues read)."""
-        body = {"jql": jql, "fields": ["key"], "startAt": 0, "maxResults": 0}
-        total = _search_answer(self.request("POST", "/rest/api/2/search", body=body)).get("total")
-        return total if isinstance(total, int) and not isinstance(total, bool) else None
+    def count(self, deployment: str, jql: str) -> int | None:
+        """How many issues match, in one request that reads none; None when the answer
+        holds no count. Data Center: the search's exact ``total`` (``maxResults: 0``).
+        Cloud: ``POST /rest/api/3/search/approximate-count``, which wants a bounded
+        query (HTTP 400 otherwise) and may lag the latest changes by moments.
+        """
+        if deployment == "cloud":
+            answer = self.request("POST", "/rest/api/3/search/approximate-count", body={"jql": jql})
+            counted = answer.get("count") if isinstance(answer, Mapping) else None
+        else:
+            body = {"jql": jql, "fields": ["key"], "startAt": 0, "maxResults": 0}
+            answer = _search_answer(self.request("POST", "/rest/api/2/search", body=body))
+            counted = answer.get("total")
+        return counted if isinstance(counted, int) and not isinstance(counted, bool) else None
 
     def _search_cloud(
         self, jql: str, fields: Sequence[str], page_size: int
@@ -474,7 +487,8 @@ class JiraSource(TrackerSource):
     Each sync asks ``/myself`` (the cheapest check of the credentials, and the time
     zone JQL dates are read in), resolves the configured fields by name through
     ``/rest/api/2/field``, then searches with an explicit ``fields`` list in key order.
-    ``keys()`` runs the same query for keys alone.
+    ``counts()`` asks how many issues the query matches; ``keys()`` runs the same query
+    for keys alone.
     """
 
     name = "jira"
@@ -484,9 +498,8 @@ class JiraSource(TrackerSource):
         config: Config,
         policy: RetryPolicy | None = None,
         client: JiraClient | None = None,
-        known_keys: Callable[[], set[str]] | None = None,
     ) -> None:
-        super().__init__(config, policy, known_keys)
+        super().__init__(config, policy)
         self._settings = config.settings.jira
         self._client = client
         self._fields: JiraFields | None = None
@@ -524,9 +537,11 @@ class JiraSource(TrackerSource):
                 f"{self._config.label}: [jira] jql is empty: say which issues to read, "
                 'e.g. jql = "project = EDU"'
             )
-        deployment = self.deployment
-        zone = self.time_zone()
-        fields = self.fields()
+        client = self.client  # made here, before the threads below share it
+        # Three questions that depend on nothing but the configuration, asked at once.
+        deployment, zone, fields = side_by_side(
+            lambda: self.deployment, self.time_zone, self.fields
+        )
         updated = None
         if since:
             updated, known = jql_time(since, zone)
@@ -540,9 +555,7 @@ class JiraSource(TrackerSource):
         base = self._settings.url
         size = PAGE_SIZE[deployment]
         # The next page is fetched while this one is turned into items and stored.
-        for issues, position, total in read_ahead(
-            self.client.search(deployment, jql, wanted, size)
-        ):
+        for issues, position, total in read_ahead(client.search(deployment, jql, wanted, size)):
             yield Page(self._items(issues, fields, base), position=position, total=total)
 
     def _items(
@@ -556,22 +569,29 @@ class JiraSource(TrackerSource):
                 self.warnings.append(f"jira: skipped an issue: {exc}")
         return items
 
-    def keys(self) -> set[str]:
-        """Every key the query matches now.
+    def counts(self) -> dict[str, int | None]:
+        """How many issues the query matches now, in one request that reads none.
 
-        On Data Center one request with ``maxResults: 0`` reads the exact ``total``.
-        Every issue that matches now was created or changed at some point, so the sync
-        just finished has it in the store: when the total equals the stored keys,
-        nothing left and those keys are the answer. Only when it falls short are the
-        keys listed. Cloud's search/jql gives no exact total, so it always lists them
-        (5000 keys a request).
+        Data Center's search answers ``maxResults: 0`` with the exact ``total``. Cloud's
+        search/jql gives no total; its ``search/approximate-count`` may lag a change by
+        moments, which is safe here: a count that matches the store while an issue has
+        just left only defers the removal to the next sync, whose count is then short.
+        A count Jira refuses (Cloud wants a bounded query; a site without the endpoint
+        answers 404) is None: the keys are then listed.
         """
+        jql = strip_order_by(search_jql(self._settings.jql))  # a count needs no order
+        try:
+            return {"": self.client.count(self.deployment, jql)}
+        except JiraApiError as exc:
+            if exc.status not in (400, 404):
+                raise
+            return {"": None}
+
+    def keys(self, groups: Collection[str] | None = None) -> set[str]:
+        """Every key the query matches now, in pages of keys alone (Cloud grants 5000
+        a request when only keys are asked for, Data Center its usual ceiling)."""
         deployment = self.deployment
         jql = search_jql(self._settings.jql)
-        if deployment == "server":
-            stored = self._stored_keys()
-            if stored and self.client.count(jql) == len(stored):
-                return stored
         size = KEYS_PAGE_SIZE[deployment]
         found: set[str] = set()
         for issues, _, _ in self.client.search(deployment, jql, ["key"], size):
