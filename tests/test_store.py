@@ -78,6 +78,16 @@ def test_delete_items(store_location: str | Path) -> None:
         assert store.keys("jira") == {"EDU-1"}
 
 
+def test_counts_by_source_and_query(store_location: str | Path) -> None:
+    with Store.open(store_location) as store:
+        store.upsert_items("q", [item("EDU-1"), item("EDU-2"), item("a#1", source="github")])
+        store.upsert_items("files", [item("EDU-3")])
+        assert store.count() == 4
+        assert store.count("jira") == 3
+        assert store.count("jira", besides="files") == 2
+        assert store.count("github", besides="q") == 0
+
+
 def test_key_counts_group_as_sources_group_keys(store_location: str | Path) -> None:
     keys = ["acme/app#1", "Acme/App#2", "acme/web#1", "nohash"]
     with Store.open(store_location) as store:

@@ -141,6 +141,19 @@ def test_only_the_groups_whose_count_differs_are_listed_and_pruned(tmp_path: Pat
         assert store.keys("github") == {"acme/app#1", "acme/app#2", "acme/web#2", "acme/web#9"}
 
 
+def test_a_full_sync_removes_what_it_did_not_list_and_keeps_export_copies(
+    tmp_path: Path,
+) -> None:
+    tracker = FakeTracker([item("EDU-1"), item("EDU-2"), item("EDU-3")])
+    with Store.open(tmp_path / "s.db") as store:
+        store.upsert_items("files", [item("EDU-8")])
+        assert sync_source(tracker, store, full=True).removed == 0
+        del tracker.backlog["EDU-2"]
+        assert sync_source(tracker, store, full=True).removed == 1
+        assert store.keys("jira") == {"EDU-1", "EDU-3", "EDU-8"}
+        assert tracker.counted == 0  # a full listing needs no count
+
+
 def test_a_crash_mid_sync_loses_nothing_and_duplicates_nothing(tmp_path: Path) -> None:
     items = [item(f"EDU-{n}", updated="2026-11-01T00:00:00+00:00") for n in range(1, 8)]
     with Store.open(tmp_path / "s.db") as store:

@@ -420,8 +420,14 @@ class Store:
                 ),
             )
 
-    def count(self, source: str | None = None) -> int:
-        if source:
+    def count(self, source: str | None = None, *, besides: str | None = None) -> int:
+        """How many items are stored: all, a source's, or a source's synced by any query
+        ``besides`` one."""
+        if source and besides is not None:
+            row = self._engine.execute(
+                "SELECT count(*) FROM items WHERE source = ? AND query <> ?", (source, besides)
+            )
+        elif source:
             row = self._engine.execute("SELECT count(*) FROM items WHERE source = ?", (source,))
         else:
             row = self._engine.execute("SELECT count(*) FROM items")

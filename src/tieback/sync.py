@@ -56,9 +56,13 @@ def sync_source(
             progress(source.name, page, fetched)
 
     # Full (or first) sync: what the listing did not return is gone. Items copied from
-    # export files are not this query's to remove.
+    # export files are not this query's to remove. Every key listed is stored now, so
+    # when the store holds no more keys than were listed, none is stale and none is read.
     if full or previous is None:
-        stale = store.keys(source.name, besides=FILES_QUERY) - seen
+        if store.count(source.name, besides=FILES_QUERY) == len(seen):
+            stale = set()
+        else:
+            stale = store.keys(source.name, besides=FILES_QUERY) - seen
     else:
         stale = _left(source, store)
     removed = store.delete_items(source.name, stale) if stale else 0

@@ -322,6 +322,8 @@ def test_cloud_is_detected_and_pages_follow_next_page_token(
         ("POST", f"{CLOUD}/rest/api/3/search/jql"),
     ]
     first, second = body(responses.calls[3]), body(responses.calls[4])
+    # The project is the key's prefix: its object is not asked for.
+    assert "project" not in first["fields"]
     assert first == {
         "jql": "(project in (EDU, GRD)) ORDER BY key ASC",
         "fields": [

@@ -52,6 +52,8 @@ from tieback.sources.jira_payload import JiraFields, item_from_issue
 # every wait.
 
 # Every issue field the items are built from; custom fields are added once resolved.
+# Not ``project``: its key is the issue key's prefix, and its object (with avatar URLs)
+# is a tenth of an issue's JSON, read and decoded for nothing.
 BASE_FIELDS = (
     "summary",
     "status",
@@ -62,7 +64,6 @@ BASE_FIELDS = (
     "updated",
     "creator",
     "reporter",
-    "project",
 )
 # Issues asked for a page of a full listing. Cloud's search/jql grants at most 100 when
 # fields are asked for; Data Center grants up to its ceiling (1000 by default), fewer
