@@ -209,6 +209,30 @@ def read_ahead(pages: Iterable[T], name: str = "tieback-read-ahead") -> Iterator
         thread.join(timeout=1.0)
 
 
+def in_background(call: Callable[[], T], name: str = "tieback-background") -> Callable[[], T]:
+    """Start ``call`` in a thread now; the function returned waits for it to end, then
+    gives its result or raises its error. A result never asked for is dropped."""
+    outcome: list[tuple[Any, BaseException | None]] = []
+
+    def run() -> None:
+        try:
+            outcome.append((call(), None))
+        except BaseException as exc:  # raised by whoever asks for the result
+            outcome.append((None, exc))
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+
+    def result() -> T:
+        thread.join()
+        value, error = outcome[0]
+        if error is not None:
+            raise error
+        return cast(T, value)
+
+    return result
+
+
 def side_by_side(*calls: Callable[[], Any]) -> list[Any]:
     """The results of ``calls``, run at once: the first in this thread, each other in
     its own, so that requests which depend on nothing but the configuration wait on
@@ -217,26 +241,16 @@ def side_by_side(*calls: Callable[[], Any]) -> list[Any]:
     Every call runs to its end; then the first error, in the order given, is raised,
     so a run that fails fails with the same message whichever call finished first.
     """
-    results: list[Any] = [None] * len(calls)
-    errors: list[BaseException | None] = [None] * len(calls)
-
-    def run(index: int) -> None:
+    if not calls:
+        return []
+    waiting = [calls[0], *(in_background(call) for call in calls[1:])]
+    results: list[Any] = []
+    first_error: BaseException | None = None
+    for wait in waiting:
         try:
-            results[index] = calls[index]()
-        except BaseException as exc:  # raised below, in order, by the caller's thread
-            errors[index] = exc
-
-    threads = [
-        threading.Thread(target=run, args=(index,), name=f"tieback-side-by-side-{index}")
-        for index in range(1, len(calls))
-    ]
-    for thread in threads:
-        thread.start()
-    if calls:
-        run(0)
-    for thread in threads:
-        thread.join()
-    for error in errors:
-        if error is not None:
-            raise error
+            results.append(wait())
+        except BaseException as exc:
+            first_error = first_error or exc
+    if first_error is not None:
+        raise first_error
     return results

@@ -503,16 +503,18 @@ def test_server_paging_stops_at_an_empty_page_even_when_the_total_says_more(
 def test_server_incremental_and_keys(source: Callable[..., JiraSource]) -> None:
     server_preamble()
     search = f"{SERVER}/rest/api/2/search"
-    responses.post(search, json={"startAt": 0, "maxResults": 100, "total": 0, "issues": []})
-    responses.post(
-        search,
-        json={"startAt": 0, "maxResults": 1000, "total": 1, "issues": [{"key": "GRD-4"}]},
+    server_searches(
+        listing={"startAt": 0, "maxResults": 100, "total": 0, "issues": []},
+        count={"startAt": 0, "maxResults": 0, "total": 1, "issues": []},
+        keys={"startAt": 0, "maxResults": 1000, "total": 1, "issues": [{"key": "GRD-4"}]},
     )
     jira = source(SERVER_CONFIG)
     [page] = jira.pages("2026-11-20T09:55:00+00:00")
     assert page.items == []
     assert jira.keys() == {"GRD-4"}
-    incremental, keys = (body(c) for c in responses.calls if c.request.url == search)
+    sent = [body(c) for c in responses.calls if c.request.url == search]
+    [incremental] = [s for s in sent if s["fields"] != ["key"]]
+    [keys] = [s for s in sent if s["fields"] == ["key"] and s["maxResults"]]
     # New York is 5 hours behind UTC in November.
     assert incremental["jql"] == (
         '(project = GRD) AND updated >= "2026/11/20 04:55" ORDER BY key ASC'
@@ -523,8 +525,31 @@ def test_server_incremental_and_keys(source: Callable[..., JiraSource]) -> None:
         "startAt": 0,
         "maxResults": 1000,
     }
-    # serverInfo, myself and the field list were asked once for both passes.
-    assert len(responses.calls) == 5
+    # serverInfo, myself and the field list were asked once for both passes; the count
+    # was asked beside the incremental search.
+    assert len(responses.calls) == 6
+
+
+def server_searches(listing: Any, count: Any, keys: Any = None) -> None:
+    """Data Center's search, answering by what is asked: a count (``maxResults: 0``),
+    keys alone, or a listing. Requests sent side by side arrive in any order."""
+
+    def answer(request: Any) -> tuple[int, dict[str, str], str]:
+        asked = json.loads(request.body)
+        if asked.get("maxResults") == 0:
+            chosen = count
+        elif asked.get("fields") == ["key"]:
+            chosen = keys
+        else:
+            chosen = listing
+        return 200, {}, json.dumps(chosen)
+
+    responses.add_callback(
+        responses.POST,
+        f"{SERVER}/rest/api/2/search",
+        callback=answer,
+        content_type="application/json",
+    )
 
 
 @responses.activate
@@ -571,6 +596,39 @@ def test_a_count_that_fails_otherwise_is_an_error(source: Callable[..., JiraSour
     responses.post(f"{CLOUD}/rest/api/3/search/approximate-count", status=403, json={})
     with pytest.raises(JiraApiError, match="HTTP 403"):
         source().counts()
+
+
+@responses.activate
+def test_an_incremental_listing_asks_for_the_count_beside_its_search(
+    source: Callable[..., JiraSource],
+) -> None:
+    server_preamble()
+    search = f"{SERVER}/rest/api/2/search"
+    server_searches(
+        listing={"startAt": 0, "maxResults": 1000, "total": 0, "issues": []},
+        count={"startAt": 0, "maxResults": 0, "total": 7, "issues": []},
+    )
+    jira = source(SERVER_CONFIG)
+    list(jira.pages("2026-11-20T09:55:00+00:00"))
+    asked = len(responses.calls)
+    assert jira.counts() == {"": 7}
+    # The count was asked while the listing ran, and is not asked again.
+    assert len(responses.calls) == asked == 5
+    sizes = sorted(body(c)["maxResults"] for c in responses.calls if c.request.url == search)
+    assert sizes == [0, 1000]
+
+
+@responses.activate
+def test_a_count_asked_beside_the_listing_raises_its_error_when_read(
+    source: Callable[..., JiraSource],
+) -> None:
+    cloud_preamble()
+    responses.post(f"{CLOUD}/rest/api/3/search/jql", json={"issues": [], "isLast": True})
+    responses.post(f"{CLOUD}/rest/api/3/search/approximate-count", status=403, json={})
+    jira = source()
+    list(jira.pages("2026-11-20T09:55:00+00:00"))
+    with pytest.raises(JiraApiError, match="HTTP 403"):
+        jira.counts()
 
 
 # --- fields by name -----------------------------------------------------------------------

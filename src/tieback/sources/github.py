@@ -289,7 +289,10 @@ class GithubSource(TrackerSource):
         params: dict[str, Any] = {"state": "all"}
         if since:
             params["since"] = since
-        client = self.client  # made here, not lazily in the thread that reads ahead
+        # Made here, not lazily in the thread that reads ahead. That thread alone uses
+        # it until the listing ends: PyGithub's requester keeps one connection object
+        # per host and is not safe for requests from two threads at once.
+        client = self.client
 
         def listings() -> Iterator[tuple[str, int, list[dict[str, Any]]]]:
             for repo in self._settings.repos:
