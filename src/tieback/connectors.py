@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from tieback.config import Config
-from tieback.sinks.interface import Sink
-from tieback.sources.interface import TrackerSource
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    # A sync loads no sink and no report, a post no source.
+    from tieback.config import Config
+    from tieback.sinks.interface import Sink
+    from tieback.sources.interface import TrackerSource
 
 TRACKERS = ("jira", "github")
 

@@ -242,7 +242,10 @@ class FakeGithub:
         nodes = [{"number": n} for n in numbers[start : start + 100]]
         more = start + 100 < len(numbers)
         info = {"hasNextPage": more, "endCursor": str(start + 100) if more else None}
-        return {"data": {"repository": {"issues": {"nodes": nodes, "pageInfo": info}}}}
+        repository: dict[str, Any] = {"issues": {"nodes": nodes, "pageInfo": info}}
+        if "nameWithOwner" in query:
+            repository["nameWithOwner"] = self.repo
+        return {"data": {"repository": repository}}
 
     def _pull_query(self, variables: dict[str, Any]) -> dict[str, Any]:
         pull = self.issues.get(variables["number"])
