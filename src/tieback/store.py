@@ -307,37 +307,26 @@ class Store:
     ) -> set[str]:
         """The keys of a source's items: all of them, those synced by ``query``, or
         those synced by any query ``besides`` one, in one read of the store."""
-        if query is not None:
-            rows = self._engine.execute(
-                "SELECT key FROM items WHERE source = ? AND query = ?", (source, query)
-            )
-        elif besides is not None:
-            rows = self._engine.execute(
-                "SELECT key FROM items WHERE source = ? AND query <> ?", (source, besides)
-            )
-        else:
-            rows = self._engine.execute("SELECT key FROM items WHERE source = ?", (source,))
-        return {row[0] for row in rows}
+        where, args = _scope(source, query, besides)
+        return {row[0] for row in self._engine.execute(f"SELECT key FROM items{where}", args)}
 
     def key_counts(self, source: str, query: str, separator: str | None = None) -> dict[str, int]:
         """How many keys ``query`` synced, by group, counted by the store without reading
         them out: the lower-cased part of each key before ``separator`` (as
         ``sources.interface.group_of`` has it, for ASCII keys), or all under "" when
         ``separator`` is None. A group with no keys is absent."""
-        if separator is None:
-            row = self._engine.execute(
-                "SELECT count(*) FROM items WHERE source = ? AND query = ?", (source, query)
-            ).fetchone()
-            return {"": int(row[0])} if row[0] else {}
-        find = self._engine.find
-        group = (
-            f"CASE WHEN {find}(key, ?) > 0 THEN lower(substr(key, 1, {find}(key, ?) - 1)) "
-            "ELSE '' END"
-        )
+        group = "''"
+        args: tuple[str, ...] = ()
+        if separator is not None:
+            find = self._engine.find
+            group = (
+                f"CASE WHEN {find}(key, ?) > 0 THEN lower(substr(key, 1, {find}(key, ?) - 1)) "
+                "ELSE '' END"
+            )
+            args = (separator, separator)
+        where, scope = _scope(source, query)
         rows = self._engine.execute(
-            f"SELECT {group} AS grp, count(*) FROM items WHERE source = ? AND query = ? "
-            "GROUP BY grp",
-            (separator, separator, source, query),
+            f"SELECT {group} AS grp, count(*) FROM items{where} GROUP BY grp", (*args, *scope)
         )
         return {grp: int(count) for grp, count in rows}
 
@@ -423,15 +412,8 @@ class Store:
     def count(self, source: str | None = None, *, besides: str | None = None) -> int:
         """How many items are stored: all, a source's, or a source's synced by any query
         ``besides`` one."""
-        if source and besides is not None:
-            row = self._engine.execute(
-                "SELECT count(*) FROM items WHERE source = ? AND query <> ?", (source, besides)
-            )
-        elif source:
-            row = self._engine.execute("SELECT count(*) FROM items WHERE source = ?", (source,))
-        else:
-            row = self._engine.execute("SELECT count(*) FROM items")
-        return int(row.fetchone()[0])
+        where, args = _scope(source, besides=besides) if source else ("", ())
+        return int(self._engine.execute(f"SELECT count(*) FROM items{where}", args).fetchone()[0])
 
     # --- cursors ---------------------------------------------------------------------
 
@@ -539,6 +521,18 @@ def _connect(location: Path | str) -> _Engine:
     except (OSError, sqlite3.Error) as exc:
         raise StoreError(f"{where}: cannot open the store: {exc}") from None
     return _Engine(connection, where)
+
+
+def _scope(
+    source: str, query: str | None = None, besides: str | None = None
+) -> tuple[str, tuple[str, ...]]:
+    """A WHERE clause for a source's items: all of them, those synced by ``query``, or
+    those synced by any query ``besides`` one; with its arguments."""
+    if query is not None:
+        return " WHERE source = ? AND query = ?", (source, query)
+    if besides is not None:
+        return " WHERE source = ? AND query <> ?", (source, besides)
+    return " WHERE source = ?", (source,)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -553,7 +553,6 @@ class JiraSource(TrackerSource):
                     f"jira: the account's time zone {zone or '(none)'!r} is unknown here; "
                     "updates are read from 12 hours earlier to be safe"
                 )
-        if since:
             # The sync asks next how many issues match: asked now, the count's request
             # waits on the network beside the search's instead of after it.
             self._counting = in_background(self._count, "tieback-jira-count")
