@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from factories import item
 from tieback.errors import StoreError
@@ -100,6 +103,11 @@ def test_key_counts_group_as_sources_group_keys(store_location: str | Path) -> N
         assert store.key_counts("github", "repos") == {"": 4}
         assert store.key_counts("github", "nothing synced") == {}
         assert store.key_counts("github", "nothing synced", "#") == {}
+        # One group, counted in one scan; then a key in another spelling of it.
+        store.upsert_items("one", [item(f"acme/app#{n}", source="github") for n in (1, 2, 10)])
+        assert store.key_counts("github", "one", "#") == {"acme/app": 3}
+        store.upsert_items("one", [item("ACME/app#3", source="github")])
+        assert store.key_counts("github", "one", "#") == {"acme/app": 4}
 
 
 def test_schema_version_and_newer_store_refused(tmp_path: Path) -> None:
@@ -198,3 +206,22 @@ def test_an_unreachable_postgresql_is_one_clear_error() -> None:
     message = str(raised.value)
     assert message.startswith("postgresql://127.0.0.1:1/none: cannot connect")
     assert "hunter22" not in message
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.builds(
+            "{}{}{}".format,
+            st.sampled_from(["acme/app", "Acme/App", "acme/web", "acme/app2", "", "x"]),
+            st.sampled_from(["#", "", "##"]),
+            st.integers(min_value=0, max_value=30).map(str),
+        ),
+        unique=True,
+    )
+)
+def test_key_counts_agree_with_group_of_for_any_keys(keys: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as folder, Store.open(Path(folder) / "s.db") as store:
+        store.upsert_items("repos", [item(key, source="github") for key in keys if key])
+        expected = Counter(group_of(key, "#") for key in keys if key)
+        assert store.key_counts("github", "repos", "#") == dict(expected)

@@ -141,6 +141,7 @@ class _Engine:
     rowid = " WITHOUT ROWID"
     serial = "INTEGER PRIMARY KEY AUTOINCREMENT"
     find = "instr"  # the position of a text in another, from 1; 0 when absent
+    binary = ""  # compares text byte by byte (SQLite's default for a column)
 
     def __init__(self, connection: Any, where: str) -> None:
         self.connection = connection
@@ -172,6 +173,7 @@ class _Postgres(_Engine):
     rowid = ""
     serial = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
     find = "strpos"
+    binary = ' COLLATE "C"'  # not the database's language-aware collation
 
     def execute(self, sql: str, args: Sequence[Any] = ()) -> _Rows:
         rows: _Rows = self.connection.execute(sql.replace("?", "%s"), args)
@@ -313,22 +315,34 @@ class Store:
     def key_counts(self, source: str, query: str, separator: str | None = None) -> dict[str, int]:
         """How many keys ``query`` synced, by group, counted by the store without reading
         them out: the lower-cased part of each key before ``separator`` (as
-        ``sources.interface.group_of`` has it, for ASCII keys), or all under "" when
-        ``separator`` is None. A group with no keys is absent."""
-        group = "''"
-        args: tuple[str, ...] = ()
-        if separator is not None:
-            find = self._engine.find
-            group = (
-                f"CASE WHEN {find}(key, ?) > 0 THEN lower(substr(key, 1, {find}(key, ?) - 1)) "
-                "ELSE '' END"
-            )
-            args = (separator, separator)
+        ``sources.interface.group_of`` has it), or all under "" when ``separator`` is
+        None. A group with no keys is absent."""
         where, scope = _scope(source, query)
+        if separator is None:
+            row = self._engine.execute(f"SELECT count(*) FROM items{where}", scope).fetchone()
+            return {"": int(row[0])} if row[0] else {}
+        # Usually every key is in one group (one repository). The keys between the first
+        # and the last in byte order then all begin as both do, so one scan that counts
+        # them and finds those two settles it; grouping (a sort) is left for the rest.
+        binary = self._engine.binary
+        count, first, last = self._engine.execute(
+            f"SELECT count(*), min(key{binary}), max(key{binary}) FROM items{where}", scope
+        ).fetchone()
+        if not count:
+            return {}
+        head, found, _ = first.partition(separator)
+        if found and last.startswith(head + separator):
+            return {head.lower(): int(count)}
         rows = self._engine.execute(
-            f"SELECT {group} AS grp, count(*) FROM items{where} GROUP BY grp", (*args, *scope)
+            f"SELECT substr(key, 1, {self._engine.find}(key, ?)) AS grp, count(*) "
+            f"FROM items{where} GROUP BY grp",
+            (separator, *scope),
         )
-        return {grp: int(count) for grp, count in rows}
+        counts: dict[str, int] = {}
+        for prefix, number in rows:  # up to the separator's first character; "" without it
+            group = prefix[:-1].lower()
+            counts[group] = counts.get(group, 0) + int(number)
+        return counts
 
     def items(
         self, source: str | None = None, body_marker: str | None = None, stamped: bool = True
