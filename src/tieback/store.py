@@ -322,17 +322,23 @@ class Store:
             row = self._engine.execute(f"SELECT count(*) FROM items{where}", scope).fetchone()
             return {"": int(row[0])} if row[0] else {}
         # Usually every key is in one group (one repository). The keys between the first
-        # and the last in byte order then all begin as both do, so one scan that counts
-        # them and finds those two settles it; grouping (a sort) is left for the rest.
-        binary = self._engine.binary
-        count, first, last = self._engine.execute(
-            f"SELECT count(*), min(key{binary}), max(key{binary}) FROM items{where}", scope
-        ).fetchone()
-        if not count:
+        # and the last in byte order then all begin as both do, so a count and the two
+        # ends (found in the key's order, SQLite's table order) settle it; grouping (a
+        # sort) is left for the rest.
+        row = self._engine.execute(f"SELECT count(*) FROM items{where}", scope).fetchone()
+        if not row[0]:
             return {}
+        count = int(row[0])
+        first, last = (
+            self._engine.execute(
+                f"SELECT key FROM items{where} ORDER BY key{self._engine.binary} {order} LIMIT 1",
+                scope,
+            ).fetchone()[0]
+            for order in ("ASC", "DESC")
+        )
         head, found, _ = first.partition(separator)
         if found and last.startswith(head + separator):
-            return {head.lower(): int(count)}
+            return {head.lower(): count}
         rows = self._engine.execute(
             f"SELECT substr(key, 1, {self._engine.find}(key, ?)) AS grp, count(*) "
             f"FROM items{where} GROUP BY grp",
