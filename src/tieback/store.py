@@ -318,17 +318,15 @@ class Store:
         ``sources.interface.group_of`` has it), or all under "" when ``separator`` is
         None. A group with no keys is absent."""
         where, scope = _scope(source, query)
+        count = int(self._engine.execute(f"SELECT count(*) FROM items{where}", scope).fetchone()[0])
+        if not count:
+            return {}
         if separator is None:
-            row = self._engine.execute(f"SELECT count(*) FROM items{where}", scope).fetchone()
-            return {"": int(row[0])} if row[0] else {}
+            return {"": count}
         # Usually every key is in one group (one repository). The keys between the first
-        # and the last in byte order then all begin as both do, so a count and the two
+        # and the last in byte order then all begin as both do, so the count and the two
         # ends (found in the key's order, SQLite's table order) settle it; grouping (a
         # sort) is left for the rest.
-        row = self._engine.execute(f"SELECT count(*) FROM items{where}", scope).fetchone()
-        if not row[0]:
-            return {}
-        count = int(row[0])
         first, last = (
             self._engine.execute(
                 f"SELECT key FROM items{where} ORDER BY key{self._engine.binary} {order} LIMIT 1",
