@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -234,6 +235,44 @@ def test_graphql_errors_are_one_line(source: Callable[..., GithubSource]) -> Non
     )
     with pytest.raises(GithubApiError, match="GitHub GraphQL: Could not resolve"):
         source().counts()
+
+
+@responses.activate
+def test_an_incremental_listing_asks_for_the_counts_beside_it(
+    source: Callable[..., GithubSource],
+) -> None:
+    counted = threading.Event()
+
+    def listing(request: Any) -> tuple[int, dict[str, str], str]:
+        # Answered only once the count has arrived: a count asked after the listing
+        # would find this still waiting.
+        counted.wait(timeout=5)
+        return 200, {}, json.dumps([issue(1)])
+
+    def count(request: Any) -> tuple[int, dict[str, str], str]:
+        counted.set()
+        return 200, {}, json.dumps(counts(4))
+
+    responses.add_callback(responses.GET, f"{MOCK}/repos/acme/app/issues", callback=listing)
+    responses.add_callback(responses.POST, f"{MOCK}/graphql", callback=count)
+    github = source()
+    [page] = github.pages("2026-11-20T09:55:00Z")
+    assert counted.is_set()
+    assert [item.key for item in page.items] == ["acme/app#1"]
+    assert github.counts() == {"acme/app": 4}
+    assert len(responses.calls) == 2  # the count is not asked again
+
+
+@responses.activate
+def test_a_count_asked_beside_the_listing_raises_its_error_when_read(
+    source: Callable[..., GithubSource],
+) -> None:
+    responses.get(f"{MOCK}/repos/acme/app/issues", json=[issue(1)])
+    responses.post(f"{MOCK}/graphql", status=403, json={"message": "Resource not accessible"})
+    github = source()
+    list(github.pages("2026-11-20T09:55:00Z"))
+    with pytest.raises(GithubApiError, match="HTTP 403"):
+        github.counts()
 
 
 @responses.activate

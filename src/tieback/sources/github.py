@@ -7,7 +7,7 @@ export-file source shares without importing any HTTP client.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -17,6 +17,7 @@ from tieback.errors import SourceError
 from tieback.http import (
     RetryPolicy,
     TransientError,
+    in_background,
     is_transient,
     read_ahead,
     redact,
@@ -270,14 +271,16 @@ class GithubSource(TrackerSource):
         super().__init__(config, policy)
         self._settings = config.settings.github
         self._client = client
+        self._counting: Callable[[], dict[str, int]] | None = None
 
     @property
     def client(self) -> GithubClient:
         if self._client is None:
-            self._client = GithubClient(
-                self._settings.api_url, self._config.github_token, self._policy
-            )
+            self._client = self._new_client()
         return self._client
+
+    def _new_client(self) -> GithubClient:
+        return GithubClient(self._settings.api_url, self._config.github_token, self._policy)
 
     @property
     def query(self) -> str:
@@ -293,6 +296,12 @@ class GithubSource(TrackerSource):
         # it until the listing ends: PyGithub's requester keeps one connection object
         # per host and is not safe for requests from two threads at once.
         client = self.client
+        if since:
+            # The sync asks next how many issues each repository has: asked now, the
+            # count waits on the network beside the listing instead of after it, through
+            # a client (and requester) of its own.
+            counter = self._new_client()
+            self._counting = in_background(lambda: self._counts(counter), "tieback-github-count")
 
         def listings() -> Iterator[tuple[str, int, list[dict[str, Any]]]]:
             for repo in self._settings.repos:
@@ -317,7 +326,10 @@ class GithubSource(TrackerSource):
         return items
 
     def counts(self) -> dict[str, int | None]:
-        counted = self._counts()
+        """Each repository's issue count; an incremental listing has asked already,
+        beside its pages, and that answer is used."""
+        pending, self._counting = self._counting, None
+        counted = pending() if pending is not None else self._counts(self.client)
         return {repo.lower(): counted.get(repo.lower()) for repo in self._settings.repos}
 
     def keys(self, groups: Collection[str] | None = None) -> set[str]:
@@ -327,7 +339,7 @@ class GithubSource(TrackerSource):
                 current |= self._numbers(repo)
         return current
 
-    def _counts(self) -> dict[str, int]:
+    def _counts(self, client: GithubClient) -> dict[str, int]:
         """Issues (plus pull requests when synced) per repository, lower-cased name."""
         counts: dict[str, int] = {}
         repos = list(self._settings.repos)
@@ -340,7 +352,7 @@ class GithubSource(TrackerSource):
                 if not (_REPO_NAME.match(owner) and _REPO_NAME.match(name)):
                     raise SourceError(f"[github] repos: {repo!r} is not a repository name")
                 fields.append(_COUNT_ONE % (index, owner, name))
-            data = self.client.graphql(_COUNTS % "\n".join(fields), {"withPulls": with_pulls})
+            data = client.graphql(_COUNTS % "\n".join(fields), {"withPulls": with_pulls})
             for index, repo in enumerate(chunk):
                 node = _mapping(data.get(f"r{index}"))
                 total = _mapping(node.get("issues")).get("totalCount")
