@@ -18,6 +18,7 @@ import importlib.util
 import json
 import os
 import platform
+import re
 import sqlite3
 import statistics
 import subprocess
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -443,13 +444,45 @@ def load_bench_github() -> ModuleType:
     return module
 
 
+class BenchGithub(FakeGithub):  # type: ignore[misc]
+    """The fake GitHub over synthetic issues, answering from the stamps of those changed.
+
+    The fake filters every issue on every listing with a new ``since`` and looks at
+    every issue to count them, right for a test's dozen issues; at 100,000 that is the
+    server's time (60 ms a request), not the client's. Synthetic issues are stamped
+    ``stamp`` unless ``changed`` says otherwise, and none is a pull request.
+    """
+
+    def __init__(self, changed: dict[int, str], stamp: str) -> None:
+        super().__init__()
+        self._changed = changed
+        self._stamp = stamp
+
+    def listing(self, since: str) -> list[int]:
+        if self.issues or not since or since <= self._stamp:
+            return cast(list[int], super().listing(since))
+        listings: dict[str, list[int]] = self._listing
+        if since not in listings:
+            newer = (n for n, stamp in self._changed.items() if stamp >= since)
+            listings[since] = sorted(newer, reverse=True)
+        return listings[since]
+
+    def graphql(self, request: dict[str, Any]) -> dict[str, Any]:
+        query = request["query"]
+        if self.issues or "totalCount" not in query:
+            return cast(dict[str, Any], super().graphql(request))
+        aliases = re.findall(r"(r\d+): repository", query)
+        return {"data": {alias: {"issues": {"totalCount": self.synthetic}} for alias in aliases}}
+
+
 def bench_github_sync(size: int, runs: int, latency: float, scratch: Path) -> list[SyncRow]:
     """Full then incremental ``tieback sync --source github``; PyGithub's default listing."""
-    synthetic = load_bench_github().synthetic
+    bench_github = load_bench_github()
     changed: dict[int, str] = {}
     full, incremental = Sample(), Sample()
     naive_full, naive_incremental = Sample(), Sample()
-    fake = FakeGithub()
+    fake = BenchGithub(changed, bench_github.OLD)
+    synthetic = bench_github.synthetic
     with serve(fake, fake_github._Handler) as server:
         fake.synthetic = size
         fake.make_issue = synthetic(fake, changed)
