@@ -10,6 +10,8 @@ def mapping_of(value: object) -> Mapping[str, Any]:
     """``value`` when it is a JSON object, else an empty one."""
     if type(value) is dict:  # what json.loads makes: skip the slower ABC check
         return value
+    if value is None:  # JSON's null, or a field the answer left out: no ABC check either
+        return {}
     return value if isinstance(value, Mapping) else {}
 
 

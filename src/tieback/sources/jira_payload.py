@@ -211,38 +211,42 @@ def item_from_issue(raw: Mapping[str, Any], fields: JiraFields, base_url: str = 
 
     Raises SourceError when the issue has no key or no summary.
     """
+    # A full sync runs this for every issue: absent values (None) skip the type checks,
+    # and the item is built positionally, in Item's field order.
     key = raw.get("key")
     if not isinstance(key, str) or not key:
         raise SourceError('no "key"')
     values = raw.get("fields")
-    if not isinstance(values, Mapping):
+    if type(values) is not dict and not isinstance(values, Mapping):
         raise SourceError(f'{key} has no "fields"')
-    title = values.get("summary")
+    get = values.get
+    title = get("summary")
     if not isinstance(title, str):
         raise SourceError(f"{key} has no fields.summary")
     base = (base_url or site_of(raw.get("self"))).rstrip("/")
-    status = _mapping(values.get("status"))
-    labels = values.get("labels")
-    team = team_name(values.get(fields.team)) if fields.team else ""
-    project = _text(_mapping(values.get("project")).get("key")) or project_key(key)
+    status = _mapping(get("status"))
+    labels = get("labels")
+    outcome = get(fields.outcome) if fields.outcome else None
+    points = get(fields.points) if fields.points else None
+    team = team_name(get(fields.team)) if fields.team else ""
     return Item(
-        source="jira",
-        key=key,
-        title=title,
-        url=f"{base}/browse/{key}" if base else "",
-        type=_text(_mapping(values.get("issuetype")).get("name")),
-        status=_text(status.get("name")),
-        done=_mapping(status.get("statusCategory")).get("key") == "done",
-        labels=tuple(label for label in labels if isinstance(label, str))
+        "jira",
+        key,
+        title,
+        f"{base}/browse/{key}" if base else "",
+        _text(_mapping(get("issuetype")).get("name")),
+        _text(status.get("name")),
+        _mapping(status.get("statusCategory")).get("key") == "done",
+        tuple([label for label in labels if isinstance(label, str)])
         if isinstance(labels, list)
         else (),
-        field_refs=tuple(field_refs(values.get(fields.outcome))) if fields.outcome else (),
-        body=description_text(values.get("description")),
-        parent=_parent(values, fields),
-        points=number(values.get(fields.points)) if fields.points else None,
-        team=team or project,
-        author=_user(values.get("creator")) or _user(values.get("reporter")),
-        updated=_text(values.get("updated")),
+        tuple(field_refs(outcome)) if outcome is not None else (),
+        description_text(get("description")),
+        _parent(values, fields),
+        number(points) if points is not None else None,
+        team or _text(_mapping(get("project")).get("key")) or project_key(key),
+        _user(get("creator")) or _user(get("reporter")),
+        _text(get("updated")),
     )
 
 
@@ -289,6 +293,8 @@ def team_name(value: object) -> str:
     A multi-select gives the first team: an item counts once, under one team, and a
     joined "a, b" would invent a team no outcome names.
     """
+    if value is None:
+        return ""
     if isinstance(value, str):
         return value.strip()
     if isinstance(value, Mapping):
@@ -380,6 +386,8 @@ def _parent(values: Mapping[str, Any], fields: JiraFields) -> str | None:
         return parent
     if fields.epic_link:
         epic = values.get(fields.epic_link)
+        if epic is None:
+            return None
         if isinstance(epic, str) and epic.strip():
             return epic.strip()
         # Some Cloud sites answer with an object for the deprecated field.
