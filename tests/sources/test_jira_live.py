@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -485,7 +486,10 @@ def test_server_is_detected_and_pages_advance_by_what_was_returned(
     assert story.parent == "GRD-1"  # the Epic Link, on Data Center
     assert pages[1].items[0].points == 2.0
     searches = [body(call) for call in responses.calls if call.request.url == search]
-    assert [(b["startAt"], b["maxResults"]) for b in searches] == [(0, 1000), (2, 1000)]
+    # The third was asked while the second page was decoded, where it would start had
+    # that page been as long as the first; it was longer, so the answer goes unused.
+    starts = [(b["startAt"], b["maxResults"]) for b in searches]
+    assert starts == [(0, 1000), (2, 1000), (4, 1000)]
     assert searches[0]["jql"] == "(project = GRD) ORDER BY key ASC"
     assert searches[0]["fields"] == [*BASE_FIELDS, "customfield_10106", "customfield_10100"]
     assert all(c.request.headers["Authorization"] == f"Bearer {TOKEN}" for c in responses.calls)
@@ -503,7 +507,72 @@ def test_server_paging_stops_at_an_empty_page_even_when_the_total_says_more(
     responses.post(search, json={"startAt": 1, "maxResults": 100, "total": 4, "issues": []})
     pages = list(source(SERVER_CONFIG).pages(None))
     assert [len(page.items) for page in pages] == [1, 0]
-    assert len([c for c in responses.calls if c.request.url == search]) == 2
+    # The third (startAt 2) was asked while the empty page was decoded; nothing follows.
+    assert [body(c)["startAt"] for c in responses.calls if c.request.url == search] == [0, 1, 2]
+
+
+def server_pages(
+    pages: dict[int, tuple[list[int], int]], arrived: Callable[[int], None] = lambda start: None
+) -> None:
+    """A Data Center search answering each ``startAt`` with its issue numbers and total."""
+
+    def answer(request: Any) -> tuple[int, dict[str, str], str]:
+        start = json.loads(request.body)["startAt"]
+        arrived(start)
+        numbers, total = pages[start]
+        issues = [server_issue(n) for n in numbers]
+        page = {"startAt": start, "maxResults": 1000, "total": total, "issues": issues}
+        return 200, {}, json.dumps(page)
+
+    responses.add_callback(responses.POST, f"{SERVER}/rest/api/2/search", callback=answer)
+
+
+@responses.activate
+def test_server_asks_for_the_next_page_while_this_one_is_decoded(
+    source: Callable[..., JiraSource],
+) -> None:
+    server_preamble()
+    third = threading.Event()
+    server_pages(
+        {0: ([1, 2], 6), 2: ([3, 4], 6), 4: ([5, 6], 6)},
+        arrived=lambda start: third.set() if start == 4 else None,
+    )
+    jira = source(SERVER_CONFIG)
+    client = jira.client
+    decode = client.decode
+    overlapped: list[bool] = []
+
+    def slow_decode(answer: Any) -> Any:
+        data = decode(answer)
+        if isinstance(data, dict) and data.get("startAt") == 2:
+            # Decoding the second page ends only once the third is asked for: a search
+            # that asked after decoding would find this still waiting.
+            overlapped.append(third.wait(timeout=5))
+        return data
+
+    client.decode = slow_decode  # type: ignore[method-assign]
+    pages = list(jira.pages(None))
+    assert [len(page.items) for page in pages] == [2, 2, 2]
+    assert overlapped == [True]
+    starts = [body(c)["startAt"] for c in responses.calls if "/search" in c.request.url]
+    assert starts == [0, 2, 4]  # one request a page, none for past the end
+
+
+@responses.activate
+def test_server_asks_again_when_a_page_comes_back_short(
+    source: Callable[..., JiraSource],
+) -> None:
+    server_preamble()
+    # Page 2 holds one issue: one left the query after page 1 was read (total 6 -> 5).
+    server_pages({0: ([1, 2], 6), 2: ([3], 5), 3: ([4, 5], 5), 4: ([5], 5)})
+    pages = list(source(SERVER_CONFIG).pages(None))
+    assert [[item.key for item in page.items] for page in pages] == [
+        ["GRD-1", "GRD-2"],
+        ["GRD-3"],
+        ["GRD-4", "GRD-5"],
+    ]
+    starts = [body(c)["startAt"] for c in responses.calls if "/search" in c.request.url]
+    assert starts == [0, 2, 4, 3]  # 4 was the guess while page 2 was decoded
 
 
 @responses.activate

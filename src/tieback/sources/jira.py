@@ -7,13 +7,15 @@ export-file source shares without importing any HTTP client.
 from __future__ import annotations
 
 import base64
+import contextlib
 import difflib
+import functools
 import json
 import re
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
@@ -90,6 +92,14 @@ class JiraApiError(SourceError):
         self.status = status
 
 
+class Answer(NamedTuple):
+    """A successful answer, read but not decoded: what was asked, the response, its body."""
+
+    where: str
+    response: requests.Response
+    content: bytes
+
+
 class JiraClient:
     """The Jira REST API through the ``jira`` library's session, under one retry policy.
 
@@ -157,6 +167,20 @@ class JiraClient:
         as long as ``Retry-After`` asks; a request that is not idempotent is sent once
         (its caller looks before it tries again). Raises JiraApiError with one line.
         """
+        return self.decode(
+            self.fetch(method, path, params=params, body=body, idempotent=idempotent)
+        )
+
+    def fetch(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        idempotent: bool = True,
+    ) -> Answer:
+        """``request``'s answer, read but not decoded yet: ``decode`` gives its JSON."""
         where = f"{method} {path.split('?', 1)[0]}"
         statuses: list[int] = []
 
@@ -200,7 +224,7 @@ class JiraClient:
             if not idempotent and response.status_code in RETRY_STATUSES:
                 message += "; not retried, as sending it twice could write twice"
             raise JiraApiError(self._redact(message), response.status_code)
-        return self._json(where, response, content)
+        return Answer(where, response, content)
 
     def _retried(
         self, once: Callable[[], tuple[requests.Response, bytes]]
@@ -236,7 +260,9 @@ class JiraClient:
         # (5 ms), and a Data Center page of a thousand issues is a hundred reads.
         return response, b"".join(response.iter_content(chunk_size=None))
 
-    def _json(self, where: str, response: requests.Response, content: bytes) -> Any:
+    def decode(self, answer: Answer) -> Any:
+        """The JSON of an answer ``fetch`` gave; None when it has no body."""
+        where, response, content = answer
         if response.status_code == 204 or not content:
             return None
         try:
@@ -381,17 +407,40 @@ class JiraClient:
     def _search_server(
         self, jql: str, fields: Sequence[str], page_size: int
     ) -> Iterator[tuple[list[Mapping[str, Any]], str, int | None]]:
-        start = 0
-        while True:
+        def ask(start: int) -> Answer:
             body = {"jql": jql, "fields": list(fields), "startAt": start, "maxResults": page_size}
-            answer = _search_answer(self.request("POST", "/rest/api/2/search", body=body))
-            issues = _issues(answer)
-            total = answer.get("total")
+            return self.fetch("POST", "/rest/api/2/search", body=body)
+
+        # Every page but the last is as long as the first (the size the site grants).
+        # So while a page is decoded the next is already asked for, where it starts if
+        # this page is as long: still one request at a time, and its wait overlaps the
+        # decoding. A page that comes back shorter (issues left the query meanwhile)
+        # sends the next request again from where it really starts.
+        start, size, total = 0, 0, None
+        answer = ask(start)
+        while True:
+            ahead: tuple[int, Callable[[], Answer]] | None = None
+            if size and total is not None and start + size < total:
+                guess = start + size
+                ahead = (guess, in_background(functools.partial(ask, guess), "tieback-jira-ahead"))
+            found = _search_answer(self.decode(answer))
+            issues = _issues(found)
+            total = found.get("total")
             total = total if isinstance(total, int) and not isinstance(total, bool) else None
             yield issues, f"startAt {start}", total
             start += len(issues)
-            if not issues or (total is not None and start >= total):
+            size = size or len(issues)
+            last = not issues or (total is not None and start >= total)
+            if ahead is not None and ahead[0] == start and not last:
+                answer = ahead[1]()
+                continue
+            if ahead is not None:
+                # Asked for nothing: waited for, so that requests still go one at a time.
+                with contextlib.suppress(JiraApiError):
+                    ahead[1]()
+            if last:
                 return
+            answer = ask(start)
 
 
 def jira_message(response: requests.Response) -> str:
