@@ -5,9 +5,10 @@ GitHub and Jira (Cloud and Data Center) against the fake servers of the end-to-e
 on 127.0.0.1, with a wait before every answer standing in for the network. Every figure
 is the median of ``--runs`` runs; syncs are set beside their floor, requests times latency.
 
-    python bench/run.py                          # 3 runs, 10,000 and 100,000 items
-    python bench/run.py --quick                  # one small run of everything, a smoke test
-    python bench/run.py --sizes 10000,100000,1000000 --runs 5 --latency-ms 50
+    python bench/run.py              # 3 runs; syncs of 10,000 and 100,000 items, audits to 1M
+    python bench/run.py --quick      # one small run of everything, a smoke test
+    python bench/run.py --only audit --audit-sizes 1000000 --runs 5
+    python bench/run.py --only jira --sizes 100000 --latency-ms 50
 """
 
 from __future__ import annotations
@@ -925,7 +926,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--sizes",
         default="10000,100000",
-        help="backlog sizes, comma-separated (default: %(default)s)",
+        help="backlog sizes of the syncs, comma-separated (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--audit-sizes",
+        default="10000,100000,1000000",
+        help="backlog sizes of the audit, comma-separated (default: %(default)s)",
     )
     parser.add_argument(
         "--latency-ms", type=float, default=20, help="the fakes' wait per request (default 20)"
@@ -952,6 +958,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     runs = args.runs or (1 if args.quick else 3)
     sizes = [QUICK_SIZE] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
+    audit_sizes = (
+        [QUICK_SIZE] if args.quick else [int(s) for s in args.audit_sizes.split(",") if s.strip()]
+    )
     latency = args.latency_ms / 1000
     only = set(args.only.split(","))
     shown = ["python bench/run.py", *(argv if argv is not None else sys.argv[1:])]
@@ -962,7 +971,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "startup" in only:
             results.startup = bench_startup(5 if args.quick else max(10, runs))
         if "audit" in only:
-            results.audit = bench_audit(sizes, runs, scratch)
+            results.audit = bench_audit(audit_sizes, runs, scratch)
         if "github" in only:
             for size in sizes:
                 results.syncs += bench_github_sync(size, runs, latency, scratch)
