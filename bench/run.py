@@ -179,11 +179,22 @@ class StartupRow:
     sample: Sample
 
 
+# Imported as an offline audit needs them: pydantic builds a model, which loads most of it.
+_LIBRARIES = (
+    "import pydantic, rich.console, tomllib\nclass Probe(pydantic.BaseModel):\n    name: str = ''"
+)
+
+
 def bench_startup(runs: int) -> list[StartupRow]:
     """Wall time of short commands, hyperfine-style: one warm-up, then ``runs`` runs."""
     tieback = tieback_command()
     commands = [
         ("`python -c pass` (the interpreter alone)", [sys.executable, "-c", "pass"]),
+        (
+            # What the example's audit cannot do without; it tells this machine's speed.
+            "`python -c 'import pydantic, rich.console, tomllib'` (the libraries alone)",
+            [sys.executable, "-c", _LIBRARIES],
+        ),
         ("`tieback --help`", [tieback, "--help"]),
         (
             "`tieback audit --offline` on the example",
