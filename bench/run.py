@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import importlib.util
 import json
 import os
@@ -402,6 +403,11 @@ def measured(
     log.clear()
     busy = server.busy
     first = len(server.arrivals)
+    # The fakes hold every issue, rendered and serialised: millions of objects that the
+    # cycle collector would walk, in the middle of an answer, whenever it ran a full
+    # collection. Frozen, it walks only what the answers make (the measured command is
+    # another process and keeps its own collector).
+    gc.freeze()
     finished = run_command(command, cwd, environment, timeout=3600)
     arrivals = server.arrivals[first:]
     if not arrivals:
