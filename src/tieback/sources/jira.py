@@ -167,15 +167,12 @@ class JiraClient:
         as long as ``Retry-After`` asks; a request that is not idempotent is sent once
         (its caller looks before it tries again). Raises JiraApiError with one line.
         """
-        return self.decode(
-            self.fetch(method, path, params=params, body=body, idempotent=idempotent)
-        )
+        return self.decode(self._answer(method, path, params, body, idempotent))
 
-    def fetch(
+    def _answer(
         self,
         method: str,
         path: str,
-        *,
         params: Mapping[str, Any] | None = None,
         body: Any = None,
         idempotent: bool = True,
@@ -261,7 +258,7 @@ class JiraClient:
         return response, b"".join(response.iter_content(chunk_size=None))
 
     def decode(self, answer: Answer) -> Any:
-        """The JSON of an answer ``fetch`` gave; None when it has no body."""
+        """The JSON of an answer ``_answer`` gave; None when it has no body."""
         where, response, content = answer
         if response.status_code == 204 or not content:
             return None
@@ -409,7 +406,7 @@ class JiraClient:
     ) -> Iterator[tuple[list[Mapping[str, Any]], str, int | None]]:
         def ask(start: int) -> Answer:
             body = {"jql": jql, "fields": list(fields), "startAt": start, "maxResults": page_size}
-            return self.fetch("POST", "/rest/api/2/search", body=body)
+            return self._answer("POST", "/rest/api/2/search", body=body)
 
         # Every page but the last is as long as the first (the size the site grants).
         # So while a page is decoded the next is already asked for, where it starts if
