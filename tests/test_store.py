@@ -57,6 +57,43 @@ def test_the_audits_lean_read_keeps_what_alignment_needs(store_location: str | P
     assert lean["EDU-1"].labels is lean["EDU-2"].labels
 
 
+# Bodies whose marker only Unicode-aware lower casing finds: the Kelvin sign lowers to
+# "k", and an upper-case non-ASCII letter in a non-ASCII marker.
+@pytest.mark.parametrize(
+    ("marker", "body", "kept"),
+    [
+        ("Kind:", "\u212aIND: activation", True),
+        ("Outcome:", "OUTCOME: a", True),
+        ("Outcome:", "Outcome - no colon", False),
+        ("Résultat:", "RÉSULTAT: a", True),
+        ("Résultat:", "Resultat: a", False),
+    ],
+)
+def test_the_lean_read_finds_the_marker_as_python_does(
+    store_location: str | Path, marker: str, body: str, kept: bool
+) -> None:
+    with Store.open(store_location) as store:
+        store.upsert_items("q", [item("EDU-1", body=body)])
+        [read] = store.items(body_marker=marker, stamped=False)
+    assert read.body == (body if kept else "")
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    marker=st.sampled_from(["Outcome:", "kpi:", "in:", "Résultat:"]),
+    bodies=st.lists(st.text(alphabet="OoUuTtCcMmEe:KkIiNn \u0130\u212aÉé\n", max_size=12)),
+)
+def test_the_lean_read_keeps_exactly_the_bodies_with_the_marker(
+    marker: str, bodies: list[str]
+) -> None:
+    items = [item(f"EDU-{n}", body=body) for n, body in enumerate(bodies, start=1)]
+    with tempfile.TemporaryDirectory() as folder, Store.open(Path(folder) / "s.db") as store:
+        store.upsert_items("q", items)
+        read = {i.key: i.body for i in store.items(body_marker=marker, stamped=False)}
+    expected = {i.key: i.body if marker.lower() in i.body.lower() else "" for i in items}
+    assert read == expected
+
+
 def test_upsert_replaces_and_never_duplicates(store_location: str | Path) -> None:
     with Store.open(store_location) as store:
         store.upsert_items("q", [item("EDU-1", title="old")])
