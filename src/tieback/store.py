@@ -317,8 +317,7 @@ class Store:
         them out: the lower-cased part of each key before ``separator`` (as
         ``sources.interface.group_of`` has it), or all under "" when ``separator`` is
         None. A group with no keys is absent."""
-        where, scope = _scope(source, query)
-        count = int(self._engine.execute(f"SELECT count(*) FROM items{where}", scope).fetchone()[0])
+        count = self.count(source, query)
         if not count:
             return {}
         if separator is None:
@@ -327,6 +326,7 @@ class Store:
         # and the last in byte order then all begin as both do, so the count and the two
         # ends (found in the key's order, SQLite's table order) settle it; grouping (a
         # sort) is left for the rest.
+        where, scope = _scope(source, query)
         first, last = (
             self._engine.execute(
                 f"SELECT key FROM items{where} ORDER BY key{self._engine.binary} {order} LIMIT 1",
@@ -427,10 +427,12 @@ class Store:
                 ),
             )
 
-    def count(self, source: str | None = None, *, besides: str | None = None) -> int:
-        """How many items are stored: all, a source's, or a source's synced by any query
-        ``besides`` one."""
-        where, args = _scope(source, besides=besides) if source else ("", ())
+    def count(
+        self, source: str | None = None, query: str | None = None, *, besides: str | None = None
+    ) -> int:
+        """How many items are stored: all, a source's, or a source's synced by ``query``
+        or by any query ``besides`` one."""
+        where, args = _scope(source, query, besides) if source else ("", ())
         return int(self._engine.execute(f"SELECT count(*) FROM items{where}", args).fetchone()[0])
 
     # --- cursors ---------------------------------------------------------------------

@@ -181,19 +181,20 @@ class JiraClient:
         where = f"{method} {path.split('?', 1)[0]}"
         statuses: list[int] = []
 
-        def once() -> tuple[requests.Response, bytes]:
+        def once() -> Answer:
             with self._counting:
                 self.requests += 1
-            response, content = self._send(method, path, params, body)
-            if idempotent and response.status_code in RETRY_STATUSES:
-                statuses.append(response.status_code)
+            answer = Answer(where, *self._send(method, path, params, body))
+            status = answer.response.status_code
+            if idempotent and status in RETRY_STATUSES:
+                statuses.append(status)
                 raise TransientError(
-                    f"HTTP {response.status_code} from {where}", retry_after(response.headers)
+                    f"HTTP {status} from {where}", retry_after(answer.response.headers)
                 )
-            return response, content
+            return answer
 
         try:
-            response, content = self._retried(once) if idempotent else once()
+            answer = self._retried(once) if idempotent else once()
         except TransientError:
             status = statuses[-1]
             raise JiraApiError(
@@ -216,16 +217,15 @@ class JiraClient:
                 self._redact(f"cannot send {where} to {self.url!r}: {type(exc).__name__}")
                 + ": check [jira] url (e.g. https://acme.atlassian.net)"
             ) from None
+        response = answer.response
         if not response.ok:
             message = self._describe(where, path, response)
             if not idempotent and response.status_code in RETRY_STATUSES:
                 message += "; not retried, as sending it twice could write twice"
             raise JiraApiError(self._redact(message), response.status_code)
-        return Answer(where, response, content)
+        return answer
 
-    def _retried(
-        self, once: Callable[[], tuple[requests.Response, bytes]]
-    ) -> tuple[requests.Response, bytes]:
+    def _retried(self, once: Callable[[], Answer]) -> Answer:
         for attempt in self.policy.retrying():
             with attempt:
                 return once()
