@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
 from factories import item
 from tieback.alignment import Tagger, align
 from tieback.config import Exempt, Tagging
 from tieback.model import Classification, Reason, TagOrigin
 from tieback.outcomes import Declarations
+from tieback.store import marker_lines
 
 TAGGING = Tagging()
 EXEMPT = Exempt(labels=["ktlo"], types=["Bug"], authors=["dependabot[bot]"])
@@ -39,6 +43,26 @@ def test_body_marker_lines_split_on_commas_case_insensitive() -> None:
 
 def test_body_marker_must_start_the_line() -> None:
     assert Tagger(TAGGING).direct_refs(item(body="see Outcome: activation")) == ()
+
+
+def test_a_marker_line_holds_the_marker_as_python_lower_case_finds_it() -> None:
+    # Case-insensitive matching lets the long s (U+017F) stand for "s"; lower case does not,
+    # and neither does the store's copy of a body's marker lines.
+    tagger = Tagger(Tagging(body_marker="Status:"))
+    assert tagger.direct_refs(item(body="STATUS: a\n\u017ftatus: b")) == ("a",)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    marker=st.sampled_from(["Outcome:", "in:", "Résultat:", "Status:", "K"]),
+    body=st.text(alphabet="OoUuTtCcMmEeSs:KkIiNn ,\t\r\n\u0130\u212aÉé\u017f\u2028", max_size=40),
+)
+@example(marker="Status:", body="Status: a\n\u017ftatus: b")
+@example(marker="in:", body="x\u2028in: a\r\nIN: b,c")
+def test_the_stored_marker_lines_give_the_refs_the_body_gives(marker: str, body: str) -> None:
+    tagger = Tagger(Tagging(body_marker=marker))
+    kept = marker_lines(body, marker.lower())
+    assert tagger.direct_refs(item(body=kept)) == tagger.direct_refs(item(body=body))
 
 
 def test_custom_prefix_and_marker() -> None:

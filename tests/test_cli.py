@@ -209,6 +209,34 @@ def test_trend_after_audits_over_a_changing_backlog(project: Path) -> None:
     assert run("trend", "--since", "yesterday", cwd=project).returncode == 1
 
 
+def test_an_offline_audit_finds_description_tags_under_the_marker_it_is_given(
+    project: Path,
+) -> None:
+    issues = [
+        github_issue(1, [], body="Context.\nGoal: activation\nAim: fast-results"),
+        github_issue(2, [], body="Aim: activation"),
+        github_issue(3, [], body="No tag here"),
+    ]
+    (project / "issues.json").write_text(json.dumps(issues))
+    config = '[files]\npaths = ["issues.json"]\n[tagging]\nbody_marker = "{}"\n'
+    (project / "tieback.toml").write_text(config.format("Goal:"))
+    assert run("sync", cwd=project).returncode == 0  # the export, copied into the store
+    (project / "issues.json").write_text("[]")  # from now on, only the store holds them
+
+    def audit(marker: str) -> tuple[dict[str, int], list[str]]:
+        (project / "tieback.toml").write_text(config.format(marker))
+        result = run("audit", "--offline", "--format", "json", cwd=project)
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout)
+        served = {o["id"]: o["items"] for o in report["outcomes"] if o["items"]}
+        return served, sorted(u["key"] for u in report["unaligned"])
+
+    # The store kept the lines that hold the marker the sync was given ...
+    assert audit("Goal:") == ({"activation": 1}, ["acme/app#2", "acme/app#3"])
+    # ... and reads the descriptions themselves under any other.
+    assert audit("Aim:") == ({"results-in-a-minute": 1, "activation": 1}, ["acme/app#3"])
+
+
 def test_a_shared_postgresql_store_keeps_history_across_machines(
     project: Path, tmp_path_factory: pytest.TempPathFactory, postgres_server: str
 ) -> None:

@@ -91,6 +91,7 @@ def test_token_in_the_file_is_refused(tmp_path: Path) -> None:
         ("[coverage]\nweight = 'pts'\n", "[coverage] weight: Input should be 'count' or 'points'"),
         ("[coverage]\nfail_under = 150\n", "[coverage] fail_under: Input should be less than"),
         ("[github]\nrepos = ['nope']\n", "'nope' is not of the form owner/name"),
+        ('[tagging]\nbody_marker = "Outcome:\\n"\n', "body_marker: expected the start of one line"),
         ("[coverage\n", "tieback.toml: not valid TOML"),
     ],
 )

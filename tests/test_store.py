@@ -94,6 +94,53 @@ def test_the_lean_read_keeps_exactly_the_bodies_with_the_marker(
     assert read == expected
 
 
+def test_a_marked_store_gives_audits_the_marker_lines_not_the_body(
+    store_location: str | Path,
+) -> None:
+    long = "As a teacher I want it.\n" * 200 + "  outcome: a, b\nmore text\nOUTCOME: c\nend"
+    items = [item("EDU-1", body=long), item("EDU-2", body="no marker here"), item("EDU-3")]
+    with Store.open(store_location) as store:
+        store.mark_with("Outcome:")
+        store.upsert_items("q", items)
+    with Store.open(store_location) as store:  # the marker is the store's, not the session's
+        lean = {i.key: i.body for i in store.items(body_marker="OUTCOME:", stamped=False)}
+        full = {i.key: i for i in store.items()}
+        other = {i.key: i.body for i in store.items(body_marker="Goal:", stamped=False)}
+    assert lean == {"EDU-1": "  outcome: a, b\nOUTCOME: c", "EDU-2": "", "EDU-3": ""}
+    assert full == {i.key: i for i in items}
+    # Another marker than the store's: the bodies themselves are read.
+    assert other == {"EDU-1": "", "EDU-2": "", "EDU-3": ""}
+
+
+def test_a_new_marker_marks_every_stored_body_again(
+    store_location: str | Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("tieback.store._BATCH", 3)  # several batches, over two sources
+    items = [
+        item(f"EDU-{n}", body=f"Outcome: a{n}\nGoal: g{n}" if n % 2 else "plain")
+        for n in range(1, 8)
+    ]
+    items += [item(f"acme/app#{n}", source="github", body=f"goal: h{n}") for n in (1, 2)]
+    with Store.open(store_location) as store:
+        store.upsert_items("q", items[:4])  # before any marker: no marks kept
+        store.mark_with("Outcome:")
+        store.upsert_items("q", items[4:])
+        outcome = {i.key: i.body for i in store.items(body_marker="Outcome:", stamped=False)}
+        store.mark_with("Goal:")
+        goal = {i.key: i.body for i in store.items(body_marker="Goal:", stamped=False)}
+    edu = {f"EDU-{n}": n % 2 for n in range(1, 8)}
+    assert outcome == {
+        **{key: f"Outcome: a{key[4:]}" if odd else "" for key, odd in edu.items()},
+        "acme/app#1": "",
+        "acme/app#2": "",
+    }
+    assert goal == {
+        **{key: f"Goal: g{key[4:]}" if odd else "" for key, odd in edu.items()},
+        "acme/app#1": "goal: h1",
+        "acme/app#2": "goal: h2",
+    }
+
+
 def test_upsert_replaces_and_never_duplicates(store_location: str | Path) -> None:
     with Store.open(store_location) as store:
         store.upsert_items("q", [item("EDU-1", title="old")])
@@ -219,6 +266,44 @@ def test_a_version_1_store_is_migrated(tmp_path: Path) -> None:
         "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'items_by_query'"
     )
     assert indexes.fetchall() == []  # version 3 dropped it
+
+
+def test_a_version_3_store_keeps_its_items_and_marks_them_at_the_first_sync(
+    store_location: str | Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tieback.store as module
+
+    with monkeypatch.context() as old:
+        old.setattr(module, "_MIGRATIONS", module._MIGRATIONS[:3])
+        old.setattr(module, "SCHEMA_VERSION", 3)
+        with Store.open(store_location) as store:
+            store._engine.execute(
+                "INSERT INTO items (source, key, query, title, url, type, status, done, labels, "
+                "field_refs, body, parent, points, team, author, updated) VALUES "
+                "('jira', 'EDU-1', 'q', 'Old', 'u', 'Story', 'To Do', 0, 'x', '', "
+                "'text\nOutcome: a', 'EDU-0', 2.0, 'EDU', 'ann', 't1')"
+            )
+    with Store.open(store_location) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        [kept] = store.items()
+        [lean] = store.items(body_marker="Outcome:", stamped=False)
+        store.mark_with("Outcome:")
+        [marked] = store.items(body_marker="Outcome:", stamped=False)
+    assert kept == item(
+        "EDU-1",
+        title="Old",
+        url="u",
+        type="Story",
+        status="To Do",
+        labels=("x",),
+        body="text\nOutcome: a",
+        parent="EDU-0",
+        points=2.0,
+        author="ann",
+        updated="t1",
+    )
+    assert lean.body == "text\nOutcome: a"  # no marks yet: the body itself
+    assert marked.body == "Outcome: a"
 
 
 def test_the_schema_is_migrated_on_both_engines(store_location: str | Path) -> None:

@@ -43,8 +43,13 @@ class Tagger:
         found = self._from_labels(item.labels)
         found.extend(item.field_refs)
         if marked:
+            marker = self._marker
             for match in self._marker_line.finditer(body):
-                found.extend(match.group(1).split(","))
+                # A line counts only if it holds the marker as Python's lower case
+                # finds it, as the store keeps it: case-insensitive matching alone would
+                # also let the long s (U+017F) stand for "s".
+                if marker in match.group(0).lower():
+                    found.extend(match.group(1).split(","))
         return _normalise(found)
 
     def _from_labels(self, labels: Iterable[str]) -> list[str]:

@@ -35,6 +35,7 @@ def sync_trackers(
     if not sources:
         return []
     with Store.open(config.store_location) as store:
+        store.mark_with(config.settings.tagging.body_marker)
         return [sync_source(source, store, full=full, progress=progress) for source in sources]
 
 
@@ -46,6 +47,7 @@ def sync_files(config: Config) -> int:
     items = list(FilesSource(config).items())
     present = {(item.source, item.key) for item in items}
     with Store.open(config.store_location) as store, store.transaction():
+        store.mark_with(config.settings.tagging.body_marker)
         for source in {"jira", "github"}:
             gone = {k for k in store.keys(source, FILES_QUERY) if (source, k) not in present}
             store.delete_items(source, gone)

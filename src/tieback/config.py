@@ -39,6 +39,13 @@ class Tagging(Section):
     body_marker: str = Field("Outcome:", min_length=1)
     inherit: bool = True
 
+    @field_validator("body_marker")
+    @classmethod
+    def _one_line(cls, marker: str) -> str:
+        if "\n" in marker or "\r" in marker:
+            raise ValueError("expected the start of one line, e.g. 'Outcome:'")
+        return marker
+
 
 class Exempt(Section):
     labels: list[str] = []

@@ -82,16 +82,56 @@ _MIGRATIONS: tuple[str, ...] = (
     # 3: no index on (source, query): keeping it up cost a third of every sync's writes,
     # and its one reader (the keys a query synced) scans the source's rows as fast
     "DROP INDEX IF EXISTS items_by_query;",
+    # 4: each body's marker lines in a column of their own (``marks``), and the body last.
+    # An audit reads the marks, never the body. SQLite keeps the first few hundred bytes
+    # of a long row in the table's page and the rest in overflow pages: with the body
+    # last, the columns an audit reads are all in the first part. Marks are found with
+    # the marker in ``settings``; rows copied from version 3 have none until a sync
+    # sets one (``Store.mark_with``), and audits read their bodies until then.
+    """
+    CREATE TABLE items_next (
+        source TEXT NOT NULL,
+        key TEXT NOT NULL,
+        query TEXT NOT NULL,
+        title TEXT NOT NULL,
+        url TEXT NOT NULL,
+        type TEXT NOT NULL,
+        status TEXT NOT NULL,
+        done INTEGER NOT NULL,
+        labels TEXT NOT NULL,
+        field_refs TEXT NOT NULL,
+        marks TEXT NOT NULL,
+        parent TEXT,
+        points DOUBLE PRECISION,
+        team TEXT NOT NULL,
+        author TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (source, key)
+    ){rowid};
+    INSERT INTO items_next (
+        source, key, query, title, url, type, status, done, labels, field_refs, marks,
+        parent, points, team, author, updated, body
+    )
+    SELECT source, key, query, title, url, type, status, done, labels, field_refs, '',
+        parent, points, team, author, updated, body
+    FROM items;
+    DROP TABLE items;
+    ALTER TABLE items_next RENAME TO items;
+    CREATE TABLE settings (
+        name TEXT NOT NULL PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 _COLUMNS = (
-    "source, key, query, title, url, type, status, done, labels, field_refs, body, parent, "
-    "points, team, author, updated"
+    "source, key, query, title, url, type, status, done, labels, field_refs, marks, parent, "
+    "points, team, author, updated, body"
 )
-_ITEM_COLUMNS = ", ".join(Item._fields)
-_UNSTAMPED_ITEM_COLUMNS = ", ".join("''" if name == "updated" else name for name in Item._fields)
+_BATCH = 2000  # rows read at a time when every stored body is looked at again
 _UPSERT_ITEM = (
-    f"INSERT INTO items ({_COLUMNS}) VALUES ({', '.join('?' * 16)}) "
+    f"INSERT INTO items ({_COLUMNS}) VALUES ({', '.join('?' * 17)}) "
     "ON CONFLICT (source, key) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS.split(", ")[2:])
 )
@@ -216,6 +256,8 @@ class Store:
         self._engine = engine
         self._depth = 0
         self.where = engine.where
+        self._marker: str | None = None  # lower-cased; what the stored marks were found with
+        self._marker_read = False
 
     @classmethod
     @contextmanager
@@ -279,11 +321,60 @@ class Store:
     # --- items -----------------------------------------------------------------------
 
     def upsert_items(self, query: str, items: Iterable[Item]) -> int:
-        rows = [_row(query, item) for item in items]
+        marker = self._marks_marker()
+        rows = [_row(query, item, marker) for item in items]
         if rows:
             with self.transaction():
                 self._engine.executemany(_UPSERT_ITEM, rows)
         return len(rows)
+
+    def mark_with(self, marker: str) -> None:
+        """Keep, beside each item's body, its lines that hold ``marker`` (as Python's
+        lower case finds it): all an audit reads of a body, so a million long
+        descriptions need not be read to find a marker in few of them.
+
+        A sync calls this before it writes. Items written later keep their marks as
+        they go; with a marker other than the store's, every stored body is read once
+        more, and until that is done, audits read the bodies themselves.
+        """
+        lowered = marker.lower()
+        if lowered == self._marks_marker():
+            return
+        engine = self._engine
+        with self.transaction():
+            engine.execute("DELETE FROM settings WHERE name = 'marker'")
+            engine.execute("UPDATE items SET marks = '' WHERE marks <> ''")
+            after: tuple[str, str] = ("", "")
+            while True:
+                rows = list(
+                    engine.execute(
+                        "SELECT source, key, body FROM items WHERE (source, key) > (?, ?) "
+                        f"ORDER BY source, key LIMIT {_BATCH}",
+                        after,
+                    )
+                )
+                updates = [
+                    (marks, source, key)
+                    for source, key, body in rows
+                    if (marks := marker_lines(body, lowered))
+                ]
+                engine.executemany(
+                    "UPDATE items SET marks = ? WHERE source = ? AND key = ?", updates
+                )
+                if len(rows) < _BATCH:
+                    break
+                after = (rows[-1][0], rows[-1][1])
+            engine.execute("INSERT INTO settings (name, value) VALUES ('marker', ?)", (lowered,))
+        self._marker = lowered
+
+    def _marks_marker(self) -> str | None:
+        """The (lower-cased) marker every stored item's marks were found with, if any."""
+        if not self._marker_read:
+            row = self._engine.execute("SELECT value FROM settings WHERE name = 'marker'")
+            found = row.fetchone()
+            self._marker = found[0] if found else None
+            self._marker_read = True
+        return self._marker
 
     def set_labels(self, source: str, labels: Mapping[str, Sequence[str]]) -> int:
         """Give stored items the labels a tracker now holds; keys not stored are left out.
@@ -354,18 +445,24 @@ class Store:
         """Every stored item, or those of one source, in the store's key order.
 
         An audit reads a body only for its marker lines and never reads ``updated`` (a
-        sync's business). With ``body_marker``, a body without it (case-insensitively)
-        comes back empty; with ``stamped`` off, so does ``updated``. A million items
-        then need not hold a million descriptions to find no marker in most.
+        sync's business). With ``body_marker``, an item's body is its lines that hold
+        the marker (case-insensitively), empty without one; with ``stamped`` off,
+        ``updated`` is empty. A million items then need not hold a million descriptions
+        to find no marker in most; when the store keeps marks for this marker (see
+        ``mark_with``), it need not read them either.
         """
-        columns = _ITEM_COLUMNS if stamped else _UNSTAMPED_ITEM_COLUMNS
+        marker = body_marker.lower() if body_marker else None
+        instead: dict[str, str] = {} if stamped else {"updated": "''"}
+        if marker is not None and marker == self._marks_marker():
+            instead["body"] = "marks"
+            marker = None  # the marks hold the marker, or are empty
+        columns = ", ".join(instead.get(name, name) for name in Item._fields)
         sql = f"SELECT {columns} FROM items"
         rows = (
             self._engine.execute(sql + " WHERE source = ?", (source,))
             if source
             else self._engine.execute(sql)
         )
-        marker = body_marker.lower() if body_marker else None
         # This loop runs once per stored item on every audit, so it stays flat. Columns
         # come in Item's field order and each row becomes an Item with no lookups.
         # Sources, types, statuses, teams, authors and parent keys repeat across a
@@ -575,7 +672,17 @@ def _remember(known: dict[float, float], value: float) -> float:
     return value
 
 
-def _row(query: str, item: Item) -> tuple[Any, ...]:
+def marker_lines(body: str, marker: str) -> str:
+    """The lines of ``body`` that hold ``marker`` (lower case) once lower-cased, joined
+    by newlines; "" if none does. Only a newline ends a line, as for alignment's
+    marker lines (a ``re.MULTILINE`` pattern)."""
+    if not body or marker not in body.lower():
+        return ""
+    return "\n".join(line for line in body.split("\n") if marker in line.lower())
+
+
+def _row(query: str, item: Item, marker: str | None) -> tuple[Any, ...]:
+    body = item.body
     return (
         item.source,
         item.key,
@@ -587,10 +694,11 @@ def _row(query: str, item: Item) -> tuple[Any, ...]:
         int(item.done),
         SEP.join(item.labels),
         SEP.join(item.field_refs),
-        item.body,
+        marker_lines(body, marker) if marker else "",
         item.parent,
         item.points,
         item.team,
         item.author,
         item.updated,
+        body,
     )
