@@ -20,6 +20,80 @@ RETIRED = [f"{team}-old" for team in TEAMS]
 TYPES = ("Story", "Story", "Story", "Task", "Bug")
 
 
+# Descriptions: what a team writes in a story, a bug or a task. Their lengths follow a
+# log-normal law (median about 450 characters, a long tail cut near 8,000; one in ten
+# is empty), as descriptions of real backlogs do: most a few lines, some a page.
+_ROLES = ("teacher", "learner", "school admin", "parent", "content author", "support agent")
+_WANTS = (
+    "see each learner's results as soon as they submit",
+    "assign a quiz to a whole class in one step",
+    "export the term's grades to our student information system",
+    "invite co-teachers without sharing my password",
+    "find last year's lesson plans by topic",
+    "get a reminder before an assignment is due",
+)
+_LINES = (
+    "As a {role}, I want to {want}, so that I spend less time on admin.",
+    "## Context",
+    "Raised by three schools in the autumn pilot; see the support tickets linked below.",
+    "The current flow takes about {n} clicks and times out on slow school networks.",
+    "## Acceptance criteria",
+    "- Given a class of {n} learners, when the {role} opens the page, then it loads in 2 s.",
+    "- The change is behind the `{want_flag}` feature flag until the pilot ends.",
+    "- Errors are shown inline, never as a blank page; nothing typed is lost.",
+    "- Works on the supported browsers and on tablets in portrait mode.",
+    "## Notes",
+    "Design: https://www.figma.com/file/acme{n}/grading?node-id={n}",
+    "Spec: https://acme.atlassian.net/wiki/spaces/PROD/pages/{n}",
+    "Out of scope: bulk edits, and anything on the legacy mobile app.",
+    "Open question: do we need the {role}'s consent before sending emails?",
+    "Steps to reproduce:",
+    "1. Sign in as a {role}.",
+    "2. Open a class with more than {n} learners.",
+    "3. Submit the quiz and wait.",
+    "Expected: the results page. Actual: a spinner, then a 504.",
+    "Logs: request id 7f3c{n}e2, at 09:1{n} UTC, eu-west-1.",
+    "",
+)
+# Prose that holds the marker without being a marker line, now and then.
+_PROSE = "The expected outcome: fewer tickets about lost work.\n"
+
+
+def _corpus(seed: int = 11) -> tuple[str, list[int]]:
+    """About 100 KB of description lines, and where each line starts."""
+    rng = random.Random(seed)
+    lines = []
+    for _ in range(1500):
+        want = rng.choice(_WANTS)
+        line = rng.choice(_LINES).format(
+            role=rng.choice(_ROLES),
+            want=want,
+            want_flag=want.split()[0] + "-" + want.split()[-1],
+            n=rng.randint(2, 400),
+        )
+        lines.append(line + "\n")
+        if rng.random() < 0.005:
+            lines.append(_PROSE)
+    text = "".join(lines)
+    starts = [0]
+    for line in lines[:-1]:
+        starts.append(starts[-1] + len(line))
+    return text, starts
+
+
+CORPUS, _STARTS = _corpus()
+
+
+def description(rng: random.Random) -> str:
+    """A description as long as a real one tends to be: whole lines of ``CORPUS``."""
+    if rng.random() < 0.1:
+        return ""
+    length = min(8000, int(rng.lognormvariate(6.1, 1.0)))
+    start = _STARTS[rng.randrange(len(_STARTS) - 200)]
+    end = CORPUS.find("\n", start + length)
+    return CORPUS[start : end + 1 if end >= 0 else len(CORPUS)]
+
+
 def outcomes_toml() -> str:
     """Declarations matching the generated tags: two outcomes a team, one retired."""
     parts = ['[[impacts]]\nid = "growth"\ntitle = "Grow weekly active customers"\n']
@@ -44,7 +118,7 @@ def backlog(size: int, seed: int = 7) -> Iterator[Item]:
         project = team[:3].upper()
         key = f"{project}-{number}"
         labels: list[str] = []
-        body = "As a teacher I want this so that that.\n"
+        body = description(rng)
         parent: str | None = None
         if number % 20 == 1:
             kind = "Epic"
@@ -98,6 +172,7 @@ def write_workspace(directory: Path, size: int) -> Path:
     if store_path.exists():
         store_path.unlink()
     with Store.open(store_path) as store:
+        store.mark_with("Outcome:")  # as a sync does, with the marker of tieback.toml
         batch: list[Item] = []
         for item in backlog(size):
             batch.append(item)

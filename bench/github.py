@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import random
 import statistics
 import sys
 import tempfile
@@ -25,7 +26,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.append(str(ROOT / "bench"))  # last: its github.py must not hide PyGithub's
 
+from backlog import description  # noqa: E402
 from e2e.fake_github import FakeGithub, serve  # noqa: E402
 from e2e.github_fixtures import Checkout, Run  # noqa: E402
 
@@ -61,7 +64,7 @@ def synthetic(fake: FakeGithub, changed: dict[int, str]) -> Any:
             "user": {"login": "ann-smith", "type": "User"},
             "labels": labels,
             "state": "closed" if number % 3 == 0 else "open",
-            "body": "As a teacher I want this so that that.\n",
+            "body": description(random.Random(number)) or None,
             "type": None,
             "parent_issue_url": (
                 f"{fake.url}/repos/{fake.repo}/issues/{number - number % 20 + 1}"
