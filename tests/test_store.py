@@ -165,6 +165,20 @@ def test_delete_items(store_location: str | Path) -> None:
         assert store.keys("jira") == {"EDU-1"}
 
 
+def test_a_description_emptied_or_deleted_with_its_item_is_gone(
+    store_location: str | Path,
+) -> None:
+    with Store.open(store_location) as store:
+        store.upsert_items("q", [item("EDU-1", body="old text"), item("EDU-2", body="kept")])
+        store.upsert_items("q", [item("EDU-1", body="")])  # the tracker's is empty now
+        store.upsert_items("q", [item("EDU-3", body="gone with its item")])
+        store.delete_items("jira", ["EDU-3"])
+        store.upsert_items("q", [item("EDU-3")])  # back, with no description
+        assert {i.key: i.body for i in store.items()} == {"EDU-1": "", "EDU-2": "kept", "EDU-3": ""}
+        [count] = store._engine.execute("SELECT count(*) FROM bodies").fetchone()
+    assert count == 1
+
+
 def test_counts_by_source_and_query(store_location: str | Path) -> None:
     with Store.open(store_location) as store:
         store.upsert_items("q", [item("EDU-1"), item("EDU-2"), item("a#1", source="github")])

@@ -82,12 +82,11 @@ _MIGRATIONS: tuple[str, ...] = (
     # 3: no index on (source, query): keeping it up cost a third of every sync's writes,
     # and its one reader (the keys a query synced) scans the source's rows as fast
     "DROP INDEX IF EXISTS items_by_query;",
-    # 4: each body's marker lines in a column of their own (``marks``), and the body last.
-    # An audit reads the marks, never the body. SQLite keeps the first few hundred bytes
-    # of a long row in the table's page and the rest in overflow pages: with the body
-    # last, the columns an audit reads are all in the first part. Marks are found with
-    # the marker in ``settings``; rows copied from version 3 have none until a sync
-    # sets one (``Store.mark_with``), and audits read their bodies until then.
+    # 4: descriptions in a table of their own, and each one's marker lines (``marks``)
+    # beside the item. An audit reads the marks, never a description; counting or
+    # listing a query's keys reads narrow rows. Marks are found with the marker in
+    # ``settings``; items copied from version 3 have none until a sync sets one
+    # (``Store.mark_with``), and audits read their descriptions until then.
     """
     CREATE TABLE items_next (
         source TEXT NOT NULL,
@@ -106,16 +105,22 @@ _MIGRATIONS: tuple[str, ...] = (
         team TEXT NOT NULL,
         author TEXT NOT NULL,
         updated TEXT NOT NULL,
-        body TEXT NOT NULL,
         PRIMARY KEY (source, key)
     ){rowid};
     INSERT INTO items_next (
         source, key, query, title, url, type, status, done, labels, field_refs, marks,
-        parent, points, team, author, updated, body
+        parent, points, team, author, updated
     )
     SELECT source, key, query, title, url, type, status, done, labels, field_refs, '',
-        parent, points, team, author, updated, body
+        parent, points, team, author, updated
     FROM items;
+    CREATE TABLE bodies (
+        source TEXT NOT NULL,
+        key TEXT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (source, key)
+    ){rowid};
+    INSERT INTO bodies (source, key, body) SELECT source, key, body FROM items WHERE body <> '';
     DROP TABLE items;
     ALTER TABLE items_next RENAME TO items;
     CREATE TABLE settings (
@@ -127,14 +132,19 @@ _MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(_MIGRATIONS)
 _COLUMNS = (
     "source, key, query, title, url, type, status, done, labels, field_refs, marks, parent, "
-    "points, team, author, updated, body"
+    "points, team, author, updated"
 )
-_BATCH = 2000  # rows read at a time when every stored body is looked at again
+_BATCH = 2000  # descriptions read at a time when every one is looked at again
 _UPSERT_ITEM = (
-    f"INSERT INTO items ({_COLUMNS}) VALUES ({', '.join('?' * 17)}) "
+    f"INSERT INTO items ({_COLUMNS}) VALUES ({', '.join('?' * 16)}) "
     "ON CONFLICT (source, key) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS.split(", ")[2:])
 )
+_UPSERT_BODY = (
+    "INSERT INTO bodies (source, key, body) VALUES (?, ?, ?) "
+    "ON CONFLICT (source, key) DO UPDATE SET body = excluded.body"
+)
+_DELETE_BODY = "DELETE FROM bodies WHERE source = ? AND key = ?"
 
 
 @dataclass(frozen=True)
@@ -322,10 +332,22 @@ class Store:
 
     def upsert_items(self, query: str, items: Iterable[Item]) -> int:
         marker = self._marks_marker()
-        rows = [_row(query, item, marker) for item in items]
+        rows: list[tuple[Any, ...]] = []
+        bodies: list[tuple[str, str, str]] = []
+        blank: list[tuple[str, str]] = []  # an empty description is no row in bodies
+        for item in items:
+            rows.append(_row(query, item, marker))
+            if item.body:
+                bodies.append((item.source, item.key, item.body))
+            else:
+                blank.append((item.source, item.key))
         if rows:
             with self.transaction():
                 self._engine.executemany(_UPSERT_ITEM, rows)
+                if bodies:
+                    self._engine.executemany(_UPSERT_BODY, bodies)
+                if blank:
+                    self._engine.executemany(_DELETE_BODY, blank)
         return len(rows)
 
     def mark_with(self, marker: str) -> None:
@@ -348,7 +370,7 @@ class Store:
             while True:
                 rows = list(
                     engine.execute(
-                        "SELECT source, key, body FROM items WHERE (source, key) > (?, ?) "
+                        "SELECT source, key, body FROM bodies WHERE (source, key) > (?, ?) "
                         f"ORDER BY source, key LIMIT {_BATCH}",
                         after,
                     )
@@ -393,6 +415,7 @@ class Store:
         if not rows:
             return 0
         with self.transaction():
+            self._engine.executemany(_DELETE_BODY, rows)
             return self._engine.executemany("DELETE FROM items WHERE source = ? AND key = ?", rows)
 
     def keys(
@@ -442,24 +465,28 @@ class Store:
     def items(
         self, source: str | None = None, body_marker: str | None = None, stamped: bool = True
     ) -> Iterator[Item]:
-        """Every stored item, or those of one source, in the store's key order.
+        """Every stored item, or those of one source (in key order on SQLite).
 
         An audit reads a body only for its marker lines and never reads ``updated`` (a
         sync's business). With ``body_marker``, an item's body is its lines that hold
         the marker (case-insensitively), empty without one; with ``stamped`` off,
         ``updated`` is empty. A million items then need not hold a million descriptions
         to find no marker in most; when the store keeps marks for this marker (see
-        ``mark_with``), it need not read them either.
+        ``mark_with``), the descriptions are not read at all.
         """
         marker = body_marker.lower() if body_marker else None
-        instead: dict[str, str] = {} if stamped else {"updated": "''"}
+        instead = {"body": "coalesce(bodies.body, '')"}
+        if not stamped:
+            instead["updated"] = "''"
+        tables = "items LEFT JOIN bodies ON bodies.source = items.source AND bodies.key = items.key"
         if marker is not None and marker == self._marks_marker():
-            instead["body"] = "marks"
+            instead["body"] = "items.marks"
+            tables = "items"
             marker = None  # the marks hold the marker, or are empty
-        columns = ", ".join(instead.get(name, name) for name in Item._fields)
-        sql = f"SELECT {columns} FROM items"
+        columns = ", ".join(instead.get(name, f"items.{name}") for name in Item._fields)
+        sql = f"SELECT {columns} FROM {tables}"
         rows = (
-            self._engine.execute(sql + " WHERE source = ?", (source,))
+            self._engine.execute(sql + " WHERE items.source = ?", (source,))
             if source
             else self._engine.execute(sql)
         )
@@ -682,7 +709,6 @@ def marker_lines(body: str, marker: str) -> str:
 
 
 def _row(query: str, item: Item, marker: str | None) -> tuple[Any, ...]:
-    body = item.body
     return (
         item.source,
         item.key,
@@ -694,11 +720,10 @@ def _row(query: str, item: Item, marker: str | None) -> tuple[Any, ...]:
         int(item.done),
         SEP.join(item.labels),
         SEP.join(item.field_refs),
-        marker_lines(body, marker) if marker else "",
+        marker_lines(item.body, marker) if marker else "",
         item.parent,
         item.points,
         item.team,
         item.author,
         item.updated,
-        body,
     )
