@@ -71,6 +71,12 @@ class Sample:
     server: list[float] = field(default_factory=list)  # seconds the fake was busy
     # Seconds from launching the command to the fake receiving its first request.
     startup: list[float] = field(default_factory=list)
+    steal: list[float] = field(default_factory=list)  # share of CPU time the host took
+
+    def add(self, finished: Finished) -> None:
+        self.seconds.append(finished.seconds)
+        self.peak_kb.append(finished.peak_kb)
+        self.steal.append(finished.steal)
 
     @property
     def median(self) -> float:
@@ -97,6 +103,10 @@ class Sample:
     def startup_median(self) -> float:
         return statistics.median(self.startup) if self.startup else 0.0
 
+    @property
+    def steal_median(self) -> float:
+        return statistics.median(self.steal) if self.steal else 0.0
+
 
 @dataclass
 class Finished:
@@ -105,6 +115,27 @@ class Finished:
     stdout: str
     stderr: str
     started: float  # time.perf_counter() just before the command was launched
+    steal: float = 0.0  # share of the cores' time the host took while it ran
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """All cores' time since boot and the part of it the host took for other guests
+    ("steal"), in clock ticks, from ``/proc/stat``; (0, 0) where there is none.
+
+    On a virtual machine, steal is time this machine's cores were ready to run and did
+    not: CPU-bound figures taken while it is high are slow for reasons outside the code.
+    """
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0, 0
+    ticks = [int(value) for value in fields[:8]]  # user ... steal; guest time is in user
+    return sum(ticks), ticks[7] if len(ticks) > 7 else 0
+
+
+def steal_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    total = after[0] - before[0]
+    return (after[1] - before[1]) / total if total > 0 else 0.0
 
 
 def run_command(
@@ -127,6 +158,7 @@ def run_command(
             wrapped = [str(timer), "-f", "%M", "-o", str(peak_file), *wrapped]
         out_file, err_file = Path(directory) / "out", Path(directory) / "err"
         with out_file.open("wb") as out, err_file.open("wb") as err:
+            ticks = cpu_ticks()
             started = time.perf_counter()
             process = subprocess.Popen(
                 wrapped, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err
@@ -138,6 +170,7 @@ def run_command(
             finally:
                 killer.cancel()
             seconds = time.perf_counter() - started
+            steal = steal_share(ticks, cpu_ticks())
         process.returncode = os.waitstatus_to_exitcode(status)
         stdout = out_file.read_text(encoding="utf-8", errors="replace")
         stderr = err_file.read_text(encoding="utf-8", errors="replace")
@@ -147,7 +180,7 @@ def run_command(
     if process.returncode != 0:
         last = (stderr.strip().splitlines() or [f"exit code {process.returncode}"])[-1]
         raise BenchError(f"{' '.join(command[-4:])}: {last}")
-    return Finished(seconds, peak_kb, stdout, stderr, started)
+    return Finished(seconds, peak_kb, stdout, stderr, started, steal)
 
 
 def clean_environment(**extra: str) -> dict[str, str]:
@@ -208,9 +241,7 @@ def bench_startup(runs: int) -> list[StartupRow]:
         run_command(command, ROOT, environment)
         sample = Sample()
         for _ in range(runs):
-            finished = run_command(command, ROOT, environment)
-            sample.seconds.append(finished.seconds)
-            sample.peak_kb.append(finished.peak_kb)
+            sample.add(run_command(command, ROOT, environment))
         rows.append(StartupRow(label, sample))
         note(f"start-up {label}: {sample.median:.3f} s")
     return rows
@@ -249,15 +280,13 @@ def bench_audit(sizes: Sequence[int], runs: int, scratch: Path) -> list[AuditRow
             # The first run writes the report, to check the counts; the rest write nothing.
             target = str(report) if run == 0 else os.devnull
             finished = run_command([*command, target], directory, environment)
-            tieback_sample.seconds.append(finished.seconds)
-            tieback_sample.peak_kb.append(finished.peak_kb)
+            tieback_sample.add(finished)
             finished = run_command(
                 [sys.executable, naive_script, str(export), str(directory / "outcomes.toml")],
                 directory,
                 environment,
             )
-            naive_sample.seconds.append(finished.seconds)
-            naive_sample.peak_kb.append(finished.peak_kb)
+            naive_sample.add(finished)
             if run == 0:
                 naive = json.loads(finished.stdout)
                 totals = json.loads(report.read_text(encoding="utf-8"))["totals"]
@@ -412,8 +441,7 @@ def measured(
     arrivals = server.arrivals[first:]
     if not arrivals:
         raise BenchError(f"{' '.join(command[-4:])}: no request reached the fake server")
-    sample.seconds.append(finished.seconds)
-    sample.peak_kb.append(finished.peak_kb)
+    sample.add(finished)
     sample.requests.append(len(log))
     sample.server.append(server.busy - busy)
     sample.startup.append(min(arrivals) - finished.started)
@@ -805,6 +833,7 @@ class Results:
     pulls: list[PullRow] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     elapsed: float = 0.0
+    steal: float = 0.0  # share of the cores' time the host took over the whole run
 
 
 def markdown(results: Results) -> str:
@@ -819,6 +848,10 @@ def markdown(results: Results) -> str:
         f"- Every figure is the median of {results.runs} run(s); ± is half the spread "
         "between the fastest and the slowest run, relative to the median.",
         "- Ratios are tieback ÷ naive (below 1: tieback is faster or smaller) and tieback ÷ floor.",
+        f"- CPU steal over the run: {results.steal:.1%} of the cores' time went to other "
+        "guests of the host (`/proc/stat`); the steal columns give it per command, the "
+        "median of its runs. A CPU-bound figure taken under a few percent of steal is slow "
+        "for reasons outside the code.",
         "",
     ]
     if results.startup:
@@ -827,13 +860,13 @@ def markdown(results: Results) -> str:
             "",
             "Subprocesses, one warm-up run first. The target is under 0.3 s.",
             "",
-            "| command | wall time | ± | peak memory |",
-            "|---|---:|---:|---:|",
+            "| command | wall time | ± | peak memory | steal |",
+            "|---|---:|---:|---:|---:|",
         ]
         for row in results.startup:
             lines.append(
                 f"| {row.label} | {seconds(row.sample.median)} | {spread(row.sample)} | "
-                f"{row.sample.peak_mb:.0f} MB |"
+                f"{row.sample.peak_mb:.0f} MB | {row.sample.steal_median:.1%} |"
             )
         lines.append("")
     if results.audit:
@@ -847,15 +880,15 @@ def markdown(results: Results) -> str:
             "memory from `wait4`.",
             "",
             "| items | tieback | ± | naive | ± | tieback ÷ naive | tieback memory | "
-            "naive memory | tieback ÷ naive |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "naive memory | tieback ÷ naive | steal (tieback) |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for audit in results.audit:
             t, n = audit.tieback, audit.naive
             lines.append(
                 f"| {audit.size:,} | {seconds(t.median)} | {spread(t)} | {seconds(n.median)} | "
                 f"{spread(n)} | {ratio(t.median / n.median)} | {t.peak_mb:,.0f} MB | "
-                f"{n.peak_mb:,.0f} MB | {ratio(t.peak_mb / n.peak_mb)} |"
+                f"{n.peak_mb:,.0f} MB | {ratio(t.peak_mb / n.peak_mb)} | {t.steal_median:.1%} |"
             )
         lines.append("")
         for audit in results.audit:
@@ -982,7 +1015,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     only = set(args.only.split(","))
     shown = ["python bench/run.py", *(argv if argv is not None else sys.argv[1:])]
     results = Results(" ".join(shown), runs, latency, machine_line())
-    started = time.perf_counter()
+    started, ticks = time.perf_counter(), cpu_ticks()
     with tempfile.TemporaryDirectory(prefix="tieback-bench-") as directory:
         scratch = Path(directory)
         if "startup" in only:
@@ -1016,6 +1049,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "pr" in only:
             results.pulls = bench_pull_request(300, runs, latency)
     results.elapsed = time.perf_counter() - started
+    results.steal = steal_share(ticks, cpu_ticks())
     page = markdown(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(page + "\n", encoding="utf-8")
