@@ -282,6 +282,32 @@ def test_adf_edge_nodes() -> None:
     assert adf_text(document) == ":awthanks: on 2026-01-01 BLOCKED\nhttps://example.com/spec\nkept"
 
 
+def test_adf_inline_nodes_and_line_ends() -> None:
+    document = {
+        "type": "doc",
+        "content": [
+            {
+                "type": "paragraph",
+                "content": [
+                    {"type": "text", "text": "Asked by "},
+                    {"type": "mention", "attrs": {"id": "5b10", "text": "@Ann Lee"}},
+                    {"type": "hardBreak"},
+                    {"type": "text", "text": "Outcome:", "marks": [{"type": "strong"}]},
+                    {"type": "text", "text": " activation, see "},
+                    {"type": "inlineCard", "attrs": {"url": "https://example.com/a"}},
+                    "not a node",
+                ],
+            },
+            {"type": "embedCard", "attrs": {"url": "https://example.com/b"}},
+            {"type": "bulletList", "content": [{"type": "listItem", "content": "no list"}]},
+            {"type": "text", "text": 42},  # not text: nothing
+        ],
+    }
+    assert adf_text(document) == (
+        "Asked by @Ann Lee\nOutcome: activation, see https://example.com/a\nhttps://example.com/b"
+    )
+
+
 def test_a_v3_issue_without_creator_takes_the_reporter_display_name() -> None:
     raw = copy.deepcopy(V3_PAGE["issues"][0])
     del raw["fields"]["creator"]

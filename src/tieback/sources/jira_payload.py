@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +19,10 @@ EPIC_LINK = "Epic Link"
 
 # ADF nodes that stand on their own line(s) once flattened. Inline nodes (text, mention,
 # emoji, ...) join the line around them.
+# The leaf nodes that carry text in their attributes, or end a line.
+_ADF_INLINE = frozenset(
+    {"hardBreak", "mention", "status", "emoji", "date", "inlineCard", "blockCard", "embedCard"}
+)
 _ADF_BLOCKS = frozenset(
     {
         "doc",
@@ -333,42 +337,45 @@ def adf_text(document: Mapping[str, Any]) -> str:
             lines.append(line)
 
     def walk(node: Mapping[str, Any]) -> None:
+        # Text nodes are most of a document: they go first and skip the rest.
         kind = node.get("type")
-        attrs = _mapping(node.get("attrs"))
         if kind == "text":
-            current.append(_text(node.get("text")))
-        elif kind == "hardBreak":
+            value = node.get("text")
+            current.append(value if type(value) is str else _text(value))
+            return
+        if kind in _ADF_INLINE:
+            inline(kind, _mapping(node.get("attrs")))
+            return
+        block = kind in _ADF_BLOCKS
+        if block:
+            end_line()
+        content = node.get("content")
+        if isinstance(content, list):
+            for child in content:
+                if isinstance(child, Mapping):
+                    walk(child)
+        if block:
+            end_line()
+
+    def inline(kind: str, attrs: Mapping[str, Any]) -> None:
+        if kind == "hardBreak":
             end_line()
         elif kind in {"mention", "status"}:
             current.append(_text(attrs.get("text")))
         elif kind == "emoji":
             current.append(_text(attrs.get("text")) or _text(attrs.get("shortName")))
-        elif kind in {"inlineCard", "blockCard", "embedCard"}:
+        elif kind == "date":
+            current.append(_adf_date(attrs.get("timestamp")))
+        else:  # a card: a link of its own, on a line of its own unless inline
             if kind != "inlineCard":
                 end_line()
             current.append(_text(attrs.get("url")))
             if kind != "inlineCard":
                 end_line()
-        elif kind == "date":
-            current.append(_adf_date(attrs.get("timestamp")))
-        else:
-            block = kind in _ADF_BLOCKS
-            if block:
-                end_line()
-            for child in _nodes(node.get("content")):
-                walk(child)
-            if block:
-                end_line()
 
     walk(document)
     end_line()
     return "\n".join(lines)
-
-
-def _nodes(content: object) -> Iterable[Mapping[str, Any]]:
-    if isinstance(content, list):
-        return (child for child in content if isinstance(child, Mapping))
-    return ()
 
 
 def _adf_date(timestamp: object) -> str:
