@@ -23,6 +23,7 @@ from tieback.sources.jira import (
     JiraApiError,
     JiraClient,
     JiraSource,
+    _next_page_token,
     jql_time,
     search_jql,
     strip_order_by,
@@ -358,6 +359,100 @@ def test_a_repeated_page_token_stops_instead_of_looping(
     responses.post(f"{CLOUD}/rest/api/3/search/jql", json=page)
     assert "same nextPageToken twice" in message(source())
     assert len(responses.calls) == 3 + 2
+
+
+def cloud_pages(
+    pages: dict[str | None, dict[str, Any]],
+    arrived: Callable[[str | None], None] = lambda token: None,
+) -> None:
+    """Cloud's search/jql answering each ``nextPageToken`` (None: the first page) with
+    its page; a token it does not know is a 400, as Cloud answers a bad token."""
+
+    def answer(request: Any) -> tuple[int, dict[str, str], str]:
+        token = json.loads(request.body).get("nextPageToken")
+        arrived(token)
+        if token not in pages:
+            return 400, {}, json.dumps({"errorMessages": ["Invalid nextPageToken"]})
+        return 200, {}, json.dumps(pages[token])
+
+    responses.add_callback(responses.POST, f"{CLOUD}/rest/api/3/search/jql", callback=answer)
+
+
+def tokens_sent() -> list[str | None]:
+    return [body(c).get("nextPageToken") for c in responses.calls if "/search/jql" in c.request.url]
+
+
+@responses.activate
+def test_cloud_asks_for_the_next_page_while_this_one_is_decoded(
+    source: Callable[..., JiraSource],
+) -> None:
+    cloud_preamble()
+    third = threading.Event()
+    cloud_pages(
+        {
+            None: {"issues": [cloud_issue(1)], "nextPageToken": "t2", "isLast": False},
+            "t2": {"issues": [cloud_issue(2)], "nextPageToken": "t3", "isLast": False},
+            "t3": {"issues": [cloud_issue(3)], "isLast": True},
+        },
+        arrived=lambda token: third.set() if token == "t3" else None,
+    )
+    jira = source()
+    client = jira.client
+    decode = client.decode
+    overlapped: list[bool] = []
+
+    def slow_decode(answer: Any) -> Any:
+        data = decode(answer)
+        if isinstance(data, dict) and data.get("nextPageToken") == "t3":
+            # Decoding the second page ends only once the third is asked for: a search
+            # that asked after decoding would find this still waiting.
+            overlapped.append(third.wait(timeout=5))
+        return data
+
+    client.decode = slow_decode  # type: ignore[method-assign]
+    pages = list(jira.pages(None))
+    assert [[item.key for item in page.items] for page in pages] == [
+        ["EDU-1"],
+        ["EDU-2"],
+        ["EDU-3"],
+    ]
+    assert overlapped == [True]
+    assert tokens_sent() == [None, "t2", "t3"]  # one request a page, none past the last
+
+
+@pytest.mark.parametrize(
+    ("raw", "found"),
+    [
+        (b'{"issues": [], "nextPageToken": "CAEaAggD", "isLast": false}', "CAEaAggD"),
+        (b'{"nextPageToken" :\n "a\\/b\\u0041", "issues": []}', "a/bA"),
+        (b'{"issues": [{"d": "\\"nextPageToken\\": \\"x\\""}], "isLast": true}', None),
+        (b'{"issues": [{"f": "nextPageToken"}], "isLast": true}', None),
+        (b'{"issues": [], "nextPageToken": ""}', None),
+        (b'{"issues": [], "nextPageToken": 12}', None),
+        (b'{"issues": [], "nextPageToken": "cut', None),
+    ],
+)
+def test_the_next_page_token_is_read_from_the_bytes(raw: bytes, found: str | None) -> None:
+    assert _next_page_token(raw) == found
+
+
+@responses.activate
+def test_cloud_asks_again_when_the_token_read_from_the_bytes_was_not_the_answers(
+    source: Callable[..., JiraSource],
+) -> None:
+    cloud_preamble()
+    # The real token comes first; a field's own object holding the same key comes later,
+    # where the look at the bytes finds it. The decoded answer corrects the guess.
+    decoy = cloud_issue(1, customfield_10099={"nextPageToken": "decoy"})
+    cloud_pages(
+        {
+            None: {"nextPageToken": "t2", "isLast": False, "issues": [decoy]},
+            "t2": {"issues": [cloud_issue(2)], "isLast": True},
+        }
+    )
+    pages = list(source().pages(None))
+    assert [[item.key for item in page.items] for page in pages] == [["EDU-1"], ["EDU-2"]]
+    assert tokens_sent() == [None, "decoy", "t2"]  # the guess, waited for and dropped
 
 
 @responses.activate

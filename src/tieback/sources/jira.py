@@ -382,24 +382,48 @@ class JiraClient:
     def _search_cloud(
         self, jql: str, fields: Sequence[str], page_size: int
     ) -> Iterator[tuple[list[Mapping[str, Any]], str, int | None]]:
-        token: str | None = None
-        seen: set[str] = set()
-        number = 0
-        while True:
+        def ask(token: str | None) -> Answer:
             body: dict[str, Any] = {"jql": jql, "fields": list(fields), "maxResults": page_size}
             if token:
                 body["nextPageToken"] = token
-            answer = _search_answer(self.request("POST", "/rest/api/3/search/jql", body=body))
+            return self._answer("POST", "/rest/api/3/search/jql", body=body)
+
+        # The next page needs this page's nextPageToken. It is read from the answer's
+        # bytes before they are decoded, and the next page is asked for while they are:
+        # still one request at a time, with the decoding off the chain of requests. The
+        # decoded answer has the last word: a token read wrong has its answer waited for
+        # and dropped, and the next page asked for again with the right one.
+        seen: set[str] = set()
+        number = 0
+        answer = ask(None)
+        while True:
+            ahead: tuple[str, Callable[[], Answer]] | None = None
+            guess = _next_page_token(answer.content)
+            if guess is not None and guess not in seen:
+                ahead = (guess, in_background(functools.partial(ask, guess), "tieback-jira-ahead"))
+            found = _search_answer(self.decode(answer))
             number += 1
-            yield _issues(answer), f"page {number}", None
-            token = _text(answer.get("nextPageToken")) or None
-            if token is None or answer.get("isLast") is True:
+            yield _issues(found), f"page {number}", None
+            token = _text(found.get("nextPageToken")) or None
+            if found.get("isLast") is True:
+                token = None  # the last page, whatever else it says
+            repeated = token is not None and token in seen
+            if ahead is not None and token is not None and not repeated and ahead[0] == token:
+                seen.add(token)
+                answer = ahead[1]()
+                continue
+            if ahead is not None:
+                # Asked for nothing: waited for, so that requests still go one at a time.
+                with contextlib.suppress(JiraApiError):
+                    ahead[1]()
+            if token is None:
                 return
-            if token in seen:
+            if repeated:
                 raise JiraApiError(
                     "Jira returned the same nextPageToken twice; stopping rather than looping"
                 )
             seen.add(token)
+            answer = ask(token)
 
     def _search_server(
         self, jql: str, fields: Sequence[str], page_size: int
@@ -463,6 +487,26 @@ def jira_message(response: requests.Response) -> str:
                 messages.append(data[key])
     line = " ".join("; ".join(messages).split())
     return line if len(line) <= 500 else line[:497] + "..."
+
+
+_TOKEN_KEY = b'"nextPageToken"'
+_TOKEN_VALUE = re.compile(rb'\s*:\s*("(?:[^"\\]|\\.)*")')
+
+
+def _next_page_token(content: bytes) -> str | None:
+    """The ``nextPageToken`` of a search answer, read from its bytes without decoding
+    them; None if none is found. A guess: the decoded answer says what it really is."""
+    at = content.rfind(_TOKEN_KEY)
+    if at < 0 or content[:at].rstrip()[-1:] not in (b"{", b","):
+        return None  # absent, or not a key of an object
+    value = _TOKEN_VALUE.match(content, at + len(_TOKEN_KEY))
+    if value is None:
+        return None
+    try:
+        token = json.loads(value.group(1))
+    except ValueError:
+        return None
+    return token if isinstance(token, str) and token else None
 
 
 def _search_answer(answer: object) -> Mapping[str, Any]:
