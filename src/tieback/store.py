@@ -351,13 +351,14 @@ class Store:
         return len(rows)
 
     def mark_with(self, marker: str) -> None:
-        """Keep, beside each item's body, its lines that hold ``marker`` (as Python's
-        lower case finds it): all an audit reads of a body, so a million long
-        descriptions need not be read to find a marker in few of them.
+        """Keep, beside each item, the lines of its description that hold ``marker``
+        (as Python's lower case finds it): all an audit reads of a description, so a
+        million long ones need not be read to find a marker in few of them.
 
-        A sync calls this before it writes. Items written later keep their marks as
-        they go; with a marker other than the store's, every stored body is read once
-        more, and until that is done, audits read the bodies themselves.
+        A sync calls this before it writes, and items written later get their marks
+        as they are written. With a marker other than the store's, every stored
+        description is read once more; until that is done, audits read the
+        descriptions themselves.
         """
         lowered = marker.lower()
         if lowered == self._marks_marker():
