@@ -262,7 +262,7 @@ def test_comments_are_remembered(store_location: str | Path) -> None:
         assert store.commented("jira", "explain") == {"EDU-1"}
 
 
-def test_a_version_1_store_is_migrated(tmp_path: Path) -> None:
+def test_a_version_1_store_is_migrated(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from tieback.store import _MIGRATIONS
 
     path = tmp_path / "old.db"
@@ -276,6 +276,11 @@ def test_a_version_1_store_is_migrated(tmp_path: Path) -> None:
         assert store.schema_version == SCHEMA_VERSION
         assert store.cursor("jira", "q") is not None
         assert store.commented("jira", "explain") == set()
+    said = capsys.readouterr().err
+    assert said == f"tieback: {path}: updating the store from schema 1 to {SCHEMA_VERSION}, once\n"
+    with Store.open(path):  # up to date: nothing to say
+        pass
+    assert capsys.readouterr().err == ""
     indexes = sqlite3.connect(path).execute(
         "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'items_by_query'"
     )

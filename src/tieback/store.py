@@ -297,6 +297,14 @@ class Store:
                 f"this one reads up to {SCHEMA_VERSION}); upgrade tieback"
             )
         engine = self._engine
+        if 0 < version < SCHEMA_VERSION:
+            # A big store takes a while (a million items: about 40 s): say why it waits.
+            print(
+                f"tieback: {self.where}: updating the store from schema {version} to "
+                f"{SCHEMA_VERSION}, once",
+                file=sys.stderr,
+                flush=True,
+            )
         for number in range(version, SCHEMA_VERSION):
             ddl = _MIGRATIONS[number].format(rowid=engine.rowid, serial=engine.serial)
             # One script a migration, transaction included: DDL and the new version
