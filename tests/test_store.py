@@ -102,7 +102,7 @@ def test_a_marked_store_gives_audits_the_marker_lines_not_the_body(
     with Store.open(store_location) as store:
         store.mark_with("Outcome:")
         store.upsert_items("q", items)
-    with Store.open(store_location) as store:  # the marker is the store's, not the session's
+    with Store.open(store_location) as store:  # the marker is kept in the store itself
         lean = {i.key: i.body for i in store.items(body_marker="OUTCOME:", stamped=False)}
         full = {i.key: i for i in store.items()}
         other = {i.key: i.body for i in store.items(body_marker="Goal:", stamped=False)}
