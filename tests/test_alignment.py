@@ -8,9 +8,8 @@ from hypothesis import strategies as st
 from factories import item
 from tieback.alignment import Tagger, align
 from tieback.config import Exempt, Tagging
-from tieback.model import Classification, Reason, TagOrigin
+from tieback.model import Classification, Reason, TagOrigin, marker_lines
 from tieback.outcomes import Declarations
-from tieback.store import marker_lines
 
 TAGGING = Tagging()
 EXEMPT = Exempt(labels=["ktlo"], types=["Bug"], authors=["dependabot[bot]"])

@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from tieback.config import Exempt, Tagging
-from tieback.model import Alignment, Classification, Item, Outcome, Reason, TagOrigin
+from tieback.model import (
+    Alignment,
+    Classification,
+    Item,
+    Outcome,
+    Reason,
+    TagOrigin,
+    marker_lines,
+)
 from tieback.outcomes import Declarations
 
 # Per-run memories (label sets, refs, types) stop growing here: a backlog repeats a few
@@ -30,9 +38,9 @@ class Tagger:
         self._label_refs: dict[tuple[str, ...], tuple[str, ...]] = {(): ()}
 
     def direct_refs(self, item: Item) -> tuple[str, ...]:
-        body = item.body
-        # The substring test skips the regex for the many bodies without a marker.
-        marked = bool(body) and self._marker in body.lower()
+        # The marker lines: "" at the cost of one lower-casing for the many bodies
+        # without the marker, so the pattern runs only where it can match.
+        marked = marker_lines(item.body, self._marker)
         if not marked and not item.field_refs:
             refs = self._label_refs.get(item.labels)
             if refs is None:
@@ -42,14 +50,10 @@ class Tagger:
             return refs
         found = self._from_labels(item.labels)
         found.extend(item.field_refs)
-        if marked:
-            marker = self._marker
-            for match in self._marker_line.finditer(body):
-                # A line counts only if it holds the marker as Python's lower case
-                # finds it, as the store keeps it: case-insensitive matching alone would
-                # also let the long s (U+017F) stand for "s".
-                if marker in match.group(0).lower():
-                    found.extend(match.group(1).split(","))
+        # Only lines that hold the marker as Python's lower case finds it: matching
+        # case-insensitively alone would also let the long s (U+017F) stand for "s".
+        for match in self._marker_line.finditer(marked):
+            found.extend(match.group(1).split(","))
         return _normalise(found)
 
     def _from_labels(self, labels: Iterable[str]) -> list[str]:

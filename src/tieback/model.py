@@ -121,3 +121,13 @@ class Alignment(NamedTuple):
     inherited_from: str | None = None  # key of the ancestor whose tags were taken
     suggestion: str | None = None  # closest id or alias for an unknown ref
     unknown_refs: tuple[str, ...] = ()
+
+
+def marker_lines(body: str, marker: str) -> str:
+    """The lines of ``body`` that hold ``marker`` (lower case) once lower-cased, joined
+    by newlines; "" if none does. Only a newline ends a line, as for the marker-line
+    pattern (``re.MULTILINE``). Alignment reads tags in these lines alone, and the
+    store keeps them beside each item, so both agree by construction."""
+    if not body or marker not in body.lower():
+        return ""
+    return "\n".join(line for line in body.split("\n") if marker in line.lower())

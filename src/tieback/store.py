@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from tieback.errors import StoreError
-from tieback.model import Item
+from tieback.model import Item, marker_lines
 
 # The query under which items copied from [files] exports are kept.
 FILES_QUERY = "files"
@@ -706,15 +706,6 @@ def _remember(known: dict[float, float], value: float) -> float:
     if len(known) < _MEMORY:
         known[value] = value
     return value
-
-
-def marker_lines(body: str, marker: str) -> str:
-    """The lines of ``body`` that hold ``marker`` (lower case) once lower-cased, joined
-    by newlines; "" if none does. Only a newline ends a line, as for alignment's
-    marker lines (a ``re.MULTILINE`` pattern)."""
-    if not body or marker not in body.lower():
-        return ""
-    return "\n".join(line for line in body.split("\n") if marker in line.lower())
 
 
 def _row(query: str, item: Item, marker: str | None) -> tuple[Any, ...]:

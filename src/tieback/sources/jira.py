@@ -413,9 +413,7 @@ class JiraClient:
                 answer = ahead[1]()
                 continue
             if ahead is not None:
-                # Asked for nothing: waited for, so that requests still go one at a time.
-                with contextlib.suppress(JiraApiError):
-                    ahead[1]()
+                _drop(ahead[1])
             if token is None:
                 return
             if repeated:
@@ -456,9 +454,7 @@ class JiraClient:
                 answer = ahead[1]()
                 continue
             if ahead is not None:
-                # Asked for nothing: waited for, so that requests still go one at a time.
-                with contextlib.suppress(JiraApiError):
-                    ahead[1]()
+                _drop(ahead[1])
             if last:
                 return
             answer = ask(start)
@@ -487,6 +483,13 @@ def jira_message(response: requests.Response) -> str:
                 messages.append(data[key])
     line = " ".join("; ".join(messages).split())
     return line if len(line) <= 500 else line[:497] + "..."
+
+
+def _drop(asked: Callable[[], Answer]) -> None:
+    """Wait for an answer asked for ahead that turned out not to be wanted, so that
+    requests still go one at a time; what it failed with does not matter."""
+    with contextlib.suppress(JiraApiError):
+        asked()
 
 
 _TOKEN_KEY = b'"nextPageToken"'

@@ -17,12 +17,12 @@ from tieback.payload import text_of as _text
 CUSTOM_FIELD_ID = re.compile(r"customfield_\d+", re.IGNORECASE)
 EPIC_LINK = "Epic Link"
 
-# ADF nodes that stand on their own line(s) once flattened. Inline nodes (text, mention,
-# emoji, ...) join the line around them.
-# The leaf nodes that carry text in their attributes, or end a line.
+# ADF leaf nodes that carry their text in their attributes, or end a line.
 _ADF_INLINE = frozenset(
     {"hardBreak", "mention", "status", "emoji", "date", "inlineCard", "blockCard", "embedCard"}
 )
+# ADF nodes that stand on their own line(s) once flattened. Inline nodes (text, mention,
+# emoji, ...) join the line around them.
 _ADF_BLOCKS = frozenset(
     {
         "doc",
