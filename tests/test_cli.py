@@ -237,6 +237,23 @@ def test_an_offline_audit_finds_description_tags_under_the_marker_it_is_given(
     assert audit("Aim:") == ({"results-in-a-minute": 1, "activation": 1}, ["acme/app#3"])
 
 
+def test_half_a_surrogate_pair_in_an_export_is_kept_as_a_replacement_character(
+    project: Path,
+) -> None:
+    # JSON may escape half of a pair (a tracker that cut a title mid-emoji); UTF-8, and
+    # so the store and the report, cannot hold it.
+    issues = [github_issue(1, [], title="Cut short \ud83d"), github_issue(2, [], title="🚀 ok")]
+    (project / "issues.json").write_text(json.dumps(issues))  # ASCII, with the escapes
+    assert "\\ud83d" in (project / "issues.json").read_text()
+    result = run("sync", cwd=project)
+    assert result.returncode == 0, result.stderr
+    (project / "issues.json").write_text("[]")  # only the store holds them now
+    result = run("audit", "--offline", "--format", "json", cwd=project)
+    assert result.returncode == 0, result.stderr
+    titles = [u["title"] for u in json.loads(result.stdout)["unaligned"]]
+    assert titles == ["Cut short \ufffd", "🚀 ok"]
+
+
 def test_a_shared_postgresql_store_keeps_history_across_machines(
     project: Path, tmp_path_factory: pytest.TempPathFactory, postgres_server: str
 ) -> None:

@@ -62,6 +62,17 @@ def test_json_follows_the_schema() -> None:
     assert by_id["results-in-a-minute"]["items"] == 2
 
 
+def test_json_keeps_any_title_and_writes_valid_utf8() -> None:
+    # A title as a tracker may hand it over: accents, an emoji, a line separator, and
+    # half a surrogate pair (JSON allows the escape; UTF-8 cannot hold the character).
+    title = "Grading café 🚀\u2028 and \ud83d alone"
+    declarations = sample_declarations()
+    result = align([item("EDU-1", title=title)], declarations, Tagging(), Exempt())
+    text = get_format("json").render(build_report(result.alignments, declarations, Coverage()))
+    assert "café 🚀" in text and "\\ud83d" in text  # the lone half escaped, the rest kept
+    assert json.loads(text.encode("utf-8"))["unaligned"][0]["title"] == title
+
+
 def test_markdown_escapes_untrusted_text() -> None:
     text = get_format("markdown").render(fixed_report())
     assert "<img" not in text

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from tieback.config import Config
 from tieback.errors import SourceError
+from tieback.jsonio import loads
 from tieback.model import Item
 from tieback.sources import github_payload as github
 from tieback.sources import jira_payload as jira
@@ -329,7 +330,7 @@ def _first_character(handle: TextIO) -> str:
 
 def _load_json(shown: str, handle: TextIO) -> object:
     try:
-        return json.load(handle)
+        return loads(handle.read())
     except json.JSONDecodeError as exc:
         raise SourceError(
             f"{shown}: not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno})"

@@ -32,6 +32,7 @@ from tieback.http import (
     retry_after,
     side_by_side,
 )
+from tieback.jsonio import loads
 from tieback.model import Item
 from tieback.sources.interface import Page, TrackerSource
 
@@ -263,9 +264,9 @@ class JiraClient:
         if response.status_code == 204 or not content:
             return None
         try:
-            # The bytes as they came: JSON is UTF-8 (or a UTF-16/32 json.loads tells by
-            # its first bytes), so no text copy of a page of a megabyte is made first.
-            return json.loads(content)
+            # The bytes as they came, so no text copy of a page of a megabyte is made
+            # first (see tieback.jsonio for what is read how).
+            return loads(content)
         except ValueError:
             kind = response.headers.get("Content-Type", "").split(";", 1)[0] or "no content type"
             raise JiraApiError(
