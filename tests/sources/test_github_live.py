@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 from collections.abc import Callable
@@ -273,6 +274,38 @@ def test_a_count_asked_beside_the_listing_raises_its_error_when_read(
     list(github.pages("2026-11-20T09:55:00Z"))
     with pytest.raises(GithubApiError, match="HTTP 403"):
         github.counts()
+
+
+@responses.activate
+def test_a_sync_makes_no_cyclic_garbage_however_many_pages(
+    source: Callable[..., GithubSource], tmp_path: Path
+) -> None:
+    """``tieback sync`` runs with the cycle collector paused: what a page leaves behind
+    must be freed by reference counting alone, or a long sync would pile it up."""
+
+    def garbage_after(pages: int) -> int:
+        responses.reset()
+
+        def page(request: Any) -> tuple[int, dict[str, str], str]:
+            number = int(request.params.get("page", 1))
+            issues = [issue(3 * number + n) for n in range(3)]
+            return 200, link(number + 1, pages) if number < pages else {}, json.dumps(issues)
+
+        for url in (f"{MOCK}/repos/acme/app/issues", f"{MOCK}/repositories/1/issues"):
+            responses.add_callback(responses.GET, url, callback=page)
+        github = source()
+        gc.collect()
+        gc.disable()
+        try:
+            with Store.open(tmp_path / f"{pages}.db") as store:
+                assert sync_source(github, store, full=True).fetched == 3 * pages
+            del github
+            return gc.collect()
+        finally:
+            gc.enable()
+
+    garbage_after(2)  # the first sync of a process leaves its own (caches, the client)
+    assert garbage_after(40) <= garbage_after(2)
 
 
 @responses.activate

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gc
 import json
 import threading
 from collections.abc import Callable
@@ -1141,6 +1142,50 @@ def test_the_token_is_never_in_a_message(
 
 
 # --- the whole sync -----------------------------------------------------------------------
+
+
+@responses.activate
+@pytest.mark.parametrize("deployment", ["cloud", "server"])
+def test_a_sync_makes_no_cyclic_garbage_however_many_pages(
+    source: Callable[..., JiraSource], tmp_path: Path, deployment: str
+) -> None:
+    """``tieback sync`` runs with the cycle collector paused: what a page leaves behind
+    must be freed by reference counting alone, or a long sync would pile it up."""
+
+    def garbage_after(pages: int) -> int:
+        responses.reset()
+        numbers = list(range(1, 3 * pages + 1))
+        chunks = {n: numbers[3 * n : 3 * n + 3] for n in range(pages)}
+        if deployment == "cloud":
+            cloud_preamble()
+            cloud_pages(
+                {
+                    (None if n == 0 else f"t{n}"): {
+                        "issues": [cloud_issue(i) for i in chunk],
+                        **({"nextPageToken": f"t{n + 1}"} if n + 1 < pages else {}),
+                        "isLast": n + 1 == pages,
+                    }
+                    for n, chunk in chunks.items()
+                }
+            )
+            jira = source()
+        else:
+            server_preamble()
+            total = len(numbers)
+            server_pages({3 * n: (chunk, total) for n, chunk in chunks.items()})
+            jira = source(SERVER_CONFIG, PAT)
+        gc.collect()
+        gc.disable()
+        try:
+            with Store.open(tmp_path / f"{deployment}-{pages}.db") as store:
+                assert sync_source(jira, store, full=True).fetched == len(numbers)
+            del jira
+            return gc.collect()
+        finally:
+            gc.enable()
+
+    garbage_after(2)  # the first sync of a process leaves its own (caches, the client)
+    assert garbage_after(40) <= garbage_after(2)
 
 
 @responses.activate
