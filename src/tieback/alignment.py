@@ -37,6 +37,12 @@ class Tagger:
         # Label sets repeat across a backlog (the store hands out one tuple per set).
         self._label_refs: dict[tuple[str, ...], tuple[str, ...]] = {(): ()}
 
+    @property
+    def by_labels(self) -> dict[tuple[str, ...], tuple[str, ...]]:
+        """The refs of label sets already seen: an item with no body and no field refs
+        has the refs of its labels (a caller may look here before ``direct_refs``)."""
+        return self._label_refs
+
     def direct_refs(self, item: Item) -> tuple[str, ...]:
         # The marker lines: "" at the cost of one lower-casing for the many bodies
         # without the marker, so the pattern runs only where it can match.
@@ -188,9 +194,14 @@ def align(
     )
     direct, inherited, untagged = TagOrigin.DIRECT, TagOrigin.INHERITED, TagOrigin.NONE
 
+    by_labels = tagger.by_labels
     for item in items:
         owner = item if unique else by_key[item.key]
-        refs = tagger.direct_refs(owner)
+        # Most items have neither a body nor field refs (an audit's bodies are their
+        # marker lines), and a label set seen before: one lookup, no call.
+        refs = None if owner.body or owner.field_refs else by_labels.get(owner.labels)
+        if refs is None:
+            refs = tagger.direct_refs(owner)
         origin = direct
         inherited_from = None
         if not refs:
