@@ -97,11 +97,20 @@ def build_report(
         if slot == unaligned_slot:
             unaligned.append((alignment, weight))
         team = teams[item.team or "(none)"]
-        for tally in (totals, team) if by_team else (totals, team, *group_tallies(alignment)):
-            tally[0] += 1
-            tally[slot] += weight
+        if by_team:  # the default, spelt out: no tuple of tallies to build and walk
+            totals[0] += 1
+            totals[slot] += weight
+            team[0] += 1
+            team[slot] += weight
             if unestimated:
-                tally[4] += 1
+                totals[4] += 1
+                team[4] += 1
+        else:
+            for tally in (totals, team, *group_tallies(alignment)):
+                tally[0] += 1
+                tally[slot] += weight
+                if unestimated:
+                    tally[4] += 1
         for outcome_id in outcome_ids:
             outcome_items[outcome_id] += 1
             outcome_weight[outcome_id] += weight
