@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from tieback.alignment import align
 from tieback.config import Coverage, Exempt, Tagging
 from tieback.model import Impact, Item, Outcome, OutcomeStatus
 from tieback.outcomes import Declarations
 from tieback.report import Report, build_report
+from tieback.sources.interface import TrackerSource
+from tieback.store import Store
+from tieback.sync import sync_source
 
 
 def item(key: str = "EDU-1", **fields: object) -> Item:
@@ -91,3 +97,17 @@ def fixed_report(by: str = "team") -> Report:
         warnings=["team grading has 2 active outcomes (a, b)"],
         generated_at=datetime(2026, 11, 22, 10, 0, tzinfo=UTC),
     )
+
+
+def full_sync_garbage(make: Callable[[], TrackerSource], store: Path) -> tuple[int, int]:
+    """Sync a source ``make`` builds into ``store`` with the cycle collector paused, as
+    ``tieback sync`` runs; return the items fetched and how many objects the sync left
+    that only the collector could free (the source dropped first)."""
+    gc.collect()
+    gc.disable()
+    try:
+        with Store.open(store) as opened:
+            fetched = sync_source(make(), opened, full=True).fetched
+        return fetched, gc.collect()
+    finally:
+        gc.enable()

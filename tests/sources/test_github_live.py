@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import threading
 from collections.abc import Callable
@@ -13,6 +12,7 @@ import pytest
 import responses
 from pydantic import SecretStr
 
+from factories import full_sync_garbage
 from tieback.config import Config
 from tieback.http import RetryPolicy
 from tieback.sources.github import GithubApiError, GithubClient, GithubSource, next_link
@@ -293,16 +293,9 @@ def test_a_sync_makes_no_cyclic_garbage_however_many_pages(
 
         for url in (f"{MOCK}/repos/acme/app/issues", f"{MOCK}/repositories/1/issues"):
             responses.add_callback(responses.GET, url, callback=page)
-        github = source()
-        gc.collect()
-        gc.disable()
-        try:
-            with Store.open(tmp_path / f"{pages}.db") as store:
-                assert sync_source(github, store, full=True).fetched == 3 * pages
-            del github
-            return gc.collect()
-        finally:
-            gc.enable()
+        fetched, garbage = full_sync_garbage(source, tmp_path / f"{pages}.db")
+        assert fetched == 3 * pages
+        return garbage
 
     garbage_after(2)  # the first sync of a process leaves its own (caches, the client)
     assert garbage_after(40) <= garbage_after(2)

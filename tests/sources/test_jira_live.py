@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import gc
 import json
 import threading
 from collections.abc import Callable
@@ -16,6 +15,7 @@ import requests
 import responses
 from pydantic import SecretStr
 
+from factories import full_sync_garbage
 from tieback.config import Config
 from tieback.errors import SourceError
 from tieback.http import RetryPolicy
@@ -1168,21 +1168,16 @@ def test_a_sync_makes_no_cyclic_garbage_however_many_pages(
                     for n, chunk in chunks.items()
                 }
             )
-            jira = source()
+            config, token = CLOUD_CONFIG, TOKEN
         else:
             server_preamble()
             total = len(numbers)
             server_pages({3 * n: (chunk, total) for n, chunk in chunks.items()})
-            jira = source(SERVER_CONFIG, PAT)
-        gc.collect()
-        gc.disable()
-        try:
-            with Store.open(tmp_path / f"{deployment}-{pages}.db") as store:
-                assert sync_source(jira, store, full=True).fetched == len(numbers)
-            del jira
-            return gc.collect()
-        finally:
-            gc.enable()
+            config, token = SERVER_CONFIG, PAT
+        store = tmp_path / f"{deployment}-{pages}.db"
+        fetched, garbage = full_sync_garbage(lambda: source(config, token), store)
+        assert fetched == len(numbers)
+        return garbage
 
     garbage_after(2)  # the first sync of a process leaves its own (caches, the client)
     assert garbage_after(40) <= garbage_after(2)
