@@ -325,6 +325,34 @@ def test_a_version_3_store_keeps_its_items_and_marks_them_at_the_first_sync(
     assert marked.body == "Outcome: a"
 
 
+def test_a_version_4_store_keeps_its_descriptions_in_a_smaller_file(
+    store_location: str | Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tieback.store as module
+
+    long = "As a learner I want to see my streak.\n" * 60  # 2.3 KB, as real ones run
+    items = [item(f"EDU-{n}", body=f"{long}Outcome: o{n}" if n % 3 else "") for n in range(600)]
+    with monkeypatch.context() as old:
+        old.setattr(module, "_MIGRATIONS", module._MIGRATIONS[:4])
+        old.setattr(module, "SCHEMA_VERSION", 4)
+        with Store.open(store_location) as store:
+            store.mark_with("Outcome:")
+            store.upsert_items("q", items)
+    with Store.open(store_location) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert sorted(store.items(), key=lambda i: int(i.key[4:])) == items
+        lean = {i.key: i.body for i in store.items(body_marker="Outcome:")}
+        assert [lean["EDU-0"], lean["EDU-1"], lean["EDU-2"]] == ["", "Outcome: o1", "Outcome: o2"]
+        store.upsert_items("q", [items[1]._replace(body="new")])
+        assert [i.body for i in store.items() if i.key == "EDU-1"] == ["new"]
+    if isinstance(store_location, Path):
+        sqlite = sqlite3.connect(store_location)
+        [ddl] = sqlite.execute("SELECT sql FROM sqlite_master WHERE name = 'bodies'").fetchone()
+        assert "WITHOUT ROWID" not in ddl
+        # The old table's pages went back to the disk, not to the file's free list.
+        assert sqlite.execute("PRAGMA freelist_count").fetchone() == (0,)
+
+
 def test_the_schema_is_migrated_on_both_engines(store_location: str | Path) -> None:
     with Store.open(store_location) as store:
         assert store.schema_version == SCHEMA_VERSION

@@ -29,8 +29,9 @@ FILES_QUERY = "files"
 SEP = "\x1f"  # joins labels and refs in one column; never part of a label
 _MEMORY = 1 << 16  # distinct label sets (and point values) remembered while reading items
 
-# {rowid} and {serial} are filled per engine; everything else is common SQL.
-_MIGRATIONS: tuple[str, ...] = (
+# {rowid} and {serial} are filled per engine; everything else is common SQL. A
+# migration that only one engine needs is a mapping from the engine's name to its SQL.
+_MIGRATIONS: tuple[str | Mapping[str, str], ...] = (
     # 1: items, cursors, snapshots
     """
     CREATE TABLE items (
@@ -128,6 +129,25 @@ _MIGRATIONS: tuple[str, ...] = (
         value TEXT NOT NULL
     );
     """,
+    # 5: on SQLite, descriptions in a table with row ids. Without them, a table's rows
+    # live in its key's B-tree, whose pages hold rows of a few hundred bytes badly: 69 MB
+    # of descriptions took 132 MB of pages, against 85 MB with the key's own index, and
+    # writing them took a third longer. PostgreSQL's tables always have their own heap.
+    {
+        "sqlite": """
+    CREATE TABLE bodies_next (
+        source TEXT NOT NULL,
+        key TEXT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (source, key)
+    );
+    INSERT INTO bodies_next (source, key, body)
+    SELECT source, key, body FROM bodies ORDER BY source, key;
+    DROP TABLE bodies;
+    ALTER TABLE bodies_next RENAME TO bodies;
+    """,
+        "postgresql": "",
+    },
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 _COLUMNS = (
@@ -214,6 +234,14 @@ class _Engine:
     def version_sql(self, number: int) -> str:
         return f"PRAGMA user_version = {number};"
 
+    def reclaim(self) -> None:
+        """Give the disk back the pages a migration freed, when they are many: SQLite
+        keeps them in the file for later rows otherwise."""
+        [free] = self.execute("PRAGMA freelist_count").fetchone()
+        [pages] = self.execute("PRAGMA page_count").fetchone()
+        if free * 4 > pages:
+            self.execute("VACUUM")
+
     def close(self) -> None:
         self.connection.close()
 
@@ -244,6 +272,9 @@ class _Postgres(_Engine):
 
     def version_sql(self, number: int) -> str:
         return f"INSERT INTO tieback_schema (version) VALUES ({number});"
+
+    def reclaim(self) -> None:
+        """PostgreSQL's autovacuum reuses the space."""
 
 
 def is_url(location: str | Path) -> bool:
@@ -298,7 +329,7 @@ class Store:
             )
         engine = self._engine
         if 0 < version < SCHEMA_VERSION:
-            # A big store takes a while (a million items: about 40 s): say why it waits.
+            # A big store takes a while (a million items: 30 to 40 s): say why it waits.
             print(
                 f"tieback: {self.where}: updating the store from schema {version} to "
                 f"{SCHEMA_VERSION}, once",
@@ -306,10 +337,14 @@ class Store:
                 flush=True,
             )
         for number in range(version, SCHEMA_VERSION):
-            ddl = _MIGRATIONS[number].format(rowid=engine.rowid, serial=engine.serial)
+            migration = _MIGRATIONS[number]
+            sql = migration if isinstance(migration, str) else migration[engine.name]
+            ddl = sql.format(rowid=engine.rowid, serial=engine.serial)
             # One script a migration, transaction included: DDL and the new version
             # land together or not at all (SQLite's executescript commits on its own).
             engine.script(f"BEGIN;{ddl}{engine.version_sql(number + 1)}COMMIT;")
+        if 0 < version < SCHEMA_VERSION:
+            engine.reclaim()
 
     @property
     def schema_version(self) -> int:
