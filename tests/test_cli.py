@@ -22,6 +22,7 @@ def run(
     environment = {k: v for k, v in os.environ.items() if not k.startswith("TIEBACK_")}
     environment.pop("GITHUB_TOKEN", None)
     environment.pop("JIRA_API_TOKEN", None)
+    environment.pop("PYTHONUNBUFFERED", None)  # a pipe buffers what is printed, as for users
     environment.update(env or {})
     return subprocess.run(
         [TIEBACK, *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=60

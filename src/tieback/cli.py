@@ -6,13 +6,14 @@ Heavy modules are imported inside the commands so ``tieback --help`` starts fast
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from tieback import __version__
 
@@ -201,6 +202,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The console script's big values, kept alive for os._exit (see run); None in-process.
+_left_for_exit: list[object] | None = None
+
+
+def run() -> NoReturn:
+    """The ``tieback`` command: ``main``, then an exit that frees nothing.
+
+    When an audit is done, its items, alignments and report are freed one reference at
+    a time: a third of a second at a million items, spent on memory the exit gives
+    back whole. ``run`` keeps them, flushes what the command wrote and leaves with
+    ``os._exit``. Everything else is done by then: files written and closed, the store
+    closed, no thread left running. ``main`` itself (``python -m tieback``, the tests)
+    frees as usual.
+    """
+    global _left_for_exit
+    _left_for_exit = []
+    code = main()  # --help, --version and usage errors leave by SystemExit, as usual
+    for stream in (sys.stdout, sys.stderr):
+        # The reader may have gone away (| head), or the stream been closed.
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -291,7 +316,9 @@ def _audit(args: argparse.Namespace) -> int:
         _write(args.output, renderer.render(report))
         warning = record_snapshot(config, report)
         totals = report.totals
-        del report  # freed while the collector is paused (see collector_paused)
+        if _left_for_exit is not None:
+            _left_for_exit.append(report)  # freed by the process's exit (see run)
+        del report  # else freed while the collector is paused (see collector_paused)
         _skip_last_collection()
     if warning:
         print(f"tieback: warning: {warning}", file=sys.stderr)
