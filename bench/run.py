@@ -50,6 +50,7 @@ from e2e.github_fixtures import Checkout, tieback_command  # type: ignore[import
 from e2e.serving import FakeHandler, serving  # type: ignore[import-not-found]  # noqa: E402
 
 QUICK_SIZE = 1_000
+SPEED_LOOP = 10**7  # sum(range(SPEED_LOOP)): the machine-speed probe (machine_speed)
 TIMES = "\N{MULTIPLICATION SIGN}"
 OLD = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -106,6 +107,22 @@ class Sample:
     @property
     def steal_median(self) -> float:
         return statistics.median(self.steal) if self.steal else 0.0
+
+
+def machine_speed() -> float:
+    """Seconds a fixed loop of pure Python takes now, the best of three.
+
+    This machine's speed moves by half under unchanged code (a virtual machine's host
+    runs other guests, and not only as steal), so every CPU-bound figure is shown
+    beside the loop's time taken just before it: a figure from a run whose loop took
+    twice as long is not a regression of the code.
+    """
+    best = float("inf")
+    for _ in range(3):
+        began = time.perf_counter()
+        sum(range(SPEED_LOOP))
+        best = min(best, time.perf_counter() - began)
+    return best
 
 
 @dataclass
@@ -257,6 +274,7 @@ class AuditRow:
     naive: Sample
     agree: bool
     counts: str
+    speed: float  # seconds of the fixed loop just before the measured runs
 
 
 def bench_audit(sizes: Sequence[int], runs: int, scratch: Path) -> list[AuditRow]:
@@ -277,6 +295,7 @@ def bench_audit(sizes: Sequence[int], runs: int, scratch: Path) -> list[AuditRow
         command = [tieback, "audit", "--offline", "--format", "json", "-o"]
         # One run first, not measured: it writes the report whose counts are checked.
         run_command([*command, str(report)], directory, environment)
+        speed = machine_speed()
         tieback_sample, naive_sample = Sample(), Sample()
         counts = ""
         agree = False
@@ -297,7 +316,7 @@ def bench_audit(sizes: Sequence[int], runs: int, scratch: Path) -> list[AuditRow
                     f"{totals['aligned']:,} aligned, {totals['exempt']:,} exempt, "
                     f"{totals['unaligned']:,} unaligned of {totals['items']:,} open items"
                 )
-        rows.append(AuditRow(size, tieback_sample, naive_sample, agree, counts))
+        rows.append(AuditRow(size, tieback_sample, naive_sample, agree, counts, speed))
         note(
             f"audit {size:,}: tieback {tieback_sample.median:.2f} s, "
             f"naive {naive_sample.median:.2f} s"
@@ -836,6 +855,7 @@ class Results:
     skipped: list[str] = field(default_factory=list)
     elapsed: float = 0.0
     steal: float = 0.0  # share of the cores' time the host took over the whole run
+    speeds: list[tuple[str, float]] = field(default_factory=list)  # (when, fixed loop s)
 
 
 def markdown(results: Results) -> str:
@@ -854,8 +874,15 @@ def markdown(results: Results) -> str:
         "guests of the host (`/proc/stat`); the steal columns give it per command, the "
         "median of its runs. A CPU-bound figure taken under a few percent of steal is slow "
         "for reasons outside the code.",
-        "",
     ]
+    if results.speeds:
+        taken = ", ".join(f"{value:.3f} s {when}" for when, value in results.speeds)
+        lines.append(
+            f"- Machine speed: a fixed loop of Python (`sum(range({SPEED_LOOP}))`, the "
+            f"best of three) took {taken}. Figures of CPU-bound commands (the audits, "
+            "start-up) move with it: compare runs by it, not by the date."
+        )
+    lines.append("")
     if results.startup:
         lines += [
             "## Start-up",
@@ -880,18 +907,20 @@ def markdown(results: Results) -> str:
             "hand, a `json.load` of the same backlog as a Jira search answer and a loop over "
             "dicts (no store, no report). Both are subprocesses, after one run of tieback "
             "that is not measured (it writes the report whose counts are checked below); wall "
-            "time, and peak resident memory from `/usr/bin/time`.",
+            "time, and peak resident memory from `/usr/bin/time`. *Fixed loop* is the "
+            "machine-speed probe above, taken just before each size's runs.",
             "",
             "| items | tieback | ± | naive | ± | tieback ÷ naive | tieback memory | "
-            "naive memory | tieback ÷ naive | steal (tieback) |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "naive memory | tieback ÷ naive | steal (tieback) | fixed loop |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for audit in results.audit:
             t, n = audit.tieback, audit.naive
             lines.append(
                 f"| {audit.size:,} | {seconds(t.median)} | {spread(t)} | {seconds(n.median)} | "
                 f"{spread(n)} | {ratio(t.median / n.median)} | {t.peak_mb:,.0f} MB | "
-                f"{n.peak_mb:,.0f} MB | {ratio(t.peak_mb / n.peak_mb)} | {t.steal_median:.1%} |"
+                f"{n.peak_mb:,.0f} MB | {ratio(t.peak_mb / n.peak_mb)} | {t.steal_median:.1%} | "
+                f"{audit.speed:.3f} s |"
             )
         lines.append("")
         for audit in results.audit:
@@ -1022,10 +1051,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="tieback-bench-") as directory:
         scratch = Path(directory)
         if "startup" in only:
+            results.speeds.append(("before start-up", machine_speed()))
             results.startup = bench_startup(5 if args.quick else max(10, runs))
         if "audit" in only:
             results.audit = bench_audit(audit_sizes, runs, scratch)
         if "github" in only:
+            results.speeds.append(("before GitHub", machine_speed()))
             for size in sizes:
                 results.syncs += bench_github_sync(size, runs, latency, scratch)
         if "jira" in only:
@@ -1034,6 +1065,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 results.skipped.append(f"Jira sync: {reason}")
                 note(f"skipping Jira: {reason}")
             else:
+                results.speeds.append(("before Jira", machine_speed()))
                 for mode in ("cloud", "server"):
                     for size in sizes:
                         try:
@@ -1051,6 +1083,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                             note(f"Jira {mode} failed: {exc}")
         if "pr" in only:
             results.pulls = bench_pull_request(300, runs, latency)
+    results.speeds.append(("at the end", machine_speed()))
     results.elapsed = time.perf_counter() - started
     results.steal = steal_share(ticks, cpu_ticks())
     page = markdown(results)
