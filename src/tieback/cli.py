@@ -420,6 +420,15 @@ def _sync_paused(args: argparse.Namespace) -> int:
 
 
 def _post(args: argparse.Namespace) -> int:
+    from tieback.audit import collector_paused
+
+    with collector_paused():  # as for an audit: the same items, alignments and report
+        code = _post_paused(args)
+    _skip_last_collection()
+    return code
+
+
+def _post_paused(args: argparse.Namespace) -> int:
     from tieback.alignment import align
     from tieback.audit import read_items
     from tieback.connectors import sinks
@@ -432,7 +441,7 @@ def _post(args: argparse.Namespace) -> int:
     if not targets:
         raise ConfigError(f"{config.label}: nothing to post to: set [jira] url or [github] repos")
     declarations = load_declarations(config)
-    items, warnings = read_items(config)
+    items, warnings = read_items(config, lean=True)  # alignment reads no more
     settings = config.settings
     result = align(items, declarations, settings.tagging, settings.exempt)
     report = build_report(
@@ -468,10 +477,13 @@ def _changes(count: int) -> str:
 
 
 def _pr(args: argparse.Namespace) -> int:
-    from tieback.sinks.pull_request import run_pr
+    from tieback.audit import collector_paused
 
-    config = _config(args)
-    code = run_pr(config, os.environ, mode=args.mode)
+    with collector_paused():  # as for an audit: the backlog's items and alignments
+        from tieback.sinks.pull_request import run_pr
+
+        config = _config(args)
+        code = run_pr(config, os.environ, mode=args.mode)
     _skip_last_collection()
     return code
 
