@@ -213,8 +213,9 @@ def run() -> NoReturn:
     a time: a third of a second at a million items, spent on memory the exit gives
     back whole. ``run`` keeps them, flushes what the command wrote and leaves with
     ``os._exit``. Everything else is done by then: files written and closed, the store
-    closed, no thread left running. ``main`` itself (``python -m tieback``, the tests)
-    frees as usual.
+    closed; a thread still running can only be reading from a tracker (a page read
+    ahead, a count) for an error that ended the command. ``main`` itself (``python -m
+    tieback``, the tests) frees as usual.
     """
     global _left_for_exit
     _left_for_exit = []

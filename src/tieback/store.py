@@ -132,7 +132,7 @@ _MIGRATIONS: tuple[str | Mapping[str, str], ...] = (
     # 5: on SQLite, descriptions in a table with row ids. Without them, a table's rows
     # live in its key's B-tree, whose pages hold rows of a few hundred bytes badly: 69 MB
     # of descriptions took 132 MB of pages, against 85 MB with the key's own index, and
-    # writing them took a third longer. PostgreSQL's tables always have their own heap.
+    # writing them took a third to a half longer. PostgreSQL's tables always have their own heap.
     {
         "sqlite": """
     CREATE TABLE bodies_next (
@@ -329,7 +329,7 @@ class Store:
             )
         engine = self._engine
         if 0 < version < SCHEMA_VERSION:
-            # A big store takes a while (a million items: 30 to 40 s): say why it waits.
+            # A big store takes a while (a million items: 30 to 45 s a version): say why.
             print(
                 f"tieback: {self.where}: updating the store from schema {version} to "
                 f"{SCHEMA_VERSION}, once",
