@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import gc
 import os
 import shutil
@@ -377,18 +378,30 @@ def _progress() -> Callable[[str, Page, int], None]:
     return report
 
 
+def _paused(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """``command`` run with the cycle collector paused, as an audit runs, and without the
+    exit's last collection (see ``_skip_last_collection``).
+
+    A sync's pages are tens of thousands of dicts and lists without a cycle among them,
+    which the collector walked again and again while they lived (15% of a Jira sync's
+    time); ``post`` and ``pr`` build an audit's items, alignments and report. None of
+    them makes cyclic garbage to miss (the live source tests count it for syncs).
+    """
+
+    @functools.wraps(command)
+    def paused(args: argparse.Namespace) -> int:
+        from tieback.audit import collector_paused
+
+        with collector_paused():
+            code = command(args)
+            _skip_last_collection()
+        return code
+
+    return paused
+
+
+@_paused
 def _sync(args: argparse.Namespace) -> int:
-    from tieback.audit import collector_paused
-
-    # Paused as for an audit: a page's issues are tens of thousands of dicts and lists
-    # without a cycle among them, and the collector walked them again and again while
-    # they lived, 15% of a Jira sync's time. A sync makes no cyclic garbage to miss
-    # (the live source tests count it, for Jira and GitHub).
-    with collector_paused():
-        return _sync_paused(args)
-
-
-def _sync_paused(args: argparse.Namespace) -> int:
     from tieback.audit import sync_files, sync_trackers
     from tieback.errors import ConfigError
 
@@ -416,20 +429,11 @@ def _sync_paused(args: argparse.Namespace) -> int:
             f"{config.label}: nothing to sync for {wanted}: set [jira] url, [github] repos "
             "or [files] paths"
         )
-    _skip_last_collection()
     return EXIT_OK
 
 
+@_paused
 def _post(args: argparse.Namespace) -> int:
-    from tieback.audit import collector_paused
-
-    with collector_paused():  # as for an audit: the same items, alignments and report
-        code = _post_paused(args)
-    _skip_last_collection()
-    return code
-
-
-def _post_paused(args: argparse.Namespace) -> int:
     from tieback.alignment import align
     from tieback.audit import read_items
     from tieback.connectors import sinks
@@ -477,16 +481,11 @@ def _changes(count: int) -> str:
     return f"{count} change{'' if count == 1 else 's'}"
 
 
+@_paused
 def _pr(args: argparse.Namespace) -> int:
-    from tieback.audit import collector_paused
+    from tieback.sinks.pull_request import run_pr
 
-    with collector_paused():  # as for an audit: the backlog's items and alignments
-        from tieback.sinks.pull_request import run_pr
-
-        config = _config(args)
-        code = run_pr(config, os.environ, mode=args.mode)
-    _skip_last_collection()
-    return code
+    return run_pr(_config(args), os.environ, mode=args.mode)
 
 
 def _skip_last_collection() -> None:

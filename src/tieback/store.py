@@ -328,7 +328,8 @@ class Store:
                 f"this one reads up to {SCHEMA_VERSION}); upgrade tieback"
             )
         engine = self._engine
-        if 0 < version < SCHEMA_VERSION:
+        updating = 0 < version < SCHEMA_VERSION
+        if updating:
             # A big store takes a while (a million items: 30 to 45 s a version): say why.
             print(
                 f"tieback: {self.where}: updating the store from schema {version} to "
@@ -343,7 +344,7 @@ class Store:
             # One script a migration, transaction included: DDL and the new version
             # land together or not at all (SQLite's executescript commits on its own).
             engine.script(f"BEGIN;{ddl}{engine.version_sql(number + 1)}COMMIT;")
-        if 0 < version < SCHEMA_VERSION:
+        if updating:
             engine.reclaim()
 
     @property
