@@ -731,11 +731,14 @@ class FakeJira:
         since: datetime | None = None
         if found := _JQL_DATE.search(text):
             since = _jql_date(found["when"], self.zone)
+        # Without ORDER BY key, Jira's order is not the key's: newest first, as here.
+        return self._matching(since, descending=order in ("", "key desc"))
+
+    def _matching(self, since: datetime | None, descending: bool) -> list[str]:
+        """The keys of the issues updated ``since`` (all without it), in the key's order."""
         keys = [
             key for key, issue in self.issues.items() if since is None or issue.updated >= since
         ]
-        # Without ORDER BY key, Jira's order is not the key's: newest first, as here.
-        descending = order in ("", "key desc")
         return sorted(keys, key=natural_key, reverse=descending)
 
     # --- issues ----------------------------------------------------------------------
