@@ -151,7 +151,7 @@ _MIGRATIONS: tuple[str | Mapping[str, str], ...] = (
     # 6: an item's type, status, team and author in one column (``facets``), joined by
     # the separator of labels. A backlog repeats a few hundred combinations of them, and
     # an audit builds one string a row and splits each combination once, where it
-    # built four strings a row: 0.6 s less of a million-item audit's read.
+    # built four strings a row: 0.3 to 0.6 s less of a million-item audit's read.
     """
     CREATE TABLE items_next (
         source TEXT NOT NULL,
@@ -365,7 +365,7 @@ class Store:
         engine = self._engine
         updating = 0 < version < SCHEMA_VERSION
         if updating:
-            # A big store takes a while (a million items: 30 to 45 s a version): say why.
+            # A big store takes a while (a million items: up to 45 s a version): say why.
             print(
                 f"tieback: {self.where}: updating the store from schema {version} to "
                 f"{SCHEMA_VERSION}, once",
@@ -781,8 +781,8 @@ def _facets(known: dict[str, tuple[str, ...]], joined: str) -> tuple[str, ...]:
     """The type, status, team and author of one ``facets`` value, interned, remembered
     as ``_split`` remembers label sets."""
     values = tuple(sys.intern(value) for value in joined.split(SEP))
-    if len(values) > len(_FACETS):  # a separator in an author's name, from version 5
-        values = (*values[:3], sys.intern(SEP.join(values[3:])))
+    if len(values) > len(_FACETS):  # a name copied from version 5 held a separator
+        values = (*values[:3], sys.intern(SEP.join(values[3:])))  # the rest is the last
     if len(known) < _MEMORY:
         known[joined] = values
     return values
