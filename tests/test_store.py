@@ -329,16 +329,10 @@ def test_a_version_3_store_keeps_its_items_and_marks_them_at_the_first_sync(
 def test_a_version_4_store_keeps_its_descriptions_in_a_smaller_file(
     store_location: str | Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tieback.store as module
 
     long = "As a learner I want to see my streak.\n" * 60  # 2.3 KB, as real ones run
     items = [item(f"EDU-{n}", body=f"{long}Outcome: o{n}" if n % 3 else "") for n in range(600)]
-    with monkeypatch.context() as old:
-        old.setattr(module, "_MIGRATIONS", module._MIGRATIONS[:4])
-        old.setattr(module, "SCHEMA_VERSION", 4)
-        with Store.open(store_location) as store:
-            store.mark_with("Outcome:")
-            _write_before_facets(store, items)
+    _written_by_version(4, store_location, items, monkeypatch)
     with Store.open(store_location) as store:
         assert store.schema_version == SCHEMA_VERSION
         assert sorted(store.items(), key=lambda i: int(i.key[4:])) == items
@@ -354,9 +348,12 @@ def test_a_version_4_store_keeps_its_descriptions_in_a_smaller_file(
         assert sqlite.execute("PRAGMA freelist_count").fetchone() == (0,)
 
 
-def _write_before_facets(store: Store, items: list[Item]) -> None:
-    """``items`` written as versions 4 and 5 of the store wrote them (marked with
-    "Outcome:"): type, status, team and author in columns of their own."""
+def _written_by_version(
+    version: int, location: str | Path, items: list[Item], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store at ``version`` (4 or 5) holding ``items`` as that version wrote them,
+    marked with "Outcome:": type, status, team and author in columns of their own."""
+    import tieback.store as module
     from tieback.model import marker_lines
     from tieback.store import SEP
 
@@ -369,23 +366,26 @@ def _write_before_facets(store: Store, items: list[Item]) -> None:
         for i in items
     ]
     bodies = [(i.source, i.key, i.body) for i in items if i.body]
-    with store.transaction():
-        store._engine.executemany(
-            "INSERT INTO items (source, key, query, title, url, type, status, done, labels, "
-            "field_refs, marks, parent, points, team, author, updated) VALUES "
-            f"({', '.join('?' * 16)})",
-            rows,
-        )
-        if bodies:
+    with monkeypatch.context() as old:
+        old.setattr(module, "_MIGRATIONS", module._MIGRATIONS[:version])
+        old.setattr(module, "SCHEMA_VERSION", version)
+        with Store.open(location) as store, store.transaction():
+            store.mark_with("Outcome:")
             store._engine.executemany(
-                "INSERT INTO bodies (source, key, body) VALUES (?, ?, ?)", bodies
+                "INSERT INTO items (source, key, query, title, url, type, status, done, labels, "
+                "field_refs, marks, parent, points, team, author, updated) VALUES "
+                f"({', '.join('?' * 16)})",
+                rows,
             )
+            if bodies:
+                store._engine.executemany(
+                    "INSERT INTO bodies (source, key, body) VALUES (?, ?, ?)", bodies
+                )
 
 
 def test_a_version_5_store_keeps_every_type_status_team_and_author(
     store_location: str | Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tieback.store as module
     from tieback.store import SEP
 
     items = [
@@ -396,12 +396,7 @@ def test_a_version_5_store_keeps_every_type_status_team_and_author(
         # A separator in a name (never seen in a tracker) stays in the last one.
         item("EDU-5", type="Task", status="Done", team="Core", author=f"x{SEP}y"),
     ]
-    with monkeypatch.context() as old:
-        old.setattr(module, "_MIGRATIONS", module._MIGRATIONS[:5])
-        old.setattr(module, "SCHEMA_VERSION", 5)
-        with Store.open(store_location) as store:
-            store.mark_with("Outcome:")
-            _write_before_facets(store, items)
+    _written_by_version(5, store_location, items, monkeypatch)
     with Store.open(store_location) as store:
         assert store.schema_version == SCHEMA_VERSION
         assert sorted(store.items(), key=lambda i: i.key) == items
