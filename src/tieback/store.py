@@ -186,8 +186,6 @@ _COLUMNS = (
     "source, key, query, title, url, facets, done, labels, field_refs, marks, parent, "
     "points, updated"
 )
-# The Item fields stored together in ``facets``, in their order there.
-_FACETS = ("type", "status", "team", "author")
 _BATCH = 2000  # descriptions read at a time when every one is looked at again
 _UPSERT_ITEM = (
     f"INSERT INTO items ({_COLUMNS}) VALUES ({', '.join('?' * 13)}) "
@@ -781,7 +779,7 @@ def _facets(known: dict[str, tuple[str, ...]], joined: str) -> tuple[str, ...]:
     """The type, status, team and author of one ``facets`` value, interned, remembered
     as ``_split`` remembers label sets."""
     values = tuple(sys.intern(value) for value in joined.split(SEP))
-    if len(values) > len(_FACETS):  # a name copied from version 5 held a separator
+    if len(values) > 4:  # a name copied from version 5 held a separator
         values = (*values[:3], sys.intern(SEP.join(values[3:])))  # the rest is the last
     if len(known) < _MEMORY:
         known[joined] = values
@@ -795,9 +793,10 @@ def _remember(known: dict[float, float], value: float) -> float:
 
 
 def _row(query: str, item: Item, marker: str | None) -> tuple[Any, ...]:
-    facets = f"{item.type}{SEP}{item.status}{SEP}{item.team}{SEP}{item.author}"
+    names = (item.type, item.status, item.team, item.author)  # facets, in this order
+    facets = SEP.join(names)
     if facets.count(SEP) != 3:  # a separator inside a name would move the others
-        facets = SEP.join(getattr(item, name).replace(SEP, " ") for name in _FACETS)
+        facets = SEP.join(name.replace(SEP, " ") for name in names)
     return (
         item.source,
         item.key,
