@@ -3,7 +3,8 @@
 It serves from memory what the connector asks for: ``serverInfo``, ``myself``, the
 field list (with the duplicate names real sites have), both searches (Cloud's
 ``search/jql`` with ``nextPageToken``, Data Center's ``search`` with ``startAt``, each
-granting at most ``page_cap`` issues a page whatever ``maxResults`` asks), issue label
+granting at most ``page_cap`` issues a page whatever ``maxResults`` asks), Cloud's
+``issue/bulkfetch`` (1,000 issues a request with named fields, else 100), issue label
 edits through ``update`` operations, and comments with properties. It checks the
 credentials the way each deployment does, answers errors in Jira's own shapes, lets a
 test queue canned responses (429, 503 ...) or cut a sync off after some pages, and
@@ -273,6 +274,11 @@ class FakeJira:
         # Seconds each request waits before its answer, as a network round trip would;
         # requests on different connections wait side by side, not in turn.
         self.latency = 0.0
+        # Cloud's bulkfetch: the most issues a request may name (HTTP 400 beyond), and
+        # ids answered in ``issueErrors`` instead of ``issues`` (each once per entry).
+        self.bulk_cap: int | None = None  # None: 1,000 with named fields, else 100
+        self.bulk_errors: list[str] = []
+        self._by_id: dict[str, str] = {}
         self._next_id = 10_000
         self._next_comment = 30_000
         self._lock = threading.RLock()
@@ -296,7 +302,10 @@ class FakeJira:
             values.setdefault("created", now - timedelta(days=60))
             values.setdefault("updated", now)
             issue = FakeIssue(id=self._next_id, key=key, summary=summary, **values)
+            if key in self.issues:
+                self._by_id.pop(str(self.issues[key].id), None)
             self.issues[key] = issue
+            self._by_id[str(issue.id)] = key
             self.projects.add(issue.project)
         return issue
 
@@ -312,7 +321,7 @@ class FakeJira:
     def remove(self, key: str) -> None:
         """The issue is deleted (or moved out of every query)."""
         with self._lock:
-            del self.issues[key]
+            self._by_id.pop(str(self.issues.pop(key).id), None)
             self.comments.pop(key, None)
 
     def add_comment(
@@ -439,6 +448,8 @@ class FakeJira:
             return self._search(entry, version, rest.endswith("/jql"))
         if rest == "/search/approximate-count" and self.mode == "cloud":
             return self._approximate_count(entry)
+        if rest == "/issue/bulkfetch" and self.mode == "cloud":
+            return self._bulk_fetch(entry, version)
         if found := re.fullmatch(r"/issue/([^/]+)", rest):
             return self._issue(entry, version, found[1])
         if found := re.fullmatch(r"/issue/([^/]+)/comment(?:/(\d+))?", rest):
@@ -701,6 +712,45 @@ class FakeJira:
             return 400, {}, error(str(exc))
         return 200, {}, {"count": len(keys)}
 
+    def _bulk_fetch(self, entry: Logged, version: str) -> tuple[int, dict[str, str], Json]:
+        """Cloud's ``POST issue/bulkfetch``: ``{"issueIdsOrKeys", "fields"}``, answered
+        ``{"issues", "issueErrors"}`` in ascending id order. Up to 1,000 issues when the
+        fields are named (no wildcard, none paged like comments), else 100; an issue
+        that does not exist is left out, as Jira leaves it out."""
+        if entry.method != "POST":
+            return 405, {}, error("Method Not Allowed")
+        body = entry.body
+        if not isinstance(body, Mapping) or set(body) - {
+            "issueIdsOrKeys",
+            "fields",
+            "expand",
+            "properties",
+            "fieldsByKeys",
+        }:
+            return 400, {}, error("The request body is not a bulk fetch request.")
+        asked = body.get("issueIdsOrKeys")
+        wanted = body.get("fields") or []
+        if not isinstance(asked, list) or not asked or not isinstance(wanted, list):
+            return 400, {}, error("issueIdsOrKeys must be a list of at least one id or key.")
+        named = bool(wanted) and not {"*all", "*navigable", "comment", "worklog"} & set(wanted)
+        cap = self.bulk_cap or (1000 if named else 100)
+        if len(asked) > cap:
+            return 400, {}, error(f"You can request a maximum of {cap} issues.")
+        found: dict[int, FakeIssue] = {}
+        failed: list[dict[str, str]] = []
+        for id_or_key in map(str, asked):
+            issue = self._find(id_or_key)
+            if issue is None:
+                continue
+            if str(issue.id) in self.bulk_errors:
+                self.bulk_errors.remove(str(issue.id))
+                failed.append({"id": str(issue.id), "errorMessage": "Retry the request later."})
+                continue
+            found[issue.id] = issue
+        entry.returned = [found[number].key for number in sorted(found)]
+        issues = [self._render(found[number], version, wanted) for number in sorted(found)]
+        return 200, {}, {"expand": "schema,names", "issues": issues, "issueErrors": failed}
+
     def _token(self, offset: int, digest: str) -> str:
         raw = json.dumps({"at": offset, "q": digest}).encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -872,9 +922,8 @@ class FakeJira:
         return {"name": login, "key": f"JIRAUSER{len(login)}", "displayName": name, "active": True}
 
     def _find(self, id_or_key: str) -> FakeIssue | None:
-        if id_or_key in self.issues:
-            return self.issues[id_or_key]
-        return next((i for i in self.issues.values() if str(i.id) == id_or_key), None)
+        key = id_or_key if id_or_key in self.issues else self._by_id.get(id_or_key)
+        return self.issues.get(key) if key is not None else None
 
     def _issue(
         self, entry: Logged, version: str, id_or_key: str
