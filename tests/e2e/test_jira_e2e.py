@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e.fake_jira import SEARCH, FakeJira, Logged, error, serve
+from e2e.fake_jira import SEARCH, FakeJira, Logged, error, natural_key, serve
 from e2e.jira_fixtures import (
     ALL_KEYS,
     COVERAGE,
@@ -177,6 +177,45 @@ def test_cloud_full_sync_then_offline_audit_adds_up(project: Project, cloud: Fak
     points = project.audit("--weight", "points")
     assert {k: points["totals"][k] for k in POINT_TOTALS} == POINT_TOTALS
     assert points["totals"]["coverage"] == pytest.approx(POINT_COVERAGE)
+
+
+def test_a_long_cloud_listing_reads_the_rest_through_bulkfetch_and_adds_up(
+    tmp_path: Path,
+) -> None:
+    fake = FakeJira("cloud", page_cap=1, time_zone=CLOUD_ZONE)
+    with serve(fake):
+        add_backlog(fake)
+        project = Project(tmp_path, fake)
+        ordered = sorted(fake.issues.values(), key=lambda issue: natural_key(issue.key))
+        fake.bulk_errors = [str(ordered[11].id)]  # answered in issueErrors once
+        run = project.sync()
+        assert run.stdout.splitlines() == [sync_line("full", 13, 12)]
+
+        # Ten pages of one issue, the query's ids in one listing, then the other three
+        # issues by id (one of them asked for again), with the search's fields.
+        searches = item_searches(fake)
+        assert [s.returned for s in searches] == [[i.key] for i in ordered[:10]]
+        assert [len(s.returned) for s in keys_searches(fake)] == [13]
+        bulk = [r for r in fake.requests if r.path == "/rest/api/3/issue/bulkfetch"]
+        assert [r.body["issueIdsOrKeys"] for r in bulk] == [
+            [str(i.id) for i in ordered[10:]],
+            [str(ordered[11].id)],
+        ]
+        assert all(r.body["fields"] == searches[0].fields for r in bulk)
+        assert [r.returned for r in bulk] == [
+            [ordered[10].key, ordered[12].key],
+            [ordered[11].key],
+        ]
+        assert all(r.status == 200 for r in fake.requests)
+
+        # The same report as a listing of search pages alone gives.
+        report = project.audit()
+        assert totals_of(report) == TOTALS
+        assert report["totals"]["coverage"] == pytest.approx(COVERAGE)
+        served = {o["id"]: o["items"] for o in report["outcomes"]}
+        assert served["results-in-a-minute"] == 4
+        points = project.audit("--weight", "points")
+        assert {k: points["totals"][k] for k in POINT_TOTALS} == POINT_TOTALS
 
 
 # --- (b) Data Center: startAt paging under a server-side cap --------------------------------

@@ -379,6 +379,62 @@ def cloud_pages(
     responses.add_callback(responses.POST, f"{CLOUD}/rest/api/3/search/jql", callback=answer)
 
 
+def cloud_listing(numbers: list[int], page: int) -> None:
+    """Cloud's search/jql over the issues ``numbers``: ``page`` issues a page with
+    fields, 5,000 when only keys are asked for; the token is the offset."""
+
+    def answer(request: Any) -> tuple[int, dict[str, str], str]:
+        asked = json.loads(request.body)
+        start = int(asked.get("nextPageToken") or 0)
+        size = 5000 if asked.get("fields") == ["key"] else page
+        chunk = numbers[start : start + size]
+        issues = [
+            {"id": str(20000 + n), "key": f"EDU-{n}"} if size == 5000 else cloud_issue(n)
+            for n in chunk
+        ]
+        found: dict[str, Any] = {"issues": issues, "isLast": start + size >= len(numbers)}
+        if not found["isLast"]:
+            found["nextPageToken"] = str(start + size)
+        return 200, {}, json.dumps(found)
+
+    responses.add_callback(responses.POST, f"{CLOUD}/rest/api/3/search/jql", callback=answer)
+
+
+def cloud_bulk(
+    gone: frozenset[int] = frozenset(),
+    failing: dict[int, int] | None = None,
+    cap: int = 1000,
+) -> None:
+    """Cloud's issue/bulkfetch: the issues asked for by id, in ascending id order,
+    leaving out those ``gone``; an issue in ``failing`` is answered in ``issueErrors``
+    that many times first; more than ``cap`` ids is a 400, as Jira answers it."""
+    failing = dict(failing or {})
+
+    def answer(request: Any) -> tuple[int, dict[str, str], str]:
+        ids = json.loads(request.body)["issueIdsOrKeys"]
+        if len(ids) > cap:
+            return 400, {}, json.dumps({"errorMessages": [f"At most {cap} issues."]})
+        issues, errors = [], []
+        for number in sorted(int(i) - 20000 for i in ids):
+            if failing.get(number):
+                failing[number] -= 1
+                errors.append({"id": str(20000 + number), "errorMessage": "Try again\nlater."})
+            elif number not in gone:
+                issues.append(cloud_issue(number))
+        return 200, {}, json.dumps({"issues": issues, "issueErrors": errors})
+
+    responses.add_callback(responses.POST, f"{CLOUD}/rest/api/3/issue/bulkfetch", callback=answer)
+
+
+def bulk_asks() -> list[list[int]]:
+    """The issue numbers each bulkfetch asked for, in order."""
+    return [
+        [int(i) - 20000 for i in body(c)["issueIdsOrKeys"]]
+        for c in responses.calls
+        if c.request.url.endswith("/issue/bulkfetch")
+    ]
+
+
 def tokens_sent() -> list[str | None]:
     return [body(c).get("nextPageToken") for c in responses.calls if "/search/jql" in c.request.url]
 
@@ -419,6 +475,115 @@ def test_cloud_asks_for_the_next_page_while_this_one_is_decoded(
     ]
     assert overlapped == [True]
     assert tokens_sent() == [None, "t2", "t3"]  # one request a page, none past the last
+
+
+@responses.activate
+def test_a_long_cloud_listing_fetches_the_rest_in_bulk(
+    source: Callable[..., JiraSource],
+) -> None:
+    cloud_preamble()
+    numbers = list(range(1, 26))
+    cloud_listing(numbers, page=2)
+    cloud_bulk()
+    pages = list(source().pages(None))
+
+    assert [item.key for page in pages for item in page.items] == [f"EDU-{n}" for n in numbers]
+    # Ten pages of search/jql (20 issues), the ids listed once, the other 5 in one bulkfetch.
+    searches = [body(c) for c in responses.calls if c.request.url.endswith("/search/jql")]
+    assert [s.get("nextPageToken") for s in searches] == [None, *map(str, range(2, 20, 2)), None]
+    assert searches[-1]["fields"] == ["key"] and searches[-1]["maxResults"] == 5000
+    assert bulk_asks() == [[21, 22, 23, 24, 25]]
+    [bulk] = [body(c) for c in responses.calls if c.request.url.endswith("/issue/bulkfetch")]
+    assert bulk["fields"] == searches[0]["fields"]  # the same fields as the search
+    assert [page.total for page in pages] == [None] * 10 + [25]
+    assert pages[-1].position == "page 11"
+
+
+@responses.activate
+def test_a_cloud_listing_that_ends_at_the_tenth_page_stays_a_search(
+    source: Callable[..., JiraSource],
+) -> None:
+    cloud_preamble()
+    cloud_listing(list(range(1, 21)), page=2)
+    pages = list(source().pages(None))
+    assert len(pages) == 10 and sum(len(page.items) for page in pages) == 20
+    assert len(responses.calls) == 3 + 10  # the preamble, then one request a page
+
+
+@responses.activate
+def test_bulkfetch_asks_for_100_when_the_site_refuses_1000(
+    source: Callable[..., JiraSource],
+) -> None:
+    cloud_preamble()
+    numbers = list(range(1, 271))
+    cloud_listing(numbers, page=2)
+    cloud_bulk(cap=100)
+    pages = list(source().pages(None))
+    assert sum(len(page.items) for page in pages) == 270
+    assert [len(asked) for asked in bulk_asks()] == [250, 100, 100, 50]  # refused, then 100s
+    assert bulk_asks()[1:] == [numbers[20:120], numbers[120:220], numbers[220:]]
+
+
+@responses.activate
+def test_bulkfetch_asks_again_for_the_issues_jira_could_not_return(
+    source: Callable[..., JiraSource],
+) -> None:
+    cloud_preamble()
+    numbers = list(range(1, 26))
+    cloud_listing(numbers, page=2)
+    cloud_bulk(failing={23: 1, 25: 2})
+    pages = list(source().pages(None))
+    assert sorted(item.key for page in pages for item in page.items) == sorted(
+        f"EDU-{n}" for n in numbers
+    )
+    assert bulk_asks() == [[21, 22, 23, 24, 25], [23, 25], [25]]
+
+
+@responses.activate
+def test_a_sync_stops_before_removing_anything_when_bulkfetch_keeps_failing(
+    source: Callable[..., JiraSource], tmp_path: Path
+) -> None:
+    cloud_preamble()
+    numbers = list(range(1, 26))
+    cloud_listing(numbers, page=2)
+    cloud_bulk()
+    with Store.open(tmp_path / "store.db") as store:
+        first = sync_source(source(), store, now=lambda: datetime(2026, 11, 20, tzinfo=UTC))
+        assert first.fetched == 25
+        cursor = store.cursor("jira", source().query)
+
+        responses.reset()
+        cloud_preamble()
+        cloud_listing(numbers, page=2)
+        cloud_bulk(failing={24: 99}, gone=frozenset({21}))
+        with pytest.raises(SourceError) as caught:
+            sync_source(source(), store, full=True)
+        assert str(caught.value) == (
+            "Jira could not return 1 of the query's issues (id 20024: Try again later.); "
+            "nothing was removed from the store: run the sync again"
+        )
+        assert bulk_asks() == [[21, 22, 23, 24, 25], [24], [24]]
+        assert store.count("jira") == 25  # EDU-21 left the query, but nothing was removed
+        assert store.cursor("jira", source().query) == cursor
+
+
+@responses.activate
+def test_an_issue_deleted_between_the_listing_and_bulkfetch_leaves_the_store(
+    source: Callable[..., JiraSource], tmp_path: Path
+) -> None:
+    cloud_preamble()
+    numbers = list(range(1, 26))
+    cloud_listing(numbers, page=2)
+    cloud_bulk()
+    with Store.open(tmp_path / "store.db") as store:
+        sync_source(source(), store)
+        responses.reset()
+        cloud_preamble()
+        cloud_listing(numbers, page=2)
+        cloud_bulk(gone=frozenset({22}))
+        again = sync_source(source(), store, full=True)
+        assert (again.fetched, again.removed) == (24, 1)
+        assert "EDU-22" not in store.keys("jira")
 
 
 @pytest.mark.parametrize(
@@ -1158,6 +1323,7 @@ def test_a_sync_makes_no_cyclic_garbage_however_many_pages(
         chunks = {n: numbers[3 * n : 3 * n + 3] for n in range(pages)}
         if deployment == "cloud":
             cloud_preamble()
+            cloud_bulk()  # past ten pages, the rest comes through bulkfetch
             cloud_pages(
                 {
                     (None if n == 0 else f"t{n}"): {

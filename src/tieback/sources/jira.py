@@ -77,6 +77,16 @@ PAGE_SIZE = {"cloud": 100, "server": 1000}
 # The keys-only pass asks for more a page: Cloud grants up to 5000 when only keys are
 # wanted, Data Center's default ceiling (jira.search.views.default.max) is 1000.
 KEYS_PAGE_SIZE = {"cloud": 5000, "server": 1000}
+# A Cloud listing still going after this many pages (1,000 issues) changes course: the
+# rest of the query's ids are listed 5,000 a request, and their issues fetched through
+# ``issue/bulkfetch``, which grants 1,000 a request where search/jql grants 100. At
+# 100,000 issues that is 130 requests instead of 1,000.
+BULK_AFTER = 10
+# Issues a bulkfetch asks for: 1,000 when the fields are named (none of them paged,
+# as comments are), else 100; a site that refuses 1,000 (HTTP 400) is asked for 100.
+BULK_SIZE = (1000, 100)
+# Times an issue bulkfetch could not return (its ``issueErrors``) is asked for again.
+BULK_TRIES = 3
 JQL_ORDER = "ORDER BY key ASC"
 # When the user's time zone is unknown, a cursor read as UTC-12 covers every zone.
 _WIDEST_OFFSET = timedelta(hours=12)
@@ -352,16 +362,23 @@ class JiraClient:
         return [field for field in answer if isinstance(field, Mapping)]
 
     def search(
-        self, deployment: str, jql: str, fields: Sequence[str], page_size: int
+        self,
+        deployment: str,
+        jql: str,
+        fields: Sequence[str],
+        page_size: int,
+        bulk_after: int | None = None,
     ) -> Iterator[tuple[list[Mapping[str, Any]], str, int | None]]:
-        """Pages of a search as (issues, position, total); ``total`` is None on Cloud.
+        """Pages of a search as (issues, position, total); ``total`` is None on Cloud
+        until the listing changes course (below).
 
         Cloud: ``POST /rest/api/3/search/jql``, following ``nextPageToken`` (the server
-        may grant fewer issues than asked). Data Center: ``POST /rest/api/2/search``,
-        advancing ``startAt`` by the issues actually returned.
+        may grant fewer issues than asked); after ``bulk_after`` pages, the rest through
+        ``bulk_fetch``. Data Center: ``POST /rest/api/2/search``, advancing ``startAt``
+        by the issues actually returned.
         """
         if deployment == "cloud":
-            yield from self._search_cloud(jql, fields, page_size)
+            yield from self._search_cloud(jql, fields, page_size, bulk_after)
         else:
             yield from self._search_server(jql, fields, page_size)
 
@@ -381,7 +398,7 @@ class JiraClient:
         return counted if isinstance(counted, int) and not isinstance(counted, bool) else None
 
     def _search_cloud(
-        self, jql: str, fields: Sequence[str], page_size: int
+        self, jql: str, fields: Sequence[str], page_size: int, bulk_after: int | None = None
     ) -> Iterator[tuple[list[Mapping[str, Any]], str, int | None]]:
         def ask(token: str | None) -> Answer:
             body: dict[str, Any] = {"jql": jql, "fields": list(fields), "maxResults": page_size}
@@ -395,20 +412,32 @@ class JiraClient:
         # decoded answer has the last word: a token read wrong has its answer waited for
         # and dropped, and the next page asked for again with the right one.
         seen: set[str] = set()
+        listed: set[str] = set()  # the ids of the issues given so far, for bulk_fetch
         number = 0
         answer = ask(None)
         while True:
             ahead: tuple[str, Callable[[], Answer]] | None = None
             guess = _next_page_token(answer.content)
-            if guess is not None and guess not in seen:
+            # Not past the page after which the listing may change course (see search).
+            switching = bulk_after is not None and number + 1 >= bulk_after
+            if guess is not None and guess not in seen and not switching:
                 ahead = (guess, in_background(functools.partial(ask, guess), "tieback-jira-ahead"))
             found = _search_answer(self.decode(answer))
             number += 1
-            yield _issues(found), f"page {number}", None
+            issues = _issues(found)
             token = _text(found.get("nextPageToken")) or None
             if found.get("isLast") is True:
                 token = None  # the last page, whatever else it says
             repeated = token is not None and token in seen
+            if bulk_after is not None and token is not None and not repeated:
+                listed.update(_ids(issues))
+                if number >= bulk_after:
+                    if ahead is not None:
+                        _drop(ahead[1])
+                    yield issues, f"page {number}", None
+                    yield from self.bulk_fetch(jql, fields, listed, number)
+                    return
+            yield issues, f"page {number}", None
             if ahead is not None and token is not None and not repeated and ahead[0] == token:
                 seen.add(token)
                 answer = ahead[1]()
@@ -423,6 +452,65 @@ class JiraClient:
                 )
             seen.add(token)
             answer = ask(token)
+
+    def bulk_fetch(
+        self, jql: str, fields: Sequence[str], given: Collection[str], pages: int
+    ) -> Iterator[tuple[list[Mapping[str, Any]], str, int | None]]:
+        """The rest of a Cloud search after ``pages`` pages gave the issues ``given``:
+        the query's other ids, listed 5,000 a request, then their issues through
+        ``POST /rest/api/3/issue/bulkfetch``, 1,000 a request (100 if the site refuses
+        more), the next asked for while this one is decoded: one request at a time.
+
+        An issue deleted (or hidden from the account) since the listing is simply not
+        returned, as a search would not have listed it. An issue Jira could not return
+        for the moment (``issueErrors``) is asked for again, up to ``BULK_TRIES`` times in
+        all; if it still cannot be had, the sync stops with an error before anything is
+        removed from the store, and the next sync reads it again.
+        """
+        wanted: dict[str, None] = {}
+        for issues, _, _ in self._search_cloud(jql, ["key"], KEYS_PAGE_SIZE["cloud"]):
+            wanted.update((issue_id, None) for issue_id in _ids(issues) if issue_id not in given)
+        total = len(given) + len(wanted)
+        size, smaller = BULK_SIZE
+
+        def ask(ids: list[str]) -> Answer:
+            body = {"issueIdsOrKeys": ids, "fields": list(fields)}
+            return self._answer("POST", "/rest/api/3/issue/bulkfetch", body=body)
+
+        left = list(wanted)
+        failed: dict[str, str] = {}  # id: Jira's reason, from the last try
+        for _ in range(BULK_TRIES):
+            if not left:
+                return
+            try:
+                answer = ask(left[:size])
+            except JiraApiError as exc:
+                if exc.status != 400 or size == smaller:
+                    raise
+                size = smaller  # this site grants fewer a request
+                answer = ask(left[:size])
+            chunks = [left[start : start + size] for start in range(size, len(left), size)]
+            failed = {}
+            while True:
+                ahead = None
+                if chunks:
+                    asked = functools.partial(ask, chunks.pop(0))
+                    ahead = in_background(asked, "tieback-jira-ahead")
+                found = _search_answer(self.decode(answer))
+                failed.update(_issue_errors(found))
+                pages += 1
+                yield _issues(found), f"page {pages}", total
+                if ahead is None:
+                    break
+                answer = ahead()
+            left = list(failed)
+        if failed:
+            issue_id, reason = next(iter(failed.items()))
+            raise JiraApiError(
+                f"Jira could not return {len(failed)} of the query's issues (id {issue_id}: "
+                f"{reason or 'no reason given'}); nothing was removed from the store: "
+                "run the sync again"
+            )
 
     def _search_server(
         self, jql: str, fields: Sequence[str], page_size: int
@@ -521,6 +609,25 @@ def _search_answer(answer: object) -> Mapping[str, Any]:
 
 def _issues(answer: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [raw for raw in answer["issues"] if isinstance(raw, Mapping)]
+
+
+def _ids(issues: Iterable[Mapping[str, Any]]) -> Iterator[str]:
+    """The issues' ids, as text (Jira writes them as strings)."""
+    for raw in issues:
+        issue_id = raw.get("id")
+        if isinstance(issue_id, int | str) and not isinstance(issue_id, bool) and issue_id != "":
+            yield str(issue_id)
+
+
+def _issue_errors(answer: Mapping[str, Any]) -> dict[str, str]:
+    """The ids bulkfetch could not return this time, with Jira's reason for each."""
+    errors = answer.get("issueErrors")
+    found: dict[str, str] = {}
+    for error in errors if isinstance(errors, list) else ():
+        if isinstance(error, Mapping):
+            for issue_id in _ids([error]):
+                found[issue_id] = " ".join(_text(error.get("errorMessage")).split())
+    return found
 
 
 def strip_order_by(jql: str) -> str:
@@ -666,7 +773,8 @@ class JiraSource(TrackerSource):
         base = self._settings.url
         size = PAGE_SIZE[deployment]
         # The next page is fetched while this one is turned into items and stored.
-        for issues, position, total in read_ahead(client.search(deployment, jql, wanted, size)):
+        listing = client.search(deployment, jql, wanted, size, bulk_after=BULK_AFTER)
+        for issues, position, total in read_ahead(listing):
             yield Page(self._items(issues, fields, base), position=position, total=total)
 
     def _items(
