@@ -352,7 +352,8 @@ def adf_text(document: Mapping[str, Any]) -> str:
         content = node.get("content")
         if isinstance(content, list):
             for child in content:
-                if isinstance(child, Mapping):
+                # What the decoder makes is a dict: the ABC check only for anything else.
+                if type(child) is dict or isinstance(child, Mapping):
                     walk(child)
         if block:
             end_line()
