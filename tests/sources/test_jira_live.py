@@ -426,6 +426,16 @@ def cloud_bulk(
     responses.add_callback(responses.POST, f"{CLOUD}/rest/api/3/issue/bulkfetch", callback=answer)
 
 
+def long_cloud_listing(count: int = 25, **bulk: Any) -> list[int]:
+    """Cloud with ``count`` issues, two a search page, so that the listing changes
+    course after ten pages; ``bulk`` goes to ``cloud_bulk``. The issues' numbers."""
+    cloud_preamble()
+    numbers = list(range(1, count + 1))
+    cloud_listing(numbers, page=2)
+    cloud_bulk(**bulk)
+    return numbers
+
+
 def bulk_asks() -> list[list[int]]:
     """The issue numbers each bulkfetch asked for, in order."""
     return [
@@ -481,10 +491,7 @@ def test_cloud_asks_for_the_next_page_while_this_one_is_decoded(
 def test_a_long_cloud_listing_fetches_the_rest_in_bulk(
     source: Callable[..., JiraSource],
 ) -> None:
-    cloud_preamble()
-    numbers = list(range(1, 26))
-    cloud_listing(numbers, page=2)
-    cloud_bulk()
+    numbers = long_cloud_listing()
     pages = list(source().pages(None))
 
     assert [item.key for page in pages for item in page.items] == [f"EDU-{n}" for n in numbers]
@@ -514,10 +521,7 @@ def test_a_cloud_listing_that_ends_at_the_tenth_page_stays_a_search(
 def test_bulkfetch_asks_for_100_when_the_site_refuses_1000(
     source: Callable[..., JiraSource],
 ) -> None:
-    cloud_preamble()
-    numbers = list(range(1, 271))
-    cloud_listing(numbers, page=2)
-    cloud_bulk(cap=100)
+    numbers = long_cloud_listing(270, cap=100)
     pages = list(source().pages(None))
     assert sum(len(page.items) for page in pages) == 270
     assert [len(asked) for asked in bulk_asks()] == [250, 100, 100, 50]  # refused, then 100s
@@ -528,10 +532,7 @@ def test_bulkfetch_asks_for_100_when_the_site_refuses_1000(
 def test_bulkfetch_asks_again_for_the_issues_jira_could_not_return(
     source: Callable[..., JiraSource],
 ) -> None:
-    cloud_preamble()
-    numbers = list(range(1, 26))
-    cloud_listing(numbers, page=2)
-    cloud_bulk(failing={23: 1, 25: 2})
+    numbers = long_cloud_listing(failing={23: 1, 25: 2})
     pages = list(source().pages(None))
     assert sorted(item.key for page in pages for item in page.items) == sorted(
         f"EDU-{n}" for n in numbers
@@ -543,19 +544,14 @@ def test_bulkfetch_asks_again_for_the_issues_jira_could_not_return(
 def test_a_sync_stops_before_removing_anything_when_bulkfetch_keeps_failing(
     source: Callable[..., JiraSource], tmp_path: Path
 ) -> None:
-    cloud_preamble()
-    numbers = list(range(1, 26))
-    cloud_listing(numbers, page=2)
-    cloud_bulk()
+    long_cloud_listing()
     with Store.open(tmp_path / "store.db") as store:
         first = sync_source(source(), store, now=lambda: datetime(2026, 11, 20, tzinfo=UTC))
         assert first.fetched == 25
         cursor = store.cursor("jira", source().query)
 
         responses.reset()
-        cloud_preamble()
-        cloud_listing(numbers, page=2)
-        cloud_bulk(failing={24: 99}, gone=frozenset({21}))
+        long_cloud_listing(failing={24: 99}, gone=frozenset({21}))
         with pytest.raises(SourceError) as caught:
             sync_source(source(), store, full=True)
         assert str(caught.value) == (
@@ -571,16 +567,11 @@ def test_a_sync_stops_before_removing_anything_when_bulkfetch_keeps_failing(
 def test_an_issue_deleted_between_the_listing_and_bulkfetch_leaves_the_store(
     source: Callable[..., JiraSource], tmp_path: Path
 ) -> None:
-    cloud_preamble()
-    numbers = list(range(1, 26))
-    cloud_listing(numbers, page=2)
-    cloud_bulk()
+    long_cloud_listing()
     with Store.open(tmp_path / "store.db") as store:
         sync_source(source(), store)
         responses.reset()
-        cloud_preamble()
-        cloud_listing(numbers, page=2)
-        cloud_bulk(gone=frozenset({22}))
+        long_cloud_listing(gone=frozenset({22}))
         again = sync_source(source(), store, full=True)
         assert (again.fetched, again.removed) == (24, 1)
         assert "EDU-22" not in store.keys("jira")
