@@ -62,6 +62,7 @@ Mode = Literal["cloud", "server"]
 Json = Any
 
 _SEARCH_PATH = re.compile(r"/rest/api/(?:2|3|latest)/search(?:/jql)?")
+_BULK_BODY_KEYS = {"issueIdsOrKeys", "fields", "expand", "properties", "fieldsByKeys"}
 _CATEGORIES = {
     "To Do": (2, "new", "blue-gray", "To Do"),
     "In Progress": (4, "indeterminate", "yellow", "In Progress"),
@@ -720,13 +721,7 @@ class FakeJira:
         if entry.method != "POST":
             return 405, {}, error("Method Not Allowed")
         body = entry.body
-        if not isinstance(body, Mapping) or set(body) - {
-            "issueIdsOrKeys",
-            "fields",
-            "expand",
-            "properties",
-            "fieldsByKeys",
-        }:
+        if not isinstance(body, Mapping) or set(body) - _BULK_BODY_KEYS:
             return 400, {}, error("The request body is not a bulk fetch request.")
         asked = body.get("issueIdsOrKeys")
         wanted = body.get("fields") or []
@@ -747,8 +742,9 @@ class FakeJira:
                 failed.append({"id": str(issue.id), "errorMessage": "Retry the request later."})
                 continue
             found[issue.id] = issue
-        entry.returned = [found[number].key for number in sorted(found)]
-        issues = [self._render(found[number], version, wanted) for number in sorted(found)]
+        ordered = [found[number] for number in sorted(found)]
+        entry.returned = [issue.key for issue in ordered]
+        issues = [self._render(issue, version, wanted) for issue in ordered]
         return 200, {}, {"expand": "schema,names", "issues": issues, "issueErrors": failed}
 
     def _token(self, offset: int, digest: str) -> str:

@@ -84,7 +84,8 @@ KEYS_PAGE_SIZE = {"cloud": 5000, "server": 1000}
 BULK_AFTER = 10
 # Issues a bulkfetch asks for: 1,000 when the fields are named (none of them paged,
 # as comments are), else 100; a site that refuses 1,000 (HTTP 400) is asked for 100.
-BULK_SIZE = (1000, 100)
+BULK_SIZE = 1000
+BULK_SIZE_REFUSED = 100
 # Times an issue bulkfetch could not return (its ``issueErrors``) is asked for again.
 BULK_TRIES = 3
 JQL_ORDER = "ORDER BY key ASC"
@@ -471,7 +472,7 @@ class JiraClient:
         for issues, _, _ in self._search_cloud(jql, ["key"], KEYS_PAGE_SIZE["cloud"]):
             wanted.update((issue_id, None) for issue_id in _ids(issues) if issue_id not in given)
         total = len(given) + len(wanted)
-        size, smaller = BULK_SIZE
+        size = BULK_SIZE
 
         def ask(ids: list[str]) -> Answer:
             body = {"issueIdsOrKeys": ids, "fields": list(fields)}
@@ -485,9 +486,9 @@ class JiraClient:
             try:
                 answer = ask(left[:size])
             except JiraApiError as exc:
-                if exc.status != 400 or size == smaller:
+                if exc.status != 400 or size == BULK_SIZE_REFUSED:
                     raise
-                size = smaller  # this site grants fewer a request
+                size = BULK_SIZE_REFUSED  # this site grants fewer a request
                 answer = ask(left[:size])
             chunks = [left[start : start + size] for start in range(size, len(left), size)]
             failed = {}
