@@ -953,17 +953,17 @@ def against_targets(results: Results) -> list[str]:
                 verdict(then <= first * LINEAR_LIMIT, f"{first:.1f} µs, then {then:.1f} µs"),
             )
         )
-    lines: list[str] = []
+    judged = [sync for sync in results.syncs if sync.floor and sync.naive]
+    if not rows and not judged:
+        return []
+    lines = ["## Against the targets", ""]
     if rows:
         lines += [
-            "## Against the targets",
-            "",
             "| what | target | met (this run) |",
             "|---|---|---|",
             *(f"| {what} | {target} | {met} |" for what, target, met in rows),
             "",
         ]
-    judged = [sync for sync in results.syncs if sync.floor and sync.naive]
     if judged:
         lines += [
             f"Every sync within {FLOOR_LIMIT:g}{TIMES} of its floor (requests {TIMES} "
