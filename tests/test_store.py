@@ -329,7 +329,6 @@ def test_a_version_3_store_keeps_its_items_and_marks_them_at_the_first_sync(
 def test_a_version_4_store_keeps_its_descriptions_in_a_smaller_file(
     store_location: str | Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-
     long = "As a learner I want to see my streak.\n" * 60  # 2.3 KB, as real ones run
     items = [item(f"EDU-{n}", body=f"{long}Outcome: o{n}" if n % 3 else "") for n in range(600)]
     _written_by_version(4, store_location, items, monkeypatch)

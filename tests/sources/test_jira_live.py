@@ -436,13 +436,14 @@ def long_cloud_listing(count: int = 25, **bulk: Any) -> list[int]:
     return numbers
 
 
+def bulk_bodies() -> list[dict[str, Any]]:
+    """The bodies of the bulkfetch requests, in order."""
+    return [body(c) for c in responses.calls if c.request.url.endswith("/issue/bulkfetch")]
+
+
 def bulk_asks() -> list[list[int]]:
     """The issue numbers each bulkfetch asked for, in order."""
-    return [
-        [int(i) - 20000 for i in body(c)["issueIdsOrKeys"]]
-        for c in responses.calls
-        if c.request.url.endswith("/issue/bulkfetch")
-    ]
+    return [[int(i) - 20000 for i in asked["issueIdsOrKeys"]] for asked in bulk_bodies()]
 
 
 def tokens_sent() -> list[str | None]:
@@ -500,7 +501,7 @@ def test_a_long_cloud_listing_fetches_the_rest_in_bulk(
     assert [s.get("nextPageToken") for s in searches] == [None, *map(str, range(2, 20, 2)), None]
     assert searches[-1]["fields"] == ["key"] and searches[-1]["maxResults"] == 5000
     assert bulk_asks() == [[21, 22, 23, 24, 25]]
-    [bulk] = [body(c) for c in responses.calls if c.request.url.endswith("/issue/bulkfetch")]
+    [bulk] = bulk_bodies()
     assert bulk["fields"] == searches[0]["fields"]  # the same fields as the search
     assert [page.total for page in pages] == [None] * 10 + [25]
     assert pages[-1].position == "page 11"
