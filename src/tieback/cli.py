@@ -455,7 +455,7 @@ def _post(args: argparse.Namespace) -> int:
         settings.coverage,
         warnings=[*focus_warnings(declarations), *result.warnings, *warnings],
     )
-    planned = written = 0
+    planned = written = failed = 0
     for sink in targets:
         actions = sink.plan(report)
         planned += len(actions)
@@ -465,6 +465,9 @@ def _post(args: argparse.Namespace) -> int:
             written += len(sink.apply(actions))
         for skipped in sink.warnings:
             print(f"tieback: warning: {skipped}", file=sys.stderr)
+        for failure in sink.failures:
+            _fail(f"{sink.name}: {failure}")
+        failed += len(sink.failures)
     if args.dry_run:
         print(f"tieback post: {_changes(planned)} planned; dry run, nothing written")
     else:
@@ -474,6 +477,9 @@ def _post(args: argparse.Namespace) -> int:
         warning = record_snapshot(config, report, kind="post")
         if warning:
             print(f"tieback: warning: {warning}", file=sys.stderr)
+    if failed:
+        _fail(f"post: {_changes(failed)} failed (each named above); the rest were written")
+        return EXIT_ERROR
     return EXIT_OK
 
 

@@ -95,6 +95,9 @@ class Sink(ABC):
         self._config = config
         # Problems that skipped one item without stopping the run, for the CLI to print.
         self.warnings: list[str] = []
+        # Writes that failed, one line each ("EDU-12: add label needs-outcome: ..."); the
+        # run goes on with the rest, and the CLI prints each and exits 1 at the end.
+        self.failures: list[str] = []
         # This tracker's items in the report last planned, by key.
         self._items: dict[str, Item] = {}
         self._alignments: dict[str, Alignment] = {}
