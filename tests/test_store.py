@@ -162,8 +162,31 @@ def test_a_failed_page_leaves_neither_items_nor_cursor(store_location: str | Pat
 def test_delete_items(store_location: str | Path) -> None:
     with Store.open(store_location) as store:
         store.upsert_items("q", [item("EDU-1"), item("EDU-2")])
-        assert store.delete_items("jira", ["EDU-2", "EDU-9"]) >= 1
+        assert store.delete_items("jira", "q", ["EDU-2", "EDU-9"]) >= 1
         assert store.keys("jira") == {"EDU-1"}
+
+
+def test_two_queries_keep_their_own_copies_and_removals(store_location: str | Path) -> None:
+    # Two configurations sharing a store: each query keeps its own copy of an issue both
+    # match, and removing one query's copy leaves the other's, description included.
+    with Store.open(store_location) as store:
+        store.upsert_items("team-a", [item("EDU-1", body="a's copy"), item("EDU-2")])
+        store.upsert_items("team-b", [item("EDU-1", title="b's title", body="b's copy")])
+        assert store.queries("jira") == ["team-a", "team-b"]
+        assert store.count("jira", "team-a") == 2
+        assert store.count("jira", "team-b") == 1
+        assert {i.title for i in store.items(scopes=[("jira", "team-a")])} == {
+            "Work on EDU-1",
+            "Work on EDU-2",
+        }
+        assert store.delete_items("jira", "team-b", ["EDU-1"]) == 1
+        assert store.keys("jira", "team-a") == {"EDU-1", "EDU-2"}
+        assert [i.body for i in store.items(scopes=[("jira", "team-a")]) if i.key == "EDU-1"] == [
+            "b's copy"  # one description an issue: the latest read
+        ]
+        store.delete_items("jira", "team-a", ["EDU-1"])
+        [count] = store._engine.execute("SELECT count(*) FROM bodies").fetchone()
+    assert count == 0
 
 
 def test_a_description_emptied_or_deleted_with_its_item_is_gone(
@@ -173,7 +196,7 @@ def test_a_description_emptied_or_deleted_with_its_item_is_gone(
         store.upsert_items("q", [item("EDU-1", body="old text"), item("EDU-2", body="kept")])
         store.upsert_items("q", [item("EDU-1", body="")])  # the tracker's is empty now
         store.upsert_items("q", [item("EDU-3", body="gone with its item")])
-        store.delete_items("jira", ["EDU-3"])
+        store.delete_items("jira", "q", ["EDU-3"])
         store.upsert_items("q", [item("EDU-3")])  # back, with no description
         assert {i.key: i.body for i in store.items()} == {"EDU-1": "", "EDU-2": "kept", "EDU-3": ""}
         [count] = store._engine.execute("SELECT count(*) FROM bodies").fetchone()
@@ -241,7 +264,8 @@ def test_set_labels_changes_only_the_labels_of_stored_items(store_location: str 
     with Store.open(store_location) as store:
         store.upsert_items("q1", [item("EDU-1", labels=("a",))])
         store.upsert_items("files", [item("EDU-2")])
-        changed = store.set_labels("jira", {"EDU-1": ("a", "needs-outcome"), "EDU-9": ("x",)})
+        labels = {"EDU-1": ("a", "needs-outcome"), "EDU-9": ("x",)}
+        changed = store.set_labels("jira", labels, ["q1"])
         assert changed == 1  # EDU-9 is not stored: nothing is made up for it
         by_key = {i.key: i for i in store.items()}
         assert by_key["EDU-1"].labels == ("a", "needs-outcome")
@@ -452,3 +476,92 @@ def test_key_counts_agree_with_group_of_for_any_keys(keys: list[str]) -> None:
         store.upsert_items("repos", [item(key, source="github") for key in keys if key])
         expected = Counter(group_of(key, "#") for key in keys if key)
         assert store.key_counts("github", "repos", "#") == dict(expected)
+
+
+def test_a_version_6_store_keeps_its_items_queries_and_completed_syncs(
+    store_location: str | Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tieback.store as module
+    from tieback.store import SEP
+
+    with monkeypatch.context() as old:
+        old.setattr(module, "_MIGRATIONS", module._MIGRATIONS[:6])
+        old.setattr(module, "SCHEMA_VERSION", 6)
+        with Store.open(store_location) as store:
+            facets = SEP.join(("Story", "To Do", "Growth", "ann"))
+            store._engine.executemany(
+                "INSERT INTO items (source, key, query, title, url, facets, done, labels, "
+                "field_refs, marks, parent, points, updated) VALUES "
+                "('jira', ?, 'q', 't', 'u', ?, 0, '', '', '', NULL, NULL, '')",
+                [("EDU-1", facets), ("EDU-2", facets)],
+            )
+            store._engine.execute(
+                "INSERT INTO bodies (source, key, body) VALUES ('jira', 'EDU-1', 'Outcome: a')"
+            )
+            store.set_cursor("jira", "q", "2026-11-01T00:00:00+00:00", "2026-11-01T00:00:00+00:00")
+            store._engine.execute(
+                "INSERT INTO snapshots (taken_at, kind, data) VALUES ('2026-11-01', 'audit', '{}')"
+            )
+    with Store.open(store_location) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.keys("jira", "q") == {"EDU-1", "EDU-2"}
+        assert [i.body for i in store.items(scopes=[("jira", "q")])] == ["Outcome: a", ""]
+        state = store.sync_state("jira", "q")
+        assert state is not None and state.complete
+        assert state.completed_at == "2026-11-01T00:00:00+00:00"
+        # Snapshots from before scopes belong to every configuration's history.
+        assert len(store.snapshots(scope="any configuration")) == 1
+
+
+def test_a_sync_that_never_ended_is_running_and_a_failed_one_keeps_the_last_success(
+    store_location: str | Path,
+) -> None:
+    with Store.open(store_location) as store:
+        store.begin_sync("jira", "q", "2026-12-01T10:00:00+00:00")
+        store.end_sync("jira", "q", "2026-12-01T10:05:00+00:00")
+        store.begin_sync("jira", "q", "2026-12-02T10:00:00+00:00")
+        running = store.sync_state("jira", "q")
+        assert running is not None and running.state == "running" and not running.complete
+        store.end_sync("jira", "q", "2026-12-02T10:01:00+00:00", error="HTTP 500")
+        failed = store.sync_state("jira", "q")
+        assert failed is not None
+        assert (failed.state, failed.error) == ("failed", "HTTP 500")
+        assert failed.completed_at == "2026-12-01T10:05:00+00:00"
+        assert store.sync_state("jira", "other") is None
+
+
+def test_a_lease_is_one_holders_until_it_expires(store_location: str | Path) -> None:
+    with Store.open(store_location) as store:
+        assert store.take_lease("post:jira", "run-a", until=100.0, now=50.0) == "run-a"
+        assert store.take_lease("post:jira", "run-b", until=110.0, now=60.0) == "run-a"
+        assert store.take_lease("post:jira", "run-a", until=120.0, now=70.0) == "run-a"  # renewed
+        assert store.take_lease("post:github", "run-b", until=110.0, now=60.0) == "run-b"
+        assert store.take_lease("post:jira", "run-b", until=200.0, now=121.0) == "run-b"  # expired
+        store.drop_lease("post:jira", "run-a")  # not run-a's any more: nothing happens
+        assert store.take_lease("post:jira", "run-c", until=300.0, now=130.0) == "run-b"
+        store.drop_lease("post:jira", "run-b")
+        assert store.take_lease("post:jira", "run-c", until=300.0, now=130.0) == "run-c"
+
+
+def test_a_store_another_run_holds_is_waited_for_then_named_busy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    import tieback.store as module
+
+    path = tmp_path / "store.db"
+    with Store.open(path):
+        pass
+    monkeypatch.setattr(module, "BUSY_TIMEOUT", 0.2)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another run in the middle of a write
+    try:
+        with pytest.raises(StoreError) as raised, Store.open(path) as store:
+            store.upsert_items("q", [item("EDU-1")])
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    message = str(raised.value)
+    assert "another tieback run is writing to the store" in message
+    assert "--full" not in message and "move it aside" not in message

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -40,36 +40,71 @@ def sync_trackers(
 
 
 def sync_files(config: Config) -> int:
-    """Copy the [files] exports into the store, so later offline audits keep them."""
+    """Copy the [files] exports into the store, so later offline audits keep them.
+
+    They are kept under this configuration's files query (``connectors.files_query``):
+    what another configuration copied stays. Copies an older tieback kept under the one
+    query all configurations shared are dropped here, as this copy replaces them.
+    """
+    from tieback.connectors import files_query
     from tieback.sources.files import FilesSource
     from tieback.store import FILES_QUERY, Store
 
     items = list(FilesSource(config).items())
+    query = files_query(config)
     present = {(item.source, item.key) for item in items}
     with Store.open(config.store_location) as store, store.transaction():
         store.mark_with(config.settings.tagging.body_marker)
-        for source in {"jira", "github"}:
-            gone = {k for k in store.keys(source, FILES_QUERY) if (source, k) not in present}
-            store.delete_items(source, gone)
-        store.upsert_items(FILES_QUERY, items)
+        for source in ("jira", "github"):
+            gone = {k for k in store.keys(source, query) if (source, k) not in present}
+            store.delete_items(source, query, gone)
+            store.delete_items(source, FILES_QUERY, store.keys(source, FILES_QUERY))
+        store.upsert_items(query, items)
     return len(items)
 
 
-def read_items(config: Config, lean: bool = False) -> tuple[list[Item], list[str]]:
-    """Items in the store, then the [files] exports (a key seen again replaces the first).
+def store_scopes(config: Config) -> list[tuple[str, str]]:
+    """The (source, query) pairs of the store this configuration reads: its trackers'
+    queries, then its copied exports."""
+    from tieback.connectors import files_query, tracker_queries
+
+    scopes = list(tracker_queries(config).items())
+    if config.settings.files.paths:
+        query = files_query(config)
+        scopes.extend((source, query) for source in ("jira", "github"))
+    return scopes
+
+
+def read_items(
+    config: Config, lean: bool = False, borrow: Collection[str] = ()
+) -> tuple[list[Item], list[str]]:
+    """This configuration's items in the store, then the [files] exports (a key seen
+    again replaces the first).
 
     ``lean`` stored items carry what an audit reads and no more: a body only if it holds
     the tagging marker (alignment reads nothing else in it), no ``updated`` stamp.
+    ``borrow`` names sources this configuration does not sync whose items are read
+    whichever configuration stored them (the pull-request check's Jira keys, for a
+    store another job syncs from Jira).
     """
     stored: list[Item] = []
     exported: list[Item] = []
     warnings: list[str] = []
-    if config.store_exists:
+    scopes = store_scopes(config)
+    mine = {source for source, _ in scopes}
+    borrowed = [source for source in borrow if source not in mine]
+    if config.store_exists and (scopes or borrowed):
         from tieback.store import Store
 
         marker = config.settings.tagging.body_marker if lean else None
         with Store.open(config.store_location) as store:
-            stored = list(store.items(body_marker=marker, stamped=not lean))
+            for source in borrowed:
+                scopes.extend((source, query) for query in store.queries(source))
+            # Each query's keys are unique; two queries may share some (an issue both
+            # the tracker and an export hold): the later one's copy is kept.
+            for scope in scopes:
+                found = list(store.items(body_marker=marker, stamped=not lean, scopes=[scope]))
+                stored = _merge(stored, found) if stored else found
     if config.settings.files.paths:
         from tieback.sources.files import FilesSource
 
@@ -77,6 +112,45 @@ def read_items(config: Config, lean: bool = False) -> tuple[list[Item], list[str
         exported = list(files.items())
         warnings.extend(files.warnings)
     return _merge(stored, exported), warnings
+
+
+def incomplete_syncs(config: Config) -> list[str]:
+    """One line for each configured tracker whose items in the store are not known to
+    be whole: never synced for this configuration, or its last sync failed or never
+    ended (killed). An audit over such a source reports a part as if it were all."""
+    from tieback.connectors import tracker_queries
+
+    queries = tracker_queries(config)
+    if not queries:
+        return []
+    states = {}
+    if config.store_exists:
+        from tieback.store import Store
+
+        with Store.open(config.store_location) as store:
+            states = {name: store.sync_state(name, query) for name, query in queries.items()}
+    lines = []
+    for name in queries:
+        state = states.get(name)
+        if state is not None and state.complete:
+            continue
+        if state is None:
+            lines.append(f"{name}: never synced into this store; run 'tieback sync'")
+            continue
+        last = (
+            f"last complete sync {state.completed_at}"
+            if state.completed_at
+            else "no sync of it ever completed"
+        )
+        if state.state == "failed":
+            happened = f"the sync started {state.started_at} failed ({state.error})"
+        else:
+            happened = f"the sync started {state.started_at} never finished"
+        lines.append(
+            f"{name}: the store holds a partial backlog: {happened}; {last}; "
+            "run 'tieback sync' again"
+        )
+    return lines
 
 
 def _merge(stored: list[Item], exported: list[Item]) -> list[Item]:
@@ -144,6 +218,7 @@ def run_audit(
         coverage or settings.coverage,
         by=by,
         warnings=[*focus_warnings(declarations), *result.warnings, *source_warnings],
+        incomplete=incomplete_syncs(config),
     )
 
 
@@ -185,12 +260,21 @@ def fingerprints(config: Config) -> dict[str, str]:
 
 
 def record_snapshot(config: Config, report: Report, kind: str = "audit") -> str | None:
-    """Store the report's numbers; return a warning instead of failing the audit."""
+    """Store the report's numbers under this configuration's scope; return a warning
+    instead of failing the audit. A report over a partial backlog is not history."""
+    from tieback.connectors import store_scope
     from tieback.store import Store
 
+    if report.incomplete:
+        return "coverage history not recorded: the backlog in the store is partial (see above)"
     try:
         with Store.open(config.store_location) as store:
-            store.add_snapshot(report.data["generated_at"], kind, snapshot_of(report, config))
+            store.add_snapshot(
+                report.data["generated_at"],
+                kind,
+                snapshot_of(report, config),
+                scope=store_scope(config),
+            )
     except StoreError as exc:
         return f"coverage history not recorded: {exc}"
     return None

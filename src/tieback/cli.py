@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_ERROR, EXIT_POLICY = 0, 1, 2
 FORMATS = ("table", "json", "markdown", "csv", "html", "mermaid", "badge")
 GROUPINGS = ("team", "source", "outcome", "status", "type")
+# Formats whose document has no place for the report's warnings: they go to stderr.
+_WARNINGLESS_FORMATS = ("csv", "badge", "mermaid")
 
 DESCRIPTION = """\
 Tie the backlog back to outcomes: read work items from Jira and GitHub (or their
@@ -120,6 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     audit.add_argument(
         "--weight", choices=("count", "points"), help="override [coverage] weight for this run"
+    )
+    audit.add_argument(
+        "--allow-incomplete",
+        action="store_true",
+        help="check fail_under even when a tracker's last sync did not complete (by "
+        "default such an audit exits 1: its figure covers only part of the backlog)",
     )
 
     sync = commands.add_parser(
@@ -316,8 +324,12 @@ def _audit(args: argparse.Namespace) -> int:
             lint=lint,
         )
         _write(args.output, renderer.render(report))
+        if args.format in _WARNINGLESS_FORMATS:
+            for line in report.data["warnings"]:
+                print(f"tieback: warning: {line}", file=sys.stderr)
         warning = record_snapshot(config, report)
         totals = report.totals
+        incomplete = report.incomplete
         if _left_for_exit is not None:
             _left_for_exit.append(report)  # freed by the process's exit (see run)
         del report  # else freed while the collector is paused (see collector_paused)
@@ -325,6 +337,13 @@ def _audit(args: argparse.Namespace) -> int:
     if warning:
         print(f"tieback: warning: {warning}", file=sys.stderr)
 
+    if incomplete and coverage.fail_under and not args.allow_incomplete:
+        from tieback.errors import TiebackError
+
+        raise TiebackError(
+            f"coverage not checked against fail_under {coverage.fail_under:g}%: "
+            f"{incomplete[0]} (or pass --allow-incomplete to check the partial backlog)"
+        )
     if totals.should_fail_under(coverage.fail_under):
         from tieback.coverage import display_coverage
 
@@ -434,10 +453,16 @@ def _sync(args: argparse.Namespace) -> int:
 
 @_paused
 def _post(args: argparse.Namespace) -> int:
+    with contextlib.ExitStack() as turns:
+        return _post_in_turn(args, turns)
+
+
+def _post_in_turn(args: argparse.Namespace, turns: contextlib.ExitStack) -> int:
     from tieback.alignment import align
-    from tieback.audit import read_items
+    from tieback.audit import incomplete_syncs, read_items
     from tieback.connectors import sinks
     from tieback.errors import ConfigError
+    from tieback.lease import post_lease
     from tieback.outcomes import focus_warnings, load_declarations
     from tieback.report import build_report
 
@@ -445,15 +470,24 @@ def _post(args: argparse.Namespace) -> int:
     targets = sinks(config)
     if not targets:
         raise ConfigError(f"{config.label}: nothing to post to: set [jira] url or [github] repos")
+    if not args.dry_run:
+        # One run at a time writes to a tracker, and reads the store only once the run
+        # before it has recorded what it wrote; a dry run writes nothing and waits for none.
+        for sink in targets:
+            turns.enter_context(post_lease(config, sink.name))
     declarations = load_declarations(config)
     items, warnings = read_items(config, lean=True)  # alignment reads no more
     settings = config.settings
     result = align(items, declarations, settings.tagging, settings.exempt)
+    incomplete = incomplete_syncs(config)
+    for line in incomplete:
+        print(f"tieback: warning: {line}", file=sys.stderr)
     report = build_report(
         result.alignments,
         declarations,
         settings.coverage,
         warnings=[*focus_warnings(declarations), *result.warnings, *warnings],
+        incomplete=incomplete,
     )
     planned = written = failed = 0
     for sink in targets:

@@ -64,6 +64,11 @@ class Coverage(Section):
 class Store(Section):
     path: Path = Path(".tieback/tieback.db")
     url: str = ""  # postgresql://user@host/db: a shared store instead of the SQLite file
+    # Names this configuration's exports and history in a shared store; empty: a name
+    # made from its sources (the Jira site and query, the repositories, the export paths).
+    scope: str = ""
+    # Seconds a post-back waits for another run's post-back to the same tracker to end.
+    lock_timeout: float = Field(120, ge=0)
 
     @field_validator("url")
     @classmethod

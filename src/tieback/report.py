@@ -29,6 +29,9 @@ class Report:
     weights: Sequence[float] = field(default=())  # parallel to ``alignments``
     precision: int = 1
     teams: Mapping[str, Numbers] = field(default_factory=dict)  # what history keeps
+    # A line for each source whose items in the store are partial (also in warnings):
+    # such a report passes no gate and is kept in no history.
+    incomplete: Sequence[str] = ()
 
     @property
     def totals(self) -> Numbers:
@@ -48,6 +51,7 @@ def build_report(
     by: Grouping = "team",
     warnings: Sequence[str] = (),
     generated_at: datetime | None = None,
+    incomplete: Sequence[str] = (),
 ) -> Report:
     """Totals, per-outcome counts, groups, the unaligned list, orphans and warnings.
 
@@ -152,14 +156,17 @@ def build_report(
         "orphan_outcomes": [
             o.id for o in declarations.outcomes if o.active and not outcome_items.get(o.id)
         ],
-        "warnings": list(warnings),
+        "warnings": [*incomplete, *warnings],
     }
+    if incomplete:
+        data["incomplete"] = list(incomplete)
     return Report(
         data=data,
         alignments=scoped,
         weights=weights,
         precision=coverage.precision,
         teams={name: Numbers(*tally) for name, tally in teams.items()},
+        incomplete=tuple(incomplete),
     )
 
 

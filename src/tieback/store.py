@@ -18,6 +18,7 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -180,17 +181,69 @@ _MIGRATIONS: tuple[str | Mapping[str, str], ...] = (
     DROP TABLE items;
     ALTER TABLE items_next RENAME TO items;
     """,
+    # 7: one store, several configurations. An item is kept per query that synced it
+    # (the key's second column), so one configuration's full sync removes only its own
+    # items and never overwrites another's; descriptions stay one per issue. ``syncs``
+    # says whether each query's last sync completed (a cursor only says when one did);
+    # ``leases`` lets one post-back at a time write to a tracker; a snapshot names the
+    # configuration whose audit took it (empty for those taken before).
+    """
+    CREATE TABLE items_next (
+        source TEXT NOT NULL,
+        key TEXT NOT NULL,
+        query TEXT NOT NULL,
+        title TEXT NOT NULL,
+        url TEXT NOT NULL,
+        facets TEXT NOT NULL,
+        done INTEGER NOT NULL,
+        labels TEXT NOT NULL,
+        field_refs TEXT NOT NULL,
+        marks TEXT NOT NULL,
+        parent TEXT,
+        points DOUBLE PRECISION,
+        updated TEXT NOT NULL,
+        PRIMARY KEY (source, query, key)
+    ){rowid};
+    INSERT INTO items_next (
+        source, key, query, title, url, facets, done, labels, field_refs, marks, parent,
+        points, updated
+    )
+    SELECT source, key, query, title, url, facets, done, labels, field_refs, marks, parent,
+        points, updated
+    FROM items;
+    DROP TABLE items;
+    ALTER TABLE items_next RENAME TO items;
+    CREATE TABLE syncs (
+        source TEXT NOT NULL,
+        query TEXT NOT NULL,
+        state TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        completed_at TEXT NOT NULL,
+        error TEXT NOT NULL,
+        PRIMARY KEY (source, query)
+    );
+    INSERT INTO syncs (source, query, state, started_at, completed_at, error)
+    SELECT source, query, 'complete', synced_at, synced_at, '' FROM cursors;
+    CREATE TABLE leases (
+        name TEXT NOT NULL PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires_at DOUBLE PRECISION NOT NULL
+    );
+    ALTER TABLE snapshots ADD COLUMN scope TEXT NOT NULL DEFAULT '';
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 _COLUMNS = (
     "source, key, query, title, url, facets, done, labels, field_refs, marks, parent, "
     "points, updated"
 )
+# Seconds a SQLite store busy with another run's write is waited for before giving up.
+BUSY_TIMEOUT = 60.0
 _BATCH = 2000  # descriptions read at a time when every one is looked at again
 _UPSERT_ITEM = (
     f"INSERT INTO items ({_COLUMNS}) VALUES ({', '.join('?' * 13)}) "
-    "ON CONFLICT (source, key) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS.split(", ")[2:])
+    "ON CONFLICT (source, query, key) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS.split(", ")[3:])
 )
 _UPSERT_BODY = (
     "INSERT INTO bodies (source, key, body) VALUES (?, ?, ?) "
@@ -205,6 +258,24 @@ class Cursor:
     query: str
     cursor: str
     synced_at: str
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """How the last sync of a query went: ``state`` is running (started, not ended: it
+    may have been killed), complete or failed; ``completed_at`` is when one last
+    completed, empty if none ever did."""
+
+    source: str
+    query: str
+    state: str
+    started_at: str
+    completed_at: str
+    error: str
+
+    @property
+    def complete(self) -> bool:
+        return self.state == "complete"
 
 
 @dataclass(frozen=True)
@@ -342,10 +413,7 @@ class Store:
             store._prepare()
             yield store
         except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"{store.where}: the store is unreadable ({exc}); move it aside and run "
-                "'tieback sync --full'"
-            ) from None
+            raise _database_error(store.where, exc) from None
         except Exception as exc:
             if type(exc).__module__.startswith("psycopg"):
                 raise StoreError(f"{store.where}: {_first_line(exc)}") from None
@@ -444,26 +512,29 @@ class Store:
         with self.transaction():
             engine.execute("DELETE FROM settings WHERE name = 'marker'")
             engine.execute("UPDATE items SET marks = '' WHERE marks <> ''")
-            after: tuple[str, str] = ("", "")
+            after: tuple[str, str, str] = ("", "", "")
             while True:
                 rows = list(
                     engine.execute(
-                        "SELECT source, key, body FROM bodies WHERE (source, key) > (?, ?) "
-                        f"ORDER BY source, key LIMIT {_BATCH}",
+                        "SELECT items.source, items.query, items.key, bodies.body FROM items "
+                        "JOIN bodies ON bodies.source = items.source AND bodies.key = items.key "
+                        "WHERE (items.source, items.query, items.key) > (?, ?, ?) "
+                        f"ORDER BY items.source, items.query, items.key LIMIT {_BATCH}",
                         after,
                     )
                 )
                 updates = [
-                    (marks, source, key)
-                    for source, key, body in rows
+                    (marks, source, query, key)
+                    for source, query, key, body in rows
                     if (marks := marker_lines(body, lowered))
                 ]
                 engine.executemany(
-                    "UPDATE items SET marks = ? WHERE source = ? AND key = ?", updates
+                    "UPDATE items SET marks = ? WHERE source = ? AND query = ? AND key = ?",
+                    updates,
                 )
                 if len(rows) < _BATCH:
                     break
-                after = (rows[-1][0], rows[-1][1])
+                after = (rows[-1][0], rows[-1][1], rows[-1][2])
             engine.execute("INSERT INTO settings (name, value) VALUES ('marker', ?)", (lowered,))
         self._marker = lowered
 
@@ -476,25 +547,68 @@ class Store:
             self._marker_read = True
         return self._marker
 
-    def set_labels(self, source: str, labels: Mapping[str, Sequence[str]]) -> int:
-        """Give stored items the labels a tracker now holds; keys not stored are left out.
-
-        The rest of each item, and the query that synced it, stay as they are."""
-        rows = [(SEP.join(names), source, key) for key, names in labels.items()]
+    def set_labels(
+        self, source: str, labels: Mapping[str, Sequence[str]], queries: Iterable[str]
+    ) -> int:
+        """Give the items ``queries`` stored the labels a tracker now holds; keys not
+        stored are left out. The rest of each item stays as it is; another
+        configuration's copy of an item learns its labels at its own next sync."""
+        rows = [
+            (SEP.join(names), source, query, key)
+            for query in dict.fromkeys(queries)
+            for key, names in labels.items()
+        ]
         if not rows:
             return 0
         with self.transaction():
             return self._engine.executemany(
-                "UPDATE items SET labels = ? WHERE source = ? AND key = ?", rows
+                "UPDATE items SET labels = ? WHERE source = ? AND query = ? AND key = ?", rows
             )
 
-    def delete_items(self, source: str, keys: Iterable[str]) -> int:
-        rows = [(source, key) for key in keys]
-        if not rows:
+    def delete_items(self, source: str, query: str, keys: Iterable[str]) -> int:
+        """Remove the items ``query`` stored under ``keys``; another query's items with
+        the same keys stay, and so do their descriptions."""
+        wanted = list(keys)
+        if not wanted:
             return 0
         with self.transaction():
-            self._engine.executemany(_DELETE_BODY, rows)
-            return self._engine.executemany("DELETE FROM items WHERE source = ? AND key = ?", rows)
+            removed = self._engine.executemany(
+                "DELETE FROM items WHERE source = ? AND query = ? AND key = ?",
+                [(source, query, key) for key in wanted],
+            )
+            kept: set[str] = set()
+            for other in self.queries(source):
+                for start in range(0, len(wanted), _BATCH):
+                    batch = wanted[start : start + _BATCH]
+                    kept.update(
+                        row[0]
+                        for row in self._engine.execute(
+                            "SELECT key FROM items WHERE source = ? AND query = ? AND key IN "
+                            f"({', '.join('?' * len(batch))})",
+                            (source, other, *batch),
+                        )
+                    )
+            self._engine.executemany(
+                _DELETE_BODY, [(source, key) for key in wanted if key not in kept]
+            )
+        return removed
+
+    def queries(self, source: str) -> list[str]:
+        """The queries that hold items of ``source``, each found by one seek of the
+        items' key (source, query, key), so a million items are not read to list two."""
+        found: list[str] = []
+        after = None
+        while True:
+            row = self._engine.execute(
+                "SELECT query FROM items WHERE source = ?"
+                + (" AND query > ?" if after is not None else "")
+                + " ORDER BY query LIMIT 1",
+                (source,) if after is None else (source, after),
+            ).fetchone()
+            if row is None:
+                return found
+            after = row[0]
+            found.append(after)
 
     def keys(
         self, source: str, query: str | None = None, *, besides: str | None = None
@@ -541,9 +655,15 @@ class Store:
         return counts
 
     def items(
-        self, source: str | None = None, body_marker: str | None = None, stamped: bool = True
+        self,
+        source: str | None = None,
+        body_marker: str | None = None,
+        stamped: bool = True,
+        scopes: Iterable[tuple[str, str]] | None = None,
     ) -> Iterator[Item]:
-        """Every stored item, or those of one source (in key order on SQLite).
+        """Every stored item, those of one source, or those of the (source, query) pairs
+        in ``scopes``, one after the other (each in key order on SQLite). A key that
+        two queries hold comes once from each.
 
         An audit reads a body only for its marker lines and never reads ``updated`` (a
         sync's business). With ``body_marker``, an item's body is its lines that hold
@@ -565,11 +685,14 @@ class Store:
             f"items.labels, items.field_refs, {body}, items.parent, items.points, {updated} "
             f"FROM {tables}"
         )
-        rows = (
-            self._engine.execute(sql + " WHERE items.source = ?", (source,))
-            if source
-            else self._engine.execute(sql)
-        )
+        rows: Iterable[Any]
+        if scopes is not None:
+            where = " WHERE items.source = ? AND items.query = ?"
+            rows = chain.from_iterable(self._engine.execute(sql + where, s) for s in scopes)
+        elif source:
+            rows = self._engine.execute(sql + " WHERE items.source = ?", (source,))
+        else:
+            rows = self._engine.execute(sql)
         # This loop runs once per stored item on every audit, so it stays flat: each row
         # becomes an Item with no lookups but those below. Sources and parent keys
         # repeat across a backlog: interned, a million items share a few hundred strings
@@ -659,6 +782,65 @@ class Store:
                 (source, query, cursor, synced_at),
             )
 
+    # --- sync state ------------------------------------------------------------------
+
+    def begin_sync(self, source: str, query: str, started_at: str) -> None:
+        """Say that a sync of ``query`` has started: until ``end_sync`` says it completed,
+        what the store holds of it may be partial."""
+        with self.transaction():
+            self._engine.execute(
+                "INSERT INTO syncs (source, query, state, started_at, completed_at, error) "
+                "VALUES (?, ?, 'running', ?, '', '') ON CONFLICT (source, query) DO UPDATE "
+                "SET state = 'running', started_at = excluded.started_at, error = ''",
+                (source, query, started_at),
+            )
+
+    def end_sync(self, source: str, query: str, at: str, error: str = "") -> None:
+        """Say how the sync ``begin_sync`` started ended: completed at ``at``, or failed
+        with ``error`` (one line, already free of secrets)."""
+        with self.transaction():
+            if error:
+                self._engine.execute(
+                    "UPDATE syncs SET state = 'failed', error = ? WHERE source = ? AND query = ?",
+                    (error, source, query),
+                )
+            else:
+                self._engine.execute(
+                    "UPDATE syncs SET state = 'complete', completed_at = ?, error = '' "
+                    "WHERE source = ? AND query = ?",
+                    (at, source, query),
+                )
+
+    def sync_state(self, source: str, query: str) -> SyncState | None:
+        row = self._engine.execute(
+            "SELECT source, query, state, started_at, completed_at, error FROM syncs "
+            "WHERE source = ? AND query = ?",
+            (source, query),
+        ).fetchone()
+        return SyncState(*row) if row else None
+
+    # --- leases ----------------------------------------------------------------------
+
+    def take_lease(self, name: str, holder: str, until: float, now: float) -> str:
+        """Take the lease ``name`` for ``holder`` until ``until`` (seconds since the
+        epoch) when it is free, expired or already ``holder``'s; return who holds it now."""
+        with self.transaction():
+            self._engine.execute(
+                "INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
+                "expires_at = excluded.expires_at "
+                "WHERE leases.expires_at < ? OR leases.holder = excluded.holder",
+                (name, holder, until, now),
+            )
+            row = self._engine.execute(
+                "SELECT holder FROM leases WHERE name = ?", (name,)
+            ).fetchone()
+        return str(row[0])
+
+    def drop_lease(self, name: str, holder: str) -> None:
+        with self.transaction():
+            self._engine.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
+
     # --- comments --------------------------------------------------------------------
 
     def comment(self, source: str, target: str, kind: str) -> PostedComment | None:
@@ -695,15 +877,22 @@ class Store:
 
     # --- snapshots -------------------------------------------------------------------
 
-    def add_snapshot(self, taken_at: str, kind: str, data: dict[str, Any]) -> int:
+    def add_snapshot(self, taken_at: str, kind: str, data: dict[str, Any], scope: str = "") -> int:
+        """Keep a report's numbers; ``scope`` names the configuration that took them, so
+        that configurations sharing the store each keep their own history."""
         with self.transaction():
             row = self._engine.execute(
-                "INSERT INTO snapshots (taken_at, kind, data) VALUES (?, ?, ?) RETURNING id",
-                (taken_at, kind, json.dumps(data, separators=(",", ":"))),
+                "INSERT INTO snapshots (taken_at, kind, data, scope) VALUES (?, ?, ?, ?) "
+                "RETURNING id",
+                (taken_at, kind, json.dumps(data, separators=(",", ":")), scope),
             ).fetchone()
         return int(row[0])
 
-    def snapshots(self, kind: str | None = None, since: str | None = None) -> list[Snapshot]:
+    def snapshots(
+        self, kind: str | None = None, since: str | None = None, scope: str | None = None
+    ) -> list[Snapshot]:
+        """Snapshots in the order they were taken: all of them, or those of ``scope``
+        and those taken before snapshots named their configuration."""
         sql = "SELECT id, taken_at, kind, data FROM snapshots WHERE 1 = 1"
         args: list[str] = []
         if kind:
@@ -712,11 +901,14 @@ class Store:
         if since:
             sql += " AND taken_at >= ?"
             args.append(since)
+        if scope is not None:
+            sql += " AND scope IN (?, '')"
+            args.append(scope)
         rows = self._engine.execute(sql + " ORDER BY id", args)
         return [Snapshot(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
 
-    def latest_snapshot(self, kind: str | None = None) -> Snapshot | None:
-        found = self.snapshots(kind)
+    def latest_snapshot(self, kind: str | None = None, scope: str | None = None) -> Snapshot | None:
+        found = self.snapshots(kind, scope=scope)
         return found[-1] if found else None
 
 
@@ -737,16 +929,29 @@ def _connect(location: Path | str) -> _Engine:
     path = Path(location)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(path, isolation_level=None)
+        connection = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT)
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
     except sqlite3.DatabaseError as exc:
-        raise StoreError(
-            f"{where}: the store is unreadable ({exc}); move it aside and run 'tieback sync --full'"
-        ) from None
+        raise _database_error(where, exc) from None
     except (OSError, sqlite3.Error) as exc:
         raise StoreError(f"{where}: cannot open the store: {exc}") from None
     return _Engine(connection, where)
+
+
+def _database_error(where: str, exc: sqlite3.DatabaseError) -> StoreError:
+    """A SQLite error as one line. A store another run holds is busy, not broken: it
+    is waited for (``BUSY_TIMEOUT``), then said so, and never advised to be moved
+    aside, which would throw away its history and the record of posted comments."""
+    text = str(exc)
+    if isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
+        return StoreError(
+            f"{where}: another tieback run is writing to the store and still held it after "
+            f"{BUSY_TIMEOUT:g} s; try again once it ends (nothing was lost)"
+        )
+    return StoreError(
+        f"{where}: the store is unreadable ({text}); move it aside and run 'tieback sync --full'"
+    )
 
 
 def _scope(

@@ -2,17 +2,18 @@
 
 Each page's items are committed as they arrive; the cursor moves only once every
 page is in, so a sync killed at any point restarts from the old cursor, re-reads a
-little and duplicates nothing (items are keyed by source and key).
+little and duplicates nothing (items are keyed by source, query and key).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from tieback.sources.interface import Page, TrackerSource
-from tieback.store import FILES_QUERY, Store
+from tieback.store import Store
 
 # Trackers and this machine disagree about time; re-read this much before the cursor.
 OVERLAP = timedelta(minutes=5)
@@ -39,35 +40,33 @@ def sync_source(
     progress: ProgressCallback | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> SyncResult:
-    """Sync one source: changed items since the cursor, then drop keys that left."""
+    """Sync one source: changed items since the cursor, then drop keys that left.
+
+    Only the items this source's query stored are read, replaced or removed: another
+    configuration sharing the store keeps its own. The store says the sync is running
+    until it completes; one that fails or is killed half-way stays incomplete there, so
+    no audit reports what it left as the whole backlog.
+    """
     started = now()
-    previous = None if full else store.cursor(source.name, source.query)
+    query = source.query
+    previous = None if full else store.cursor(source.name, query)
     since = None
     if previous is not None:
         since = _iso(datetime.fromisoformat(previous.cursor) - OVERLAP)
-    fetched = pages = 0
-    seen: set[str] = set()
-    for page in source.pages(since):
-        store.upsert_items(source.query, page.items)
-        seen.update(item.key for item in page.items)
-        fetched += len(page.items)
-        pages += 1
-        if progress is not None:
-            progress(source.name, page, fetched)
-
-    # Full (or first) sync: what the listing did not return is gone. Items copied from
-    # export files are not this query's to remove. Every key listed is stored now, so
-    # when the store holds no more keys than were listed, none is stale and none is read.
-    if full or previous is None:
-        if store.count(source.name, besides=FILES_QUERY) == len(seen):
-            stale = set()
-        else:
-            stale = store.keys(source.name, besides=FILES_QUERY) - seen
-    else:
-        stale = _left(source, store)
-    removed = store.delete_items(source.name, stale) if stale else 0
+    store.begin_sync(source.name, query, _iso(started))
+    try:
+        fetched, removed, pages = _pull(
+            source, store, query, since, full or previous is None, progress
+        )
+    except BaseException as exc:
+        # KeyboardInterrupt too: what was stored is partial either way.
+        with contextlib.suppress(Exception):
+            store.end_sync(source.name, query, _iso(now()), _one_line(exc))
+        raise
     cursor = _iso(started)
-    store.set_cursor(source.name, source.query, cursor, cursor)
+    with store.transaction():
+        store.set_cursor(source.name, query, cursor, cursor)
+        store.end_sync(source.name, query, cursor)
     return SyncResult(
         source.name,
         full or previous is None,
@@ -79,7 +78,41 @@ def sync_source(
     )
 
 
-def _left(source: TrackerSource, store: Store) -> set[str]:
+def _pull(
+    source: TrackerSource,
+    store: Store,
+    query: str,
+    since: str | None,
+    whole: bool,
+    progress: ProgressCallback | None = None,
+) -> tuple[int, int, int]:
+    """Store the pages updated since ``since`` (all of them when ``whole``) and remove
+    what left the query; how many items were fetched and removed, in how many pages."""
+    fetched = pages = 0
+    seen: set[str] = set()
+    for page in source.pages(since):
+        store.upsert_items(query, page.items)
+        seen.update(item.key for item in page.items)
+        fetched += len(page.items)
+        pages += 1
+        if progress is not None:
+            progress(source.name, page, fetched)
+
+    # Full (or first) sync: what the listing did not return is gone from this query.
+    # Every key listed is stored now, so when the query holds no more keys than were
+    # listed, none is stale and none is read.
+    if whole:
+        if store.count(source.name, query) == len(seen):
+            stale = set()
+        else:
+            stale = store.keys(source.name, query) - seen
+    else:
+        stale = _left(source, store, query)
+    removed = store.delete_items(source.name, query, stale) if stale else 0
+    return fetched, removed, pages
+
+
+def _left(source: TrackerSource, store: Store, query: str) -> set[str]:
     """The stored keys that left the query, after an incremental sync.
 
     Every issue the query matches now was created or changed at some point, so the
@@ -87,13 +120,18 @@ def _left(source: TrackerSource, store: Store) -> set[str]:
     store's count has lost nothing, and its keys are not read at all. Only the other
     groups are listed.
     """
-    held = store.key_counts(source.name, source.query, source.separator)
+    held = store.key_counts(source.name, query, source.separator)
     differ = {group for group, count in source.counts().items() if count != held.get(group, 0)}
     if not differ:
         return set()
     current = source.keys(differ)
-    stored = store.keys(source.name, besides=FILES_QUERY)
+    stored = store.keys(source.name, query)
     return {key for key in stored if source.group(key) in differ} - current
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def _iso(moment: datetime) -> str:

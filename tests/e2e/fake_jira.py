@@ -272,6 +272,7 @@ class FakeJira:
         self.faults: list[Canned] = []
         self.rejected: list[str] = []  # writes refused because tieback must never send them
         self.pages_left: int | None = None  # search pages served before searches fail
+        self.reads_projects = False  # whether ``project = X`` / ``project in (...)`` filters
         # Seconds each request waits before its answer, as a network round trip would;
         # requests on different connections wait side by side, not in turn.
         self.latency = 0.0
@@ -771,14 +772,21 @@ class FakeJira:
             text = text[: ordered.start()]
         if order and order not in ("key", "key asc", "key desc"):
             raise _JqlError(f"Error in the JQL Query: the fake orders by key only, not {order!r}.")
-        for project in _projects_named(text):
+        named = _projects_named(text)
+        for project in named:
             if project.upper() not in self.projects:
                 raise _JqlError(f"The value '{project}' does not exist for the field 'project'.")
         since: datetime | None = None
         if found := _JQL_DATE.search(text):
             since = _jql_date(found["when"], self.zone)
         # Without ORDER BY key, Jira's order is not the key's: newest first, as here.
-        return self._matching(since, descending=order in ("", "key desc"))
+        keys = self._matching(since, descending=order in ("", "key desc"))
+        if self.reads_projects and re.search(r"\bproject\s*(=|in\b)", text, re.I):
+            # Which projects' issues: read only when a test asks (others name projects
+            # for the JQL's sake and expect the whole backlog).
+            wanted = {project.upper() for project in named}
+            keys = [key for key in keys if key.split("-", 1)[0] in wanted]
+        return keys
 
     def _matching(self, since: datetime | None, descending: bool) -> list[str]:
         """The keys of the issues updated ``since`` (all without it), in the key's order."""

@@ -144,6 +144,9 @@ class Project:
         self.root = root
         self.fake = fake
         self.token = fake.token
+        self.store: dict[str, str] = {"path": ".tieback/tieback.db"}
+        self._jira = jira
+        root.mkdir(parents=True, exist_ok=True)
         (root / "outcomes.toml").write_text(textwrap.dedent(OUTCOMES), encoding="utf-8")
         self.configure(**jira)
 
@@ -169,13 +172,16 @@ class Project:
             [coverage]
             scope = "open"
 
-            [store]
-            path = ".tieback/tieback.db"
-
             """
         )
+        text += "[store]\n" + _toml_table(self.store) + "\n"
         text += "[jira]\n" + _toml_table(keys) + "\n[jira.post_back]\n" + _toml_table(post)
         (self.root / "tieback.toml").write_text(text, encoding="utf-8")
+
+    def use_store(self, **store: str) -> None:
+        """Point ``[store]`` elsewhere (a shared file, or ``url`` for PostgreSQL)."""
+        self.store = store
+        self.configure(**self._jira)
 
     def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Run:
         """The installed command, with only the environment a user would set."""

@@ -13,6 +13,7 @@ import responses
 
 from factories import HOSTILE, item
 from tieback.alignment import align
+from tieback.audit import read_items
 from tieback.cli import main
 from tieback.config import Config
 from tieback.errors import SinkError
@@ -24,7 +25,7 @@ from tieback.sinks.interface import ActionKind
 from tieback.sinks.jira import JiraSink, is_tieback_comment
 from tieback.sources.jira import JiraSource
 from tieback.sources.jira_payload import adf_text
-from tieback.store import FILES_QUERY, PostedComment, Store
+from tieback.store import PostedComment, Store
 
 CLOUD = "https://acme.atlassian.net"
 SERVER = "https://jira.acme.example/jira"
@@ -132,8 +133,7 @@ def stored(config: Config, *items: Item, query: str | None = None) -> None:
 
 
 def report_of(config: Config) -> Report:
-    with Store.open(config.store_location) as store:
-        items = list(store.items())
+    items, _ = read_items(config)  # this configuration's items, as post reads them
     settings = config.settings
     declarations = load_declarations(config)
     alignments = align(items, declarations, settings.tagging, settings.exempt).alignments
@@ -584,13 +584,19 @@ def test_dry_run_writes_nothing(config: Config, capsys: pytest.CaptureFixture[st
 
 
 @responses.activate
-def test_items_from_export_files_keep_their_query(config: Config) -> None:
-    stored(config, issue("EDU-9"), query=FILES_QUERY)
+def test_a_label_written_is_remembered_on_this_configurations_copy_only(
+    config: Config,
+) -> None:
+    stored(config, issue("EDU-9"))
+    stored(config, issue("EDU-9"), query="another configuration's query")
     responses.get(f"{CLOUD}/rest/api/2/serverInfo", json=SERVER_INFO_CLOUD)
     responses.put(f"{CLOUD}/rest/api/2/issue/EDU-9", status=204)
     jira = sink(config)
     label = [a for a in jira.plan(report_of(config)) if a.kind is ActionKind.ADD_LABEL]
+    assert [a.key for a in label] == ["EDU-9"]
     assert jira.apply(label) == label
     with Store.open(config.store_location) as store:
-        assert store.keys("jira", FILES_QUERY) == {"EDU-9"}
-        assert [i.labels for i in store.items("jira")] == [("needs-outcome",)]
+        mine = store.items(scopes=[("jira", JiraSource(config).query)])
+        theirs = store.items(scopes=[("jira", "another configuration's query")])
+        assert [i.labels for i in mine] == [("needs-outcome",)]
+        assert [i.labels for i in theirs] == [()]  # learnt at that configuration's sync

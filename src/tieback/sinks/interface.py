@@ -151,10 +151,12 @@ class Sink(ABC):
         }
         if not (changed or comments) or not self._config.store_exists:
             return
+        from tieback.audit import store_scopes
         from tieback.store import PostedComment, Store
 
         now = datetime.now(UTC).isoformat(timespec="seconds")
+        queries = [query for source, query in store_scopes(self._config) if source == self.name]
         with Store.open(self._config.store_location) as store, store.transaction():
-            store.set_labels(self.name, changed)
+            store.set_labels(self.name, changed, queries)
             for key, kind, comment_id, digest in comments:
                 store.set_comment(PostedComment(self.name, key, kind, comment_id, digest, now))

@@ -871,7 +871,9 @@ def run_pr(
 
     path = repository_path(config, environ)
     live = fetch_pull(client, event, number, path)
-    backlog_items, _ = read_items(config, lean=True)  # alignment reads no more
+    # Jira keys may name issues another job syncs into the store with its own config.
+    borrow = ("jira",) if settings.jira_keys else ()
+    backlog_items, _ = read_items(config, lean=True, borrow=borrow)  # alignment reads no more
     report = _report(config, backlog_items, declarations)
     verdict = decide(config, declarations, live, backlog_items)
     backlog = backlog_summary(config, report, len(backlog_items))

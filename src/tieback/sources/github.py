@@ -284,9 +284,9 @@ class GithubSource(TrackerSource):
 
     @property
     def query(self) -> str:
-        repos = ",".join(sorted(repo.lower() for repo in self._settings.repos))
-        pulls = "with pulls" if self._settings.include_pull_requests else "issues"
-        return f"{self._settings.api_url.rstrip('/')} {repos} {pulls}"
+        from tieback.connectors import github_query
+
+        return github_query(self._config)
 
     def pages(self, since: str | None) -> Iterator[Page]:
         params: dict[str, Any] = {"state": "all"}

@@ -739,13 +739,9 @@ class JiraSource(TrackerSource):
 
     @property
     def query(self) -> str:
-        # The fields read are part of what is synced: changing one starts afresh, so no
-        # stored item keeps values read through the old field.
-        tagging = self._config.settings.tagging
-        fields = f"points={self._settings.points_field};team={self._settings.team_field}"
-        fields += f";outcome={tagging.jira_field}"
-        jql = " ".join(self._settings.jql.split())
-        return f"{self._settings.url.rstrip('/')} {jql} [{fields.lower()}]"
+        from tieback.connectors import jira_query
+
+        return jira_query(self._config)
 
     def pages(self, since: str | None) -> Iterator[Page]:
         if not self._settings.jql.strip():
