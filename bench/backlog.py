@@ -166,20 +166,30 @@ def write_workspace(directory: Path, size: int) -> Path:
 
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "outcomes.toml").write_text(outcomes_toml())
+    from tieback.config import load_config
+    from tieback.connectors import jira_query
+
     config = directory / "tieback.toml"
-    config.write_text('[exempt]\nlabels = ["ktlo"]\ntypes = ["Bug"]\n[store]\npath = "store.db"\n')
+    config.write_text(
+        '[exempt]\nlabels = ["ktlo"]\ntypes = ["Bug"]\n[store]\npath = "store.db"\n'
+        '[jira]\nurl = "https://acme.atlassian.net"\njql = "project = EDU"\n'
+    )
     store_path = directory / "store.db"
     if store_path.exists():
         store_path.unlink()
+    # The items as a completed sync of the configured query leaves them.
+    query = jira_query(load_config(config))
     with Store.open(store_path) as store:
         store.mark_with("Outcome:")  # as a sync does, with the marker of tieback.toml
+        store.begin_sync("jira", query, "2026-11-01T10:00:00+00:00")
         batch: list[Item] = []
         for item in backlog(size):
             batch.append(item)
             if len(batch) == 50_000:
-                store.upsert_items("bench", batch)
+                store.upsert_items(query, batch)
                 batch = []
-        store.upsert_items("bench", batch)
+        store.upsert_items(query, batch)
+        store.end_sync("jira", query, "2026-11-01T10:05:00+00:00")
     return config
 
 
