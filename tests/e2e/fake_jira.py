@@ -5,10 +5,11 @@ field list (with the duplicate names real sites have), both searches (Cloud's
 ``search/jql`` with ``nextPageToken``, Data Center's ``search`` with ``startAt``, each
 granting at most ``page_cap`` issues a page whatever ``maxResults`` asks), Cloud's
 ``issue/bulkfetch`` (1,000 issues a request with named fields, else 100), issue label
-edits through ``update`` operations, and comments with properties. It checks the
+edits through ``update`` operations, and comments with properties, each by its author
+(what the token posts is by the token's account, ``account``). It checks the
 credentials the way each deployment does, answers errors in Jira's own shapes, lets a
-test queue canned responses (429, 503 ...) or cut a sync off after some pages, and
-logs every request so tests can assert on what was sent.
+test queue canned responses (429, 503 ...), cut a sync off after some pages or refuse
+bulkfetch for good, and logs every request so tests can assert on what was sent.
 """
 
 from __future__ import annotations
@@ -280,6 +281,12 @@ class FakeJira:
         # ids answered in ``issueErrors`` instead of ``issues`` (each once per entry).
         self.bulk_cap: int | None = None  # None: 1,000 with named fields, else 100
         self.bulk_errors: list[str] = []
+        # A site without bulkfetch, or a proxy that blocks it: every bulkfetch is answered
+        # this status (404, 405, 501), as a path the site does not serve.
+        self.bulk_refused: int | None = None
+        # The account the token acts as: ``/myself`` names it, and it wrote every comment
+        # the API posts; other comments are by whoever ``add_comment`` names.
+        self.account = "Pat Manager"
         self._by_id: dict[str, str] = {}
         self._next_id = 10_000
         self._next_comment = 30_000
@@ -451,6 +458,8 @@ class FakeJira:
         if rest == "/search/approximate-count" and self.mode == "cloud":
             return self._approximate_count(entry)
         if rest == "/issue/bulkfetch" and self.mode == "cloud":
+            if self.bulk_refused is not None:
+                return self.bulk_refused, {}, self._not_found(entry.path)
             return self._bulk_fetch(entry, version)
         if found := re.fullmatch(r"/issue/([^/]+)", rest):
             return self._issue(entry, version, found[1])
@@ -527,14 +536,15 @@ class FakeJira:
 
     def _myself(self, version: str) -> dict[str, Any]:
         base = f"{self.url}/rest/api/{version}"
+        me = self._user(self.account)
         if self.mode == "cloud":
             return {
-                "self": f"{base}/user?accountId=712020:0f1e2d3c-pm",
-                "accountId": "712020:0f1e2d3c-pm",
+                "self": f"{base}/user?accountId={me['accountId']}",
+                "accountId": me["accountId"],
                 "accountType": "atlassian",
                 "emailAddress": self.email,
                 "avatarUrls": {"48x48": "https://avatar-management.example/pm.png"},
-                "displayName": "Pat Manager",
+                "displayName": self.account,
                 "active": True,
                 "timeZone": self.time_zone,
                 "locale": "en_US",
@@ -543,12 +553,12 @@ class FakeJira:
                 "expand": "groups,applicationRoles",
             }
         return {
-            "self": f"{base}/user?username=pat",
-            "key": "JIRAUSER10100",
-            "name": "pat",
+            "self": f"{base}/user?username={me['name']}",
+            "key": me["key"],
+            "name": me["name"],
             "emailAddress": self.email,
             "avatarUrls": {"48x48": f"{self.url}/secure/useravatar?avatarId=10122"},
-            "displayName": "Pat Manager",
+            "displayName": self.account,
             "active": True,
             "deleted": False,
             "timeZone": self.time_zone,
@@ -923,7 +933,8 @@ class FakeJira:
                 "accountType": "atlassian",
             }
         login = name.split()[0].lower()
-        return {"name": login, "key": f"JIRAUSER{len(login)}", "displayName": name, "active": True}
+        key = f"JIRAUSER{10_000 + zlib.crc32(name.encode()) % 90_000}"  # one a person
+        return {"name": login, "key": key, "displayName": name, "active": True}
 
     def _find(self, id_or_key: str) -> FakeIssue | None:
         key = id_or_key if id_or_key in self.issues else self._by_id.get(id_or_key)
@@ -1023,7 +1034,7 @@ class FakeJira:
                 isinstance(p, Mapping) and isinstance(p.get("key"), str) for p in properties
             ):
                 return 400, {}, error(properties="Properties must be a list of {key, value}.")
-            comment = self.add_comment(issue.key, body["body"], properties, author="tieback bot")
+            comment = self.add_comment(issue.key, body["body"], properties, author=self.account)
             return 201, {}, self._comment_json(comment, version, True)
         found = next((c for c in comments if str(c.id) == comment_id), None)
         if found is None:

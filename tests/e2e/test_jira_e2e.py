@@ -332,8 +332,12 @@ def test_an_interrupted_sync_fails_in_one_line_and_a_rerun_completes(
 def test_post_labels_and_explains_once_and_a_rerun_writes_nothing(
     project: Project, cloud: FakeJira
 ) -> None:
-    # Someone copied tieback's comment by hand, without its property: it still counts.
-    cloud.add_comment("EDU-9", "Copied from an older run. tieback:explain\nName an outcome.")
+    # tieback's own comment, its property lost (moved by an import): it still counts.
+    cloud.add_comment(
+        "EDU-9",
+        "Moved from an older project. tieback:explain\nName an outcome.",
+        author=cloud.account,
+    )
     project.sync()
     cloud.requests.clear()
 

@@ -22,7 +22,7 @@ from tieback.model import Item
 from tieback.outcomes import load_declarations
 from tieback.report import Report, build_report
 from tieback.sinks.interface import ActionKind
-from tieback.sinks.jira import JiraSink, is_tieback_comment
+from tieback.sinks.jira import Account, JiraSink, is_tieback_comment
 from tieback.sources.jira import JiraSource
 from tieback.sources.jira_payload import adf_text
 from tieback.store import PostedComment, Store
@@ -78,27 +78,71 @@ def issue(key: str, *labels: str, site: str = CLOUD, **fields: Any) -> Item:
     return item(key, labels=labels, url=f"{site}/browse/{key}", team=key.split("-")[0], **fields)
 
 
+# People and tieback's own account, as Cloud (accountId) and Data Center (key, name) name them.
+PERSON = "Mia Krystof"
+BOT = "tieback bot"
+USERS = {
+    PERSON: ("5b10a2844c20165700ede21g", "JIRAUSER10501", "mia"),
+    BOT: ("712020:5e3c1f0a-7d2b-4c55-9b1e-0a8f3c2d1b00", "JIRAUSER10200", "tieback"),
+}
+
+
+def user(who: str, site: str = CLOUD, version: str = "3") -> dict[str, Any]:
+    """A user object as Jira embeds it: Cloud by accountId, Data Center by key and name."""
+    account_id, key, name = USERS[who]
+    if site == CLOUD:
+        return {
+            "self": f"{site}/rest/api/{version}/user?accountId={account_id}",
+            "accountId": account_id,
+            "displayName": who,
+            "active": True,
+            "timeZone": "Europe/Berlin",
+            "accountType": "atlassian",
+        }
+    return {
+        "self": f"{site}/rest/api/{version}/user?username={name}",
+        "name": name,
+        "key": key,
+        "emailAddress": f"{name}@acme.example",
+        "displayName": who,
+        "active": True,
+        "timeZone": "Europe/Berlin",
+    }
+
+
+def myself(site: str = CLOUD) -> dict[str, Any]:
+    """``GET /rest/api/2/myself`` for the token's account (tieback's bot)."""
+    return {
+        **user(BOT, site, "2"),
+        "locale": "en_US",
+        "groups": {"size": 1, "items": []},
+        "applicationRoles": {"size": 1, "items": []},
+        "expand": "groups,applicationRoles",
+    }
+
+
 def comment(
-    number: int, body: Any, *, kind: str = "", site: str = CLOUD, version: str = "3"
+    number: int,
+    body: Any,
+    *,
+    kind: str = "",
+    site: str = CLOUD,
+    version: str = "3",
+    author: str = PERSON,
 ) -> dict[str, Any]:
     """A REST comment as Jira sends it with ``expand=properties``."""
-    author = {
-        "self": f"{site}/rest/api/{version}/user?accountId=5b10a2844c20165700ede21g",
-        "accountId": "5b10a2844c20165700ede21g",
-        "displayName": "Mia Krystof",
-        "active": True,
-    }
     shown: dict[str, Any] = {
         "self": f"{site}/rest/api/{version}/issue/10010/comment/{number}",
         "id": str(number),
-        "author": author,
+        "author": user(author, site, version),
         "body": body,
-        "updateAuthor": author,
+        "updateAuthor": user(author, site, version),
         "created": "2026-11-01T10:00:00.000+0000",
         "updated": "2026-11-01T10:00:00.000+0000",
-        "jsdPublic": True,
         "properties": [],
     }
+    if site == CLOUD:
+        shown["jsdPublic"] = True
     if kind:
         shown["properties"] = [{"key": "tieback", "value": {"kind": kind}}]
     return shown
@@ -128,8 +172,12 @@ def config(write_config: Callable[..., Config], monkeypatch: pytest.MonkeyPatch)
 
 
 def stored(config: Config, *items: Item, query: str | None = None) -> None:
+    """``items`` in the store as a completed sync of ``query`` leaves them."""
+    query = query or JiraSource(config).query
     with Store.open(config.store_location) as store:
-        store.upsert_items(query or JiraSource(config).query, items)
+        store.begin_sync("jira", query, "2026-11-01T10:00:00+00:00")
+        store.upsert_items(query, items)
+        store.end_sync("jira", query, "2026-11-01T10:01:00+00:00")
 
 
 def report_of(config: Config) -> Report:
@@ -190,6 +238,7 @@ def test_plan_apply_then_a_second_run_plans_nothing(config: Config) -> None:
 
     issue_api = f"{CLOUD}/rest/api/2/issue"
     comments = f"{CLOUD}/rest/api/3/issue"
+    responses.get(f"{CLOUD}/rest/api/2/myself", json=myself())
     for key in ("EDU-1", "EDU-2", "EDU-5"):
         responses.put(f"{issue_api}/{key}", status=204)
     responses.get(f"{comments}/EDU-1/comment", json=page())
@@ -203,10 +252,12 @@ def test_plan_apply_then_a_second_run_plans_nothing(config: Config) -> None:
     )
     responses.get(
         f"{comments}/EDU-4/comment",
-        json=page(comment(7, adf_doc("an earlier one"), kind="explain"), start=2, total=3),
+        json=page(
+            comment(7, adf_doc("an earlier one"), kind="explain", author=BOT), start=2, total=3
+        ),
     )
-    # EDU-5: tieback's comment copied without its property still names its marker.
-    copied = comment(9, adf_doc("tieback: ... in small print: tieback:explain"))
+    # EDU-5: tieback's comment, its property lost (moved by an import), still names its marker.
+    copied = comment(9, adf_doc("tieback: ... in small print: tieback:explain"), author=BOT)
     responses.get(f"{comments}/EDU-5/comment", json=page(comment(8, adf_doc("hm")), copied))
 
     written = first.apply(actions)
@@ -274,6 +325,7 @@ def test_the_unknown_ref_and_its_suggestion_are_explained(config: Config) -> Non
 def test_a_comment_is_never_retried_blindly(config: Config) -> None:
     stored(config, issue("EDU-1", "needs-outcome"))
     responses.get(f"{CLOUD}/rest/api/2/serverInfo", json=SERVER_INFO_CLOUD)
+    responses.get(f"{CLOUD}/rest/api/2/myself", json=myself())
     responses.get(f"{CLOUD}/rest/api/3/issue/EDU-1/comment", json=page())
     responses.post(
         f"{CLOUD}/rest/api/3/issue/EDU-1/comment",
@@ -283,11 +335,11 @@ def test_a_comment_is_never_retried_blindly(config: Config) -> None:
     )
     waits: list[float] = []
     jira = sink(config, waits)
-    with pytest.raises(SinkError) as caught:
-        jira.apply(jira.plan(report_of(config)))
-    assert "HTTP 503" in str(caught.value) and "not retried" in str(caught.value)
-    assert TOKEN not in str(caught.value)
-    assert [c.request.method for c in responses.calls] == ["GET", "GET", "POST"]
+    assert jira.apply(jira.plan(report_of(config))) == []
+    [failure] = jira.failures
+    assert failure.startswith("EDU-1: comment failed: Jira answered HTTP 503 to POST ")
+    assert "not retried" in failure and TOKEN not in failure
+    assert [c.request.method for c in responses.calls] == ["GET", "GET", "GET", "POST"]
     assert waits == []
     with Store.open(config.store_location) as store:
         assert store.commented("jira", "explain") == set()  # the next run looks again
@@ -319,13 +371,13 @@ def test_a_refused_write_is_one_line(config: Config) -> None:
         },
     )
     jira = sink(config)
-    with pytest.raises(SinkError) as caught:
-        jira.apply(jira.plan(report_of(config))[:1])
-    assert str(caught.value).startswith(
-        "Jira refused PUT /rest/api/2/issue/EDU-1 (HTTP 403 You do not have permission to "
-        "edit issues in this project.)"
+    assert jira.apply(jira.plan(report_of(config))[:1]) == []
+    [failure] = jira.failures
+    assert failure.startswith(
+        "EDU-1: add label needs-outcome failed: Jira refused PUT /rest/api/2/issue/EDU-1 "
+        "(HTTP 403 You do not have permission to edit issues in this project.)"
     )
-    assert "\n" not in str(caught.value)
+    assert "\n" not in failure
 
 
 @responses.activate
@@ -356,12 +408,34 @@ def test_a_vanished_issue_is_skipped_with_a_warning_and_the_rest_written(config:
 # --- Data Center: wiki markup, escaped ----------------------------------------------------
 
 
-def test_tieback_comments_are_recognised_by_property_or_marker() -> None:
-    assert is_tieback_comment(comment(1, "text", kind="explain"), "explain")
-    assert not is_tieback_comment(comment(1, "text", kind="summary"), "explain")
-    assert is_tieback_comment(comment(1, "... {color:#97a0af}tieback:summary{color}"), "summary")
-    assert is_tieback_comment(comment(1, adf_doc("x tieback:summary")), "summary")
-    assert not is_tieback_comment(comment(1, adf_doc("tieback rocks")), "explain")
+def test_tieback_comments_are_its_own_accounts_marked_ones() -> None:
+    cloud, server = Account.of(myself()), Account.of(myself(SERVER))
+
+    def ours(body: Any, kind: str = "") -> dict[str, Any]:
+        return comment(1, body, kind=kind, author=BOT)
+
+    assert is_tieback_comment(ours("text", kind="explain"), "explain", cloud)
+    assert not is_tieback_comment(ours("text", kind="summary"), "explain", cloud)
+    wiki = "... {color:#97a0af}tieback:summary{color}"
+    assert is_tieback_comment(ours(wiki), "summary", cloud)
+    assert is_tieback_comment(ours(adf_doc("x tieback:summary")), "summary", cloud)
+    assert not is_tieback_comment(ours(adf_doc("tieback rocks")), "explain", cloud)
+    # The property, when there is one, says the kind: a summary listing an issue whose
+    # title is "tieback:explain" is no explanation.
+    quoting = ours(adf_doc("EDU-9 tieback:explain"), kind="summary")
+    assert not is_tieback_comment(quoting, "explain", cloud)
+    # Another author's comment is never tieback's, whatever it carries.
+    theirs = comment(1, adf_doc("tieback:explain"), kind="explain", author=PERSON)
+    assert not is_tieback_comment(theirs, "explain", cloud)
+    # Data Center: the author's key, else its name (usernames are case-insensitive).
+    dc = comment(2, wiki, kind="summary", site=SERVER, version="2", author=BOT)
+    assert is_tieback_comment(dc, "summary", server)
+    assert not is_tieback_comment(dc, "summary", cloud)
+    assert is_tieback_comment({**dc, "author": {"name": "TieBack"}}, "summary", server)
+    # The username alone does not say it when the key says otherwise (a name reused).
+    reused = {**dc, "author": {**dc["author"], "key": "JIRAUSER10999"}}
+    assert not is_tieback_comment(reused, "summary", server)
+    assert not is_tieback_comment(dc, "summary", Account())  # an account unknown
 
 
 @responses.activate
@@ -373,6 +447,7 @@ def test_server_comments_are_wiki_markup_with_untrusted_text_escaped(
     hostile_ref = "outcome:[~admin]{html}<b>x</b>{html}[spoof|https://evil.example]"
     stored(config, issue("GRD-7", hostile_ref, site=SERVER, title=HOSTILE))
     responses.get(f"{SERVER}/rest/api/2/serverInfo", json=SERVER_INFO_DC)
+    responses.get(f"{SERVER}/rest/api/2/myself", json=myself(SERVER))
     responses.put(f"{SERVER}/rest/api/2/issue/GRD-7", status=204)
     responses.get(f"{SERVER}/rest/api/2/issue/GRD-7/comment", json=page())
     responses.post(
@@ -417,6 +492,7 @@ def test_summary_is_created_then_edited_then_left_alone(
     )
     api = f"{SERVER}/rest/api/2/issue"
     responses.get(f"{SERVER}/rest/api/2/serverInfo", json=SERVER_INFO_DC)
+    responses.get(f"{SERVER}/rest/api/2/myself", json=myself(SERVER))
     responses.put(f"{api}/GRD-7", status=204)
     # Someone else's comment only: tieback's summary does not exist yet.
     responses.get(f"{api}/GRD-7/comment", json=page())
@@ -450,7 +526,9 @@ def test_summary_is_created_then_edited_then_left_alone(
     # GRD-7 gets tagged (as a sync would bring it): the label goes, the summary is edited.
     stored(config, issue("GRD-7", "outcome:activation", "needs-outcome", site=SERVER))
     responses.calls.reset()
-    responses.put(f"{api}/GRD-100/comment/900", json=comment(900, "x", site=SERVER, version="2"))
+    ours = comment(900, "old", kind="summary", site=SERVER, version="2", author=BOT)
+    responses.get(f"{api}/GRD-100/comment/900", json=ours)  # still tieback's own: edited
+    responses.put(f"{api}/GRD-100/comment/900", json=ours)
     assert post(config) == 0
     assert capsys.readouterr().out.splitlines() == [
         "jira: remove label  GRD-7: needs-outcome",
@@ -483,7 +561,8 @@ def test_a_summary_the_store_forgot_is_found_and_edited(
     stored(config, issue("GRD-100", "outcome:activation", site=SERVER))
     api = f"{SERVER}/rest/api/2/issue/GRD-100/comment"
     responses.get(f"{SERVER}/rest/api/2/serverInfo", json=SERVER_INFO_DC)
-    ours = comment(42, "old digest", kind="summary", site=SERVER, version="2")
+    responses.get(f"{SERVER}/rest/api/2/myself", json=myself(SERVER))
+    ours = comment(42, "old digest", kind="summary", site=SERVER, version="2", author=BOT)
     responses.get(api, json=page(comment(41, "hello", site=SERVER, version="2"), ours))
     responses.put(f"{api}/42", json=ours)
     jira = sink(config)
@@ -507,7 +586,8 @@ def test_a_deleted_summary_is_posted_again(
         store.set_comment(PostedComment("jira", "GRD-100", "summary", "42", "0:0", "2026-11-01"))
     api = f"{SERVER}/rest/api/2/issue/GRD-100/comment"
     responses.get(f"{SERVER}/rest/api/2/serverInfo", json=SERVER_INFO_DC)
-    responses.put(
+    responses.get(f"{SERVER}/rest/api/2/myself", json=myself(SERVER))
+    responses.get(
         f"{api}/42",
         status=404,
         json={"errorMessages": ["Can not find a comment for the id: 42."], "errors": {}},
@@ -518,10 +598,7 @@ def test_a_deleted_summary_is_posted_again(
     [action] = jira.plan(report_of(config))
     assert (action.kind, action.comment_id) == (ActionKind.EDIT_COMMENT, "42")
     jira.apply([action])
-    assert writes() == [
-        ("PUT", "/jira/rest/api/2/issue/GRD-100/comment/42"),
-        ("POST", "/jira/rest/api/2/issue/GRD-100/comment"),
-    ]
+    assert writes() == [("POST", "/jira/rest/api/2/issue/GRD-100/comment")]
     with Store.open(config.store_location) as store:
         kept = store.comment("jira", "GRD-100", "summary")
     assert kept is not None and kept.comment_id == "43"
@@ -535,6 +612,7 @@ def test_cloud_summary_is_adf_with_its_marker(
     config = write_config(CONFIG + 'summary_issue = "EDU-100"\n')
     stored(config, issue("EDU-100", "outcome:activation"))
     responses.get(f"{CLOUD}/rest/api/2/serverInfo", json=SERVER_INFO_CLOUD)
+    responses.get(f"{CLOUD}/rest/api/2/myself", json=myself())
     responses.get(f"{CLOUD}/rest/api/3/issue/EDU-100/comment", json=page())
     responses.post(
         f"{CLOUD}/rest/api/3/issue/EDU-100/comment",
@@ -600,3 +678,290 @@ def test_a_label_written_is_remembered_on_this_configurations_copy_only(
         theirs = store.items(scopes=[("jira", "another configuration's query")])
         assert [i.labels for i in mine] == [("needs-outcome",)]
         assert [i.labels for i in theirs] == [()]  # learnt at that configuration's sync
+
+
+# --- one failed write does not abandon the rest --------------------------------------------
+
+SUMMARY_CONFIG = CONFIG + 'summary_issue = "EDU-100"\n'
+FORBIDDEN = {
+    "errorMessages": ["You do not have permission to edit issues in this project."],
+    "errors": {},
+}
+
+
+@responses.activate
+def test_a_failed_write_is_one_line_and_the_rest_are_still_written(
+    write_config: Callable[..., Config], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JIRA_API_TOKEN", TOKEN)
+    config = write_config(SUMMARY_CONFIG)
+    stored(
+        config,
+        issue("EDU-1"),  # its comment answers 500
+        issue("EDU-2"),  # its label answers 403; its comment is still written
+        issue("EDU-3", "outcome:activation", "needs-outcome"),  # after both: label removed
+        issue("EDU-100", "outcome:activation"),
+    )
+    issue_api, comments = f"{CLOUD}/rest/api/2/issue", f"{CLOUD}/rest/api/3/issue"
+    responses.get(f"{CLOUD}/rest/api/2/serverInfo", json=SERVER_INFO_CLOUD)
+    responses.get(f"{CLOUD}/rest/api/2/myself", json=myself())
+    responses.put(f"{issue_api}/EDU-1", status=204)
+    responses.put(f"{issue_api}/EDU-2", status=403, json=FORBIDDEN)
+    responses.put(f"{issue_api}/EDU-3", status=204)
+    for key in ("EDU-1", "EDU-2", "EDU-100"):
+        responses.get(f"{comments}/{key}/comment", json=page())
+    responses.post(
+        f"{comments}/EDU-1/comment",
+        status=500,
+        json={"errorMessages": ["Internal server error"], "errors": {}},
+    )
+    responses.post(
+        f"{comments}/EDU-2/comment",
+        status=201,
+        json=comment(601, adf_doc("x"), kind="explain", author=BOT),
+    )
+    responses.post(
+        f"{comments}/EDU-100/comment",
+        status=201,
+        json=comment(602, adf_doc("x"), kind="summary", author=BOT),
+    )
+    jira = sink(config)
+    written = jira.apply(jira.plan(report_of(config)))
+
+    assert [(a.key, a.kind.value) for a in written] == [
+        ("EDU-1", "add label"),
+        ("EDU-2", "comment"),
+        ("EDU-3", "remove label"),
+        ("EDU-100", "comment"),
+    ]
+    assert jira.failures == [
+        "EDU-1: comment failed: Jira answered HTTP 500 Internal server error to "
+        "POST /rest/api/3/issue/EDU-1/comment",
+        "EDU-2: add label needs-outcome failed: Jira refused PUT /rest/api/2/issue/EDU-2 "
+        "(HTTP 403 You do not have permission to edit issues in this project.): the account "
+        "lacks a permission (Browse projects to sync; Edit issues and Add comments to post "
+        "back)",
+    ]
+    posts = [urlsplit(c.request.url).path for c in responses.calls if c.request.method == "POST"]
+    assert posts.count("/rest/api/3/issue/EDU-1/comment") == 1  # a comment is sent once
+    with Store.open(config.store_location) as store:
+        assert store.commented("jira", "explain") == {"EDU-2"}  # EDU-1's is asked again
+        summary = store.comment("jira", "EDU-100", "summary")
+        labels = {i.key: i.labels for i in store.items("jira")}
+    assert summary is not None and summary.comment_id == "602"
+    assert labels["EDU-1"] == ("needs-outcome",)
+    assert labels["EDU-2"] == ()
+    assert labels["EDU-3"] == ("outcome:activation",)
+
+
+@responses.activate
+def test_post_prints_each_failure_and_exits_1_after_writing_the_rest(
+    config: Config, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stored(config, issue("EDU-1", "needs-outcome"), issue("EDU-2", "needs-outcome"))
+    responses.get(f"{CLOUD}/rest/api/2/serverInfo", json=SERVER_INFO_CLOUD)
+    responses.get(f"{CLOUD}/rest/api/2/myself", json=myself())
+    for key in ("EDU-1", "EDU-2"):
+        responses.get(f"{CLOUD}/rest/api/3/issue/{key}/comment", json=page())
+    responses.post(
+        f"{CLOUD}/rest/api/3/issue/EDU-1/comment",
+        status=500,
+        json={"errorMessages": ["Internal server error"], "errors": {}},
+    )
+    responses.post(
+        f"{CLOUD}/rest/api/3/issue/EDU-2/comment",
+        status=201,
+        json=comment(701, adf_doc("x"), kind="explain", author=BOT),
+    )
+    assert post(config) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines()[-1] == "tieback post: 1 change written"
+    assert err.splitlines() == [
+        "tieback: error: jira: EDU-1: comment failed: Jira answered HTTP 500 Internal server "
+        "error to POST /rest/api/3/issue/EDU-1/comment",
+        "tieback: error: post: 1 change failed (each named above); the rest were written",
+    ]
+
+
+@responses.activate
+def test_rejected_credentials_stop_the_run_and_what_was_written_is_kept(config: Config) -> None:
+    # A 401 would answer every later write the same way: the run stops there.
+    stored(config, issue("EDU-1"), issue("EDU-2"), issue("EDU-3"))
+    responses.get(f"{CLOUD}/rest/api/2/serverInfo", json=SERVER_INFO_CLOUD)
+    responses.put(f"{CLOUD}/rest/api/2/issue/EDU-1", status=204)
+    responses.put(
+        f"{CLOUD}/rest/api/2/issue/EDU-2",
+        status=401,
+        body="Client must be authenticated to access this resource.",
+        content_type="text/plain",
+    )
+    jira = sink(config)
+    labels = [a for a in jira.plan(report_of(config)) if a.kind is ActionKind.ADD_LABEL]
+    with pytest.raises(SinkError, match=r"^Jira rejected the credentials \(HTTP 401\) on PUT "):
+        jira.apply(labels)
+    assert [urlsplit(c.request.url).path for c in responses.calls][1:] == [
+        "/rest/api/2/issue/EDU-1",
+        "/rest/api/2/issue/EDU-2",
+    ]
+    with Store.open(config.store_location) as store:
+        assert {i.key: i.labels for i in store.items("jira")}["EDU-1"] == ("needs-outcome",)
+
+
+# --- only tieback's own comments are tieback's -----------------------------------------------
+
+
+@responses.activate
+def test_another_authors_marked_summary_is_never_edited(
+    write_config: Callable[..., Config], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JIRA_API_TOKEN", TOKEN)
+    config = write_config(SUMMARY_CONFIG)
+    stored(config, issue("EDU-100", "outcome:activation"))
+    api = f"{CLOUD}/rest/api/3/issue/EDU-100/comment"
+    responses.get(f"{CLOUD}/rest/api/2/serverInfo", json=SERVER_INFO_CLOUD)
+    responses.get(f"{CLOUD}/rest/api/2/myself", json=myself())
+    # Someone pasted tieback's summary, property and marker included.
+    theirs = comment(55, adf_doc("coverage 80% tieback:summary"), kind="summary", author=PERSON)
+    responses.get(api, json=page(theirs))
+    responses.post(api, status=201, json=comment(56, adf_doc("x"), kind="summary", author=BOT))
+    jira = sink(config)
+    [action] = jira.plan(report_of(config))
+    assert jira.apply([action]) == [action]
+    assert writes() == [("POST", "/rest/api/3/issue/EDU-100/comment")]  # 55 left alone
+    with Store.open(config.store_location) as store:
+        kept = store.comment("jira", "EDU-100", "summary")
+    assert kept is not None and kept.comment_id == "56"
+
+
+@responses.activate
+def test_a_planned_comment_id_of_another_author_is_not_edited(
+    write_config: Callable[..., Config], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JIRA_API_TOKEN", TOKEN)
+    config = write_config(SERVER_CONFIG)
+    stored(config, issue("GRD-100", "outcome:activation", site=SERVER))
+    # The store names comment 42 (another configuration's account wrote it, say).
+    with Store.open(config.store_location) as store:
+        store.set_comment(PostedComment("jira", "GRD-100", "summary", "42", "0:0", "2026-11-01"))
+    api = f"{SERVER}/rest/api/2/issue/GRD-100/comment"
+    theirs = comment(42, "{color:#97a0af}tieback:summary{color}", kind="summary", site=SERVER)
+    theirs = {**theirs, "author": user(PERSON, SERVER, "2")}
+    responses.get(f"{SERVER}/rest/api/2/serverInfo", json=SERVER_INFO_DC)
+    responses.get(f"{SERVER}/rest/api/2/myself", json=myself(SERVER))
+    responses.get(f"{api}/42", json=theirs)
+    responses.get(api, json=page(theirs))
+    responses.post(api, status=201, json=comment(43, "x", site=SERVER, version="2", author=BOT))
+    jira = sink(config)
+    [action] = jira.plan(report_of(config))
+    assert (action.kind, action.comment_id) == (ActionKind.EDIT_COMMENT, "42")
+    jira.apply([action])
+    assert writes() == [("POST", "/jira/rest/api/2/issue/GRD-100/comment")]
+    with Store.open(config.store_location) as store:
+        kept = store.comment("jira", "GRD-100", "summary")
+    assert kept is not None and kept.comment_id == "43"
+
+
+@responses.activate
+def test_a_persons_stray_marker_does_not_stop_the_explanation(config: Config) -> None:
+    stored(config, issue("EDU-1", "needs-outcome"))
+    api = f"{CLOUD}/rest/api/3/issue/EDU-1/comment"
+    responses.get(f"{CLOUD}/rest/api/2/serverInfo", json=SERVER_INFO_CLOUD)
+    responses.get(f"{CLOUD}/rest/api/2/myself", json=myself())
+    stray = comment(5, adf_doc("Why does tieback:explain not show up here?"), author=PERSON)
+    responses.get(api, json=page(stray))
+    responses.post(api, status=201, json=comment(6, adf_doc("x"), kind="explain", author=BOT))
+    jira = sink(config)
+    [action] = jira.plan(report_of(config))
+    assert jira.apply([action]) == [action]
+    assert writes() == [("POST", "/rest/api/3/issue/EDU-1/comment")]
+    with Store.open(config.store_location) as store:
+        explained = store.comment("jira", "EDU-1", "explain")
+    assert explained is not None and explained.comment_id == "6"
+
+
+@responses.activate
+def test_an_unknown_account_edits_nothing_doubles_nothing_and_warns_once(
+    write_config: Callable[..., Config], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JIRA_API_TOKEN", TOKEN)
+    config = write_config(SUMMARY_CONFIG)
+    stored(
+        config,
+        issue("EDU-1", "needs-outcome"),  # a marked comment, maybe tieback's: none posted
+        issue("EDU-2", "needs-outcome"),  # none at all: posted
+        issue("EDU-100", "outcome:activation"),  # a marked summary, maybe not its: left
+    )
+    comments = f"{CLOUD}/rest/api/3/issue"
+    responses.get(f"{CLOUD}/rest/api/2/serverInfo", json=SERVER_INFO_CLOUD)
+    # A proxy in front of the site answers /myself with a page of its own.
+    responses.get(
+        f"{CLOUD}/rest/api/2/myself",
+        status=404,
+        body="<html><body>Not Found</body></html>",
+        content_type="text/html",
+    )
+    marked = comment(5, adf_doc("tieback:explain"), kind="explain", author=BOT)
+    responses.get(f"{comments}/EDU-1/comment", json=page(marked))
+    responses.get(f"{comments}/EDU-2/comment", json=page())
+    responses.post(
+        f"{comments}/EDU-2/comment",
+        status=201,
+        json=comment(8, adf_doc("x"), kind="explain", author=BOT),
+    )
+    summary = comment(7, adf_doc("tieback:summary"), kind="summary", author=BOT)
+    responses.get(f"{comments}/EDU-100/comment", json=page(summary))
+    jira = sink(config)
+    written = jira.apply(jira.plan(report_of(config)))
+
+    assert [(a.key, a.kind.value) for a in written] == [("EDU-2", "comment")]
+    assert writes() == [("POST", "/rest/api/3/issue/EDU-2/comment")]
+    assert [c.request.url for c in responses.calls].count(f"{CLOUD}/rest/api/2/myself") == 1
+    assert jira.warnings == [
+        "jira: cannot tell which account the token acts as (Jira answered HTTP 404 to GET "
+        f"/rest/api/2/myself: check [jira] url ({CLOUD}: the site's base URL, with its context "
+        "path if any)): no comment is edited this run, and a comment marked as tieback's "
+        "counts as one, whoever wrote it"
+    ]
+    assert jira.failures == [
+        "EDU-100: summary comment failed: not edited, as the account the token acts as is "
+        "unknown and the issue holds a comment marked tieback:summary that may be another's"
+    ]
+    with Store.open(config.store_location) as store:
+        # Only what is known to be tieback's is remembered: EDU-1 is looked at again.
+        assert store.commented("jira", "explain") == {"EDU-2"}
+        assert store.comment("jira", "EDU-100", "summary") is None
+
+
+# --- a concurrent run: looked for again just before creating --------------------------------
+
+
+@responses.activate
+def test_a_comment_written_since_the_plan_is_not_written_again(
+    write_config: Callable[..., Config], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JIRA_API_TOKEN", TOKEN)
+    config = write_config(SUMMARY_CONFIG)
+    stored(config, issue("EDU-1", "needs-outcome"), issue("EDU-100", "outcome:activation"))
+    comments = f"{CLOUD}/rest/api/3/issue"
+    responses.get(f"{CLOUD}/rest/api/2/serverInfo", json=SERVER_INFO_CLOUD)
+    responses.get(f"{CLOUD}/rest/api/2/myself", json=myself())
+    jira = sink(config)
+    actions = jira.plan(report_of(config))
+    assert [(a.key, a.kind) for a in actions] == [
+        ("EDU-1", ActionKind.COMMENT),
+        ("EDU-100", ActionKind.COMMENT),
+    ]
+    # Another run wrote both meanwhile.
+    explained = comment(20, adf_doc("tieback:explain"), kind="explain", author=BOT)
+    summary = comment(21, adf_doc("tieback:summary"), kind="summary", author=BOT)
+    responses.get(f"{comments}/EDU-1/comment", json=page(comment(19, adf_doc("hi")), explained))
+    responses.get(f"{comments}/EDU-100/comment", json=page(summary))
+    responses.put(f"{comments}/EDU-100/comment/21", json=summary)
+    written = jira.apply(actions)
+    assert [a.key for a in written] == ["EDU-100"]  # the summary brought up to date
+    assert writes() == [("PUT", "/rest/api/3/issue/EDU-100/comment/21")]
+    with Store.open(config.store_location) as store:
+        explain = store.comment("jira", "EDU-1", "explain")
+        kept = store.comment("jira", "EDU-100", "summary")
+    assert explain is not None and explain.comment_id == "20"
+    assert kept is not None and kept.comment_id == "21"

@@ -400,17 +400,32 @@ def cloud_listing(numbers: list[int], page: int) -> None:
     responses.add_callback(responses.POST, f"{CLOUD}/rest/api/3/search/jql", callback=answer)
 
 
+# How a site without issue/bulkfetch (or behind a proxy that blocks it) answers.
+BULK_REFUSALS = {
+    404: {"message": f"null for uri: {CLOUD}/rest/api/3/issue/bulkfetch", "status-code": 404},
+    405: {"errorMessages": ["Method Not Allowed"], "errors": {}},
+    501: {"errorMessages": ["Not Implemented"], "errors": {}},
+}
+
+
 def cloud_bulk(
     gone: frozenset[int] = frozenset(),
     failing: dict[int, int] | None = None,
     cap: int = 1000,
+    refused: int = 0,
+    after: int = 0,
 ) -> None:
     """Cloud's issue/bulkfetch: the issues asked for by id, in ascending id order,
     leaving out those ``gone``; an issue in ``failing`` is answered in ``issueErrors``
-    that many times first; more than ``cap`` ids is a 400, as Jira answers it."""
+    that many times first; more than ``cap`` ids is a 400, as Jira answers it. With
+    ``refused``, every request past the first ``after`` is answered that status."""
     failing = dict(failing or {})
+    served = [0]
 
     def answer(request: Any) -> tuple[int, dict[str, str], str]:
+        served[0] += 1
+        if refused and served[0] > after:
+            return refused, {}, json.dumps(BULK_REFUSALS[refused])
         ids = json.loads(request.body)["issueIdsOrKeys"]
         if len(ids) > cap:
             return 400, {}, json.dumps({"errorMessages": [f"At most {cap} issues."]})
@@ -562,6 +577,42 @@ def test_a_sync_stops_before_removing_anything_when_bulkfetch_keeps_failing(
         assert bulk_asks() == [[21, 22, 23, 24, 25], [24], [24]]
         assert store.count("jira") == 25  # EDU-21 left the query, but nothing was removed
         assert store.cursor("jira", source().query) == cursor
+
+
+@responses.activate
+@pytest.mark.parametrize("status", sorted(BULK_REFUSALS))
+def test_a_site_that_refuses_bulkfetch_is_read_on_through_search_pages(
+    source: Callable[..., JiraSource], status: int
+) -> None:
+    numbers = long_cloud_listing(refused=status)
+    jira = source()
+    pages = list(jira.pages(None))
+
+    assert [item.key for page in pages for item in page.items] == [f"EDU-{n}" for n in numbers]
+    assert bulk_asks() == [[21, 22, 23, 24, 25]]  # asked once, refused
+    # Ten pages, the ids listed, then on from the tenth page's token, two a page.
+    assert tokens_sent() == [None, *map(str, range(2, 20, 2)), None, "20", "22", "24"]
+    assert [page.position for page in pages] == [f"page {n}" for n in range(1, 14)]
+
+    # The refusal holds for the rest of the run: no bulkfetch, no listing of ids.
+    responses.calls.reset()
+    listing = jira.client.search("cloud", "project = EDU", ["summary"], 2, bulk_after=10)
+    assert sum(len(issues) for issues, _, _ in listing) == 25
+    assert bulk_asks() == []
+    assert len(responses.calls) == 13 and tokens_sent()[-1] == "24"
+
+
+@responses.activate
+def test_bulkfetch_refused_after_some_pages_reads_the_rest_once(
+    source: Callable[..., JiraSource],
+) -> None:
+    numbers = long_cloud_listing(1170, refused=501, after=1)
+    pages = list(source().pages(None))
+    keys = [item.key for page in pages for item in page.items]
+    # 20 issues from the search, 1,000 through bulkfetch, the other 150 by search pages
+    # from the tenth page's token, skipping what bulkfetch gave.
+    assert sorted(keys) == sorted(f"EDU-{n}" for n in numbers) and len(keys) == 1170
+    assert [len(asked) for asked in bulk_asks()] == [1000, 150]
 
 
 @responses.activate
@@ -1124,6 +1175,24 @@ def test_a_url_without_a_scheme(write_config: Callable[..., Config]) -> None:
         "cannot send GET /rest/api/2/serverInfo to 'acme.atlassian.net': MissingSchema: "
         "check [jira] url (e.g. https://acme.atlassian.net)"
     )
+
+
+@responses.activate
+def test_a_404_names_a_missing_issue_only_on_an_issue_path(waits: list[float]) -> None:
+    client = JiraClient(CLOUD, EMAIL, SecretStr(TOKEN), RetryPolicy(sleep=waits.append))
+    responses.post(f"{CLOUD}/rest/api/3/issue/bulkfetch", status=404, json=BULK_REFUSALS[404])
+    with pytest.raises(JiraApiError) as caught:
+        client.request("POST", "/rest/api/3/issue/bulkfetch", body={"issueIdsOrKeys": ["1"]})
+    assert str(caught.value) == (
+        f"Jira answered HTTP 404 null for uri: {CLOUD}/rest/api/3/issue/bulkfetch to POST "
+        f"/rest/api/3/issue/bulkfetch: check [jira] url ({CLOUD}: the site's base URL, with "
+        "its context path if any)"
+    )
+    gone = {"errorMessages": ["Issue does not exist or you do not have permission to see it."]}
+    responses.get(f"{CLOUD}/rest/api/3/issue/EDU-7/comment", status=404, json=gone)
+    with pytest.raises(JiraApiError) as caught:
+        client.request("GET", "/rest/api/3/issue/EDU-7/comment")
+    assert str(caught.value).startswith("Jira has no issue EDU-7 or the account cannot see it")
 
 
 @responses.activate

@@ -6,11 +6,14 @@ set. Comments are plain text with wiki markup on Data Center (REST v2) and Atlas
 Document Format on Cloud (REST v3). Neither format has hidden text, so tieback's
 comments carry the comment property ``tieback`` (``{"kind": "explain" | "summary"}``),
 and a visible ``tieback:<kind>`` in small print so that a copy without properties is
-still recognised. Before posting, tieback reads the issue's comments for one of its
-own, so a lost store never doubles a comment; a comment is sent once, never retried
-blindly. What was written is recorded in the store (labels on the stored item,
-comment ids, the summary's fingerprint), so a second run with nothing changed plans
-nothing.
+still recognised. A marked comment is tieback's only when the token's own account
+(``GET /rest/api/2/myself``) wrote it: another author's comment is never edited and
+never stands in for tieback's. Just before posting, tieback reads the issue's comments
+again for one of its own, so a lost store or a run since the plan never doubles a
+comment; a comment is sent once, never retried blindly. A write that fails is one line
+in ``failures`` and the rest are still written. What was written is recorded in the
+store (labels on the stored item, comment ids, the summary's fingerprint), so a second
+run with nothing changed plans nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from tieback.formats.templates import environment
 from tieback.http import RetryPolicy
 from tieback.model import Alignment, Outcome, Reason
 from tieback.outcomes import load_declarations
+from tieback.payload import text_of as _text
 from tieback.report import Report
 from tieback.sinks.interface import Action, ActionKind, Sink, Written, plan_item_actions
 from tieback.sources.jira import JiraApiError, JiraClient
@@ -53,17 +57,56 @@ def marker(kind: str) -> str:
     return f"{PROPERTY}:{kind}"
 
 
-def is_tieback_comment(comment: Mapping[str, Any], kind: str) -> bool:
-    """Whether a REST comment (read with ``expand=properties``) is tieback's of ``kind``:
-    by its property, else by the marker anywhere in its text."""
+@dataclass(frozen=True, slots=True)
+class Account:
+    """The account a token acts as, as ``GET /rest/api/2/myself`` names it: Cloud by its
+    ``accountId``; Data Center by its ``key`` and its ``name`` (the username)."""
+
+    account_id: str = ""
+    key: str = ""
+    name: str = ""
+
+    @classmethod
+    def of(cls, user: Mapping[str, Any]) -> Account:
+        """The account a user object (``/myself``, a comment's ``author``) names."""
+        return cls(_text(user.get("accountId")), _text(user.get("key")), _text(user.get("name")))
+
+    @property
+    def known(self) -> bool:
+        return bool(self.account_id or self.key or self.name)
+
+    def wrote(self, comment: Mapping[str, Any]) -> bool:
+        """Whether this account is the comment's ``author``: by ``accountId`` on Cloud; on
+        Data Center by ``key``, else by ``name`` (a username, which ignores case). A
+        username can pass to another user after a rename, so a key that differs says no."""
+        author = comment.get("author")
+        if not isinstance(author, Mapping) or not self.known:
+            return False
+        other = Account.of(author)
+        if self.account_id:
+            return other.account_id == self.account_id
+        if self.key and other.key:
+            return other.key == self.key
+        return bool(self.name) and other.name.casefold() == self.name.casefold()
+
+
+def is_marked(comment: Mapping[str, Any], kind: str) -> bool:
+    """Whether a REST comment (read with ``expand=properties``) is marked as tieback's
+    of ``kind``: by its ``tieback`` property when it has one (a summary quoting an issue
+    titled "tieback:explain" is no explanation), else by the marker in its text."""
     for prop in comment.get("properties") or ():
         if isinstance(prop, Mapping) and prop.get("key") == PROPERTY:
             value = prop.get("value")
-            if isinstance(value, Mapping) and value.get("kind") == kind:
-                return True
+            return isinstance(value, Mapping) and value.get("kind") == kind
     body = comment.get("body")
     text = adf_text(body) if isinstance(body, Mapping) else body
     return isinstance(text, str) and marker(kind) in text
+
+
+def is_tieback_comment(comment: Mapping[str, Any], kind: str, account: Account) -> bool:
+    """Whether a REST comment is tieback's of ``kind``: marked so, and written by the
+    token's ``account``. Anyone can paste the marker or the property into a comment."""
+    return account.wrote(comment) and is_marked(comment, kind)
 
 
 @dataclass(frozen=True)
@@ -198,6 +241,7 @@ class JiraSink(Sink):
         self._policy = policy
         self._client = client
         self._active: list[Outcome] | None = None
+        self._account: Account | None = None  # asked once a run, when a comment is read
 
     @property
     def client(self) -> JiraClient:
@@ -349,17 +393,21 @@ class JiraSink(Sink):
                 try:
                     self._apply_one(action, labels, comments, written)
                 except JiraApiError as exc:
-                    # An issue deleted or moved since the last sync: skip it, keep going.
-                    if exc.status != 404 or action.detail == SUMMARY_DETAIL:
-                        raise
-                    vanished.add(action.key)
-                    labels.pop(action.key, None)
-                    self.warnings.append(
-                        f"jira: {action.key} is gone or hidden (HTTP 404): skipped; "
-                        "'tieback sync' drops it from the store"
-                    )
-        except JiraApiError as exc:
-            raise SinkError(str(exc)) from None
+                    if exc.status == 401:
+                        # The credentials were refused: every later write would be refused
+                        # the same way, so the run stops here (what was written is kept).
+                        raise SinkError(str(exc)) from None
+                    if exc.status == 404 and action.detail != SUMMARY_DETAIL:
+                        # An issue deleted or moved since the last sync: skip it, keep going.
+                        vanished.add(action.key)
+                        labels.pop(action.key, None)
+                        self.warnings.append(
+                            f"jira: {action.key} is gone or hidden (HTTP 404): skipped; "
+                            "'tieback sync' drops it from the store"
+                        )
+                        continue
+                    # One write failed: said once, and the rest still run.
+                    self.failures.append(f"{action.key}: {_what(action)} failed: {exc}")
         finally:
             self._remember(labels, comments)
         return written
@@ -377,11 +425,19 @@ class JiraSink(Sink):
             written.append(action)
         elif action.detail == SUMMARY_DETAIL:
             comment_id = self._keep_summary(action)
+            if comment_id is None:
+                self.failures.append(
+                    f"{action.key}: {_what(action)} failed: not edited, as the account the "
+                    f"token acts as is unknown and the issue holds a comment marked "
+                    f"{marker(SUMMARY)} that may be another's"
+                )
+                return
             comments.append((action.key, SUMMARY, comment_id, self._summary_fingerprint))
             written.append(action)
         elif action.kind is ActionKind.COMMENT:
             comment_id, posted = self._explain(action.key, action.body)
-            comments.append((action.key, EXPLAIN, comment_id, ""))
+            if comment_id:
+                comments.append((action.key, EXPLAIN, comment_id, ""))
             if posted:
                 written.append(action)
 
@@ -399,11 +455,39 @@ class JiraSink(Sink):
         if verb == "add":
             current.append(action.detail)
 
+    def account(self) -> Account:
+        """The account the token acts as, asked once a run (``GET /rest/api/2/myself``).
+
+        When Jira does not say (an answer without ``accountId``, ``key`` or ``name``, or
+        an error other than 401), the account is unknown and tieback stays on the safe
+        side for the run, with one warning: it edits no comment at all, and a comment
+        marked as tieback's counts as one whoever wrote it, so nothing is posted twice
+        (at worst an explanation is missing until the account is known again).
+        """
+        if self._account is None:
+            reason = "its answer names no accountId, key or name"
+            try:
+                account = Account.of(self.client.myself())
+            except JiraApiError as exc:
+                if exc.status == 401:
+                    raise
+                account, reason = Account(), str(exc)
+            if not account.known:
+                self.warnings.append(
+                    f"jira: cannot tell which account the token acts as ({reason}): no "
+                    "comment is edited this run, and a comment marked as tieback's counts "
+                    "as one, whoever wrote it"
+                )
+            self._account = account
+        return self._account
+
     def _comments_path(self, key: str) -> str:
         return f"/rest/api/{self._version}/issue/{_path(key)}/comment"
 
     def find_comment(self, key: str, kind: str) -> Mapping[str, Any] | None:
-        """tieback's comment of ``kind`` on an issue, reading every page of comments."""
+        """tieback's own comment of ``kind`` on an issue, reading every page of comments;
+        while the account is unknown, the first comment marked so, whoever wrote it."""
+        account = self.account()
         start = 0
         while True:
             page = self.client.request(
@@ -414,7 +498,11 @@ class JiraSink(Sink):
             page = page if isinstance(page, Mapping) else {}
             comments = [c for c in page.get("comments") or () if isinstance(c, Mapping)]
             for comment in comments:
-                if is_tieback_comment(comment, kind):
+                if (
+                    is_tieback_comment(comment, kind, account)
+                    if account.known
+                    else is_marked(comment, kind)
+                ):
                     return comment
             start += len(comments)
             total = page.get("total")
@@ -439,23 +527,57 @@ class JiraSink(Sink):
         return str(created.get("id", "")) if isinstance(created, Mapping) else ""
 
     def _explain(self, key: str, body: str) -> tuple[str, bool]:
-        """Post the explanatory comment unless the issue already has one; never twice."""
+        """Post the explanatory comment unless the issue already has one; never twice.
+
+        The issue is read just before posting, whatever the plan said: a run since (or
+        beside) this one may have written it. Returns the comment's id when it is known
+        to be tieback's (empty for one the unknown account may not have written, so the
+        store does not take it for tieback's), and whether it was posted now.
+        """
         found = self.find_comment(key, EXPLAIN)
         if found is not None:
-            return str(found.get("id", "")), False
+            return (str(found.get("id", "")) if self.account().known else ""), False
         return self._post(key, EXPLAIN, body), True
 
-    def _keep_summary(self, action: Action) -> str:
-        """Edit the summary comment in place; create it only when the issue has none."""
+    def _keep_summary(self, action: Action) -> str | None:
+        """Edit tieback's summary comment in place; create it only when the issue has
+        none of tieback's, looked for just before. None when it is left alone: the
+        account is unknown and the issue holds a marked comment it may not have written.
+        """
+        key = action.key
+        if not self.account().known:
+            if self.find_comment(key, SUMMARY) is not None:
+                return None
+            return self._post(key, SUMMARY, action.body)
         comment_id = action.comment_id
-        if comment_id and self._edit(action.key, comment_id, action.body):
+        if comment_id and self._edit_own(key, comment_id, action.body):
             return comment_id
-        found = self.find_comment(action.key, SUMMARY)
+        found = self.find_comment(key, SUMMARY)
         if found is not None:
             comment_id = str(found.get("id", ""))
-            if self._edit(action.key, comment_id, action.body):
+            if self._edit(key, comment_id, action.body):
                 return comment_id
-        return self._post(action.key, SUMMARY, action.body)
+        return self._post(key, SUMMARY, action.body)
+
+    def _edit_own(self, key: str, comment_id: str, body: str) -> bool:
+        """Edit the comment the store names, if it is still there and still tieback's own
+        summary: the store may be shared with a configuration acting as another account,
+        and an id says nothing of who wrote the comment. False when it was not edited."""
+        try:
+            comment = self.client.request(
+                "GET",
+                f"{self._comments_path(key)}/{quote(comment_id, safe='')}",
+                params={"expand": "properties"},
+            )
+        except JiraApiError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        if not isinstance(comment, Mapping):
+            return False
+        if not is_tieback_comment(comment, SUMMARY, self.account()):
+            return False
+        return self._edit(key, comment_id, body)
 
     def _edit(self, key: str, comment_id: str, body: str) -> bool:
         """PUT the new body; False when the comment is gone (deleted by someone)."""
@@ -470,6 +592,15 @@ class JiraSink(Sink):
                 return False
             raise
         return True
+
+
+def _what(action: Action) -> str:
+    """What a failed write was, for its line: ``add label needs-outcome``, ``comment``."""
+    if action.detail == SUMMARY_DETAIL:
+        return "summary comment"
+    if action.kind is ActionKind.COMMENT:
+        return "comment"
+    return f"{action.kind.value} {action.detail}"
 
 
 def _path(key: str) -> str:

@@ -88,12 +88,16 @@ BULK_SIZE = 1000
 BULK_SIZE_REFUSED = 100
 # Times an issue bulkfetch could not return (its ``issueErrors``) is asked for again.
 BULK_TRIES = 3
+# How a site without bulkfetch answers it (no such resource, not that method, not built;
+# or a proxy in front of it that blocks the path): the listing goes on by search pages.
+BULK_REFUSALS = frozenset({404, 405, 501})
 JQL_ORDER = "ORDER BY key ASC"
 # When the user's time zone is unknown, a cursor read as UTC-12 covers every zone.
 _WIDEST_OFFSET = timedelta(hours=12)
 _TOKEN_ENV = "JIRA_API_TOKEN or TIEBACK_JIRA__TOKEN"
 _ORDER_BY = re.compile(r"order\s+by\b", re.IGNORECASE)
-_ISSUE_PATH = re.compile(r"/issue/([^/?]+)")
+# A path naming one issue, by key or id: not ``/issue/bulkfetch``, ``/issue/picker`` ...
+_ISSUE_PATH = re.compile(r"/issue/([A-Za-z][A-Za-z0-9_]*-\d+|\d+)(?=[/?]|$)")
 
 
 class JiraApiError(SourceError):
@@ -102,6 +106,10 @@ class JiraApiError(SourceError):
     def __init__(self, message: str, status: int = 0) -> None:
         super().__init__(message)
         self.status = status
+
+
+class BulkRefused(JiraApiError):
+    """The site does not serve ``issue/bulkfetch`` (see ``BULK_REFUSALS``)."""
 
 
 class Answer(NamedTuple):
@@ -119,6 +127,10 @@ class JiraClient:
     Center with a personal access token alone (``Authorization: Bearer``), chosen when
     ``email`` is empty. ``requests`` counts the requests sent, retries included.
     """
+
+    # Set once the site refused issue/bulkfetch: its listings stay searches for the rest
+    # of the run, without the listing of ids that only a bulkfetch needs.
+    bulk_refused = False
 
     def __init__(
         self,
@@ -375,8 +387,9 @@ class JiraClient:
 
         Cloud: ``POST /rest/api/3/search/jql``, following ``nextPageToken`` (the server
         may grant fewer issues than asked); after ``bulk_after`` pages, the rest through
-        ``bulk_fetch``. Data Center: ``POST /rest/api/2/search``, advancing ``startAt``
-        by the issues actually returned.
+        ``bulk_fetch``, unless the site refuses it: then on through search pages. Data
+        Center: ``POST /rest/api/2/search``, advancing ``startAt`` by the issues actually
+        returned.
         """
         if deployment == "cloud":
             yield from self._search_cloud(jql, fields, page_size, bulk_after)
@@ -414,30 +427,45 @@ class JiraClient:
         # and dropped, and the next page asked for again with the right one.
         seen: set[str] = set()
         listed: set[str] = set()  # the ids of the issues given so far, for bulk_fetch
+        fetched: set[str] = set()  # ids bulk_fetch gave before the site refused it
         number = 0
         answer = ask(None)
         while True:
+            bulk = bulk_after is not None and not self.bulk_refused
             ahead: tuple[str, Callable[[], Answer]] | None = None
             guess = _next_page_token(answer.content)
             # Not past the page after which the listing may change course (see search).
-            switching = bulk_after is not None and number + 1 >= bulk_after
+            switching = bulk and bulk_after is not None and number + 1 >= bulk_after
             if guess is not None and guess not in seen and not switching:
                 ahead = (guess, in_background(functools.partial(ask, guess), "tieback-jira-ahead"))
             found = _search_answer(self.decode(answer))
             number += 1
             issues = _issues(found)
+            if fetched:
+                issues = [raw for raw in issues if _id(raw) not in fetched]
             token = _text(found.get("nextPageToken")) or None
             if found.get("isLast") is True:
                 token = None  # the last page, whatever else it says
             repeated = token is not None and token in seen
-            if bulk_after is not None and token is not None and not repeated:
+            if bulk and bulk_after is not None and token is not None and not repeated:
                 listed.update(_ids(issues))
                 if number >= bulk_after:
                     if ahead is not None:
                         _drop(ahead[1])
                     yield issues, f"page {number}", None
-                    yield from self.bulk_fetch(jql, fields, listed, number)
-                    return
+                    try:
+                        for page in self.bulk_fetch(jql, fields, listed, number):
+                            fetched.update(_ids(page[0]))
+                            number += 1
+                            yield page
+                        return
+                    except BulkRefused:
+                        # The rest by search pages, from this page's token; what bulkfetch
+                        # gave already is left out of them.
+                        self.bulk_refused = True
+                    seen.add(token)
+                    answer = ask(token)
+                    continue
             yield issues, f"page {number}", None
             if ahead is not None and token is not None and not repeated and ahead[0] == token:
                 seen.add(token)
@@ -466,7 +494,8 @@ class JiraClient:
         returned, as a search would not have listed it. An issue Jira could not return
         for the moment (``issueErrors``) is asked for again, up to ``BULK_TRIES`` times in
         all; if it still cannot be had, the sync stops with an error before anything is
-        removed from the store, and the next sync reads it again.
+        removed from the store, and the next sync reads it again. A site that does not
+        serve bulkfetch raises ``BulkRefused``, and its caller reads the rest another way.
         """
         wanted: dict[str, None] = {}
         for issues, _, _ in self._search_cloud(jql, ["key"], KEYS_PAGE_SIZE["cloud"]):
@@ -476,7 +505,12 @@ class JiraClient:
 
         def ask(ids: list[str]) -> Answer:
             body = {"issueIdsOrKeys": ids, "fields": list(fields)}
-            return self._answer("POST", "/rest/api/3/issue/bulkfetch", body=body)
+            try:
+                return self._answer("POST", "/rest/api/3/issue/bulkfetch", body=body)
+            except JiraApiError as exc:
+                if exc.status in BULK_REFUSALS:
+                    raise BulkRefused(str(exc), exc.status) from None
+                raise
 
         left = list(wanted)
         failed: dict[str, str] = {}  # id: Jira's reason, from the last try
@@ -612,12 +646,19 @@ def _issues(answer: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [raw for raw in answer["issues"] if isinstance(raw, Mapping)]
 
 
+def _id(raw: Mapping[str, Any]) -> str:
+    """An issue's id, as text (Jira writes it as a string); empty when it has none."""
+    issue_id = raw.get("id")
+    if isinstance(issue_id, int | str) and not isinstance(issue_id, bool):
+        return str(issue_id)
+    return ""
+
+
 def _ids(issues: Iterable[Mapping[str, Any]]) -> Iterator[str]:
-    """The issues' ids, as text (Jira writes them as strings)."""
+    """The issues' ids, as text."""
     for raw in issues:
-        issue_id = raw.get("id")
-        if isinstance(issue_id, int | str) and not isinstance(issue_id, bool) and issue_id != "":
-            yield str(issue_id)
+        if issue_id := _id(raw):
+            yield issue_id
 
 
 def _issue_errors(answer: Mapping[str, Any]) -> dict[str, str]:
