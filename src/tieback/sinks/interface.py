@@ -111,7 +111,9 @@ class Sink(ABC):
 
     @abstractmethod
     def apply(self, actions: Sequence[Action]) -> list[Action]:
-        """Write the actions; return those written. Raise SinkError on failure."""
+        """Write the actions; return those written. A write that fails for one item is
+        a line in ``failures`` and the rest still go; SinkError only when no later write
+        could succeed either (the credentials were refused)."""
 
     def _keep(self, mine: Sequence[Alignment]) -> None:
         """Remember the items being planned for, for the comments and ``apply``."""
