@@ -265,6 +265,10 @@ def test_a_shared_postgresql_store_keeps_history_across_machines(
     other_machine = tmp_path_factory.mktemp("second-runner")
     for name in ("outcomes.toml", "issues.json", "tieback.toml"):
         (other_machine / name).write_text((project / name).read_text())
+    # A day later the backlog has one more issue (an unchanged one records no new point).
+    issues = json.loads((project / "issues.json").read_text())
+    issues.append(github_issue(99, []))
+    (other_machine / "issues.json").write_text(json.dumps(issues))
     assert run("audit", cwd=project, env=env).returncode == 0
     assert run("audit", cwd=other_machine, env=env).returncode == 0
     assert not (other_machine / ".tieback").exists()  # nothing written locally

@@ -267,14 +267,16 @@ def record_snapshot(config: Config, report: Report, kind: str = "audit") -> str 
 
     if report.incomplete:
         return "coverage history not recorded: the backlog in the store is partial (see above)"
+    if not report.data["totals"]["items"]:
+        return None  # nothing counted yet (no sources, or none synced): no point at n/a
+    scope = store_scope(config)
+    data = snapshot_of(report, config)
     try:
         with Store.open(config.store_location) as store:
-            store.add_snapshot(
-                report.data["generated_at"],
-                kind,
-                snapshot_of(report, config),
-                scope=store_scope(config),
-            )
+            last = store.latest_snapshot(kind, scope=scope)
+            if last is not None and last.data == data:
+                return None  # the same numbers again: the trend gains nothing from a copy
+            store.add_snapshot(report.data["generated_at"], kind, data, scope=scope)
     except StoreError as exc:
         return f"coverage history not recorded: {exc}"
     return None

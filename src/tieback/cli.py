@@ -60,6 +60,55 @@ def _percent(text: str) -> float:
     return value
 
 
+# The format an --output path's extension asks for, when --format is not given.
+_EXTENSIONS = {
+    ".json": "json",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".csv": "csv",
+    ".html": "html",
+    ".htm": "html",
+    ".mmd": "mermaid",
+    ".mermaid": "mermaid",
+}
+
+
+def _formats(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",")]
+    for name in names:
+        if name not in FORMATS:
+            raise argparse.ArgumentTypeError(
+                f"unknown format {name!r} (choose from {', '.join(FORMATS)})"
+            )
+    return names
+
+
+def _paths(text: str) -> list[str]:
+    paths = [path.strip() for path in text.split(",")]
+    if not all(paths):
+        raise argparse.ArgumentTypeError(f"{text!r}: an empty path in the list")
+    return paths
+
+
+def _renderings(formats: list[str] | None, outputs: list[str]) -> list[tuple[str, str]]:
+    """(format, destination) pairs: --format's names paired in order with --output's
+    paths, or each path's format read from its extension (table when it says none)."""
+    from tieback.errors import TiebackError
+
+    if formats is None:
+        return [(_EXTENSIONS.get(Path(path).suffix.lower(), "table"), path) for path in outputs]
+    if len(formats) > 1 and len(outputs) != len(formats):
+        raise TiebackError(
+            f"--format names {len(formats)} formats but --output {len(outputs)} paths: give "
+            "one path a format, e.g. --format markdown,json -o summary.md,report.json"
+        )
+    if len(formats) == 1 and len(outputs) > 1:
+        raise TiebackError("--output names several paths: give as many --format names")
+    if outputs.count("-") > 1:
+        raise TiebackError("--output names stdout (-) more than once")
+    return list(zip(formats, outputs, strict=True))
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument(
@@ -97,9 +146,25 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read only the local store and [files] exports; contact no tracker",
     )
-    audit.add_argument("--format", choices=FORMATS, default="table", help="default: table")
     audit.add_argument(
-        "--output", "-o", metavar="PATH", default="-", help="write the report here (- = stdout)"
+        "--format",
+        type=_formats,
+        metavar="FORMAT[,FORMAT...]",
+        help=f"{', '.join(FORMATS)}; several, comma-separated, with as many --output paths "
+        "(default: from each --output's extension, else table)",
+    )
+    audit.add_argument(
+        "--output",
+        "-o",
+        type=_paths,
+        metavar="PATH[,PATH...]",
+        default=["-"],
+        help="write the report here (- = stdout); several, comma-separated, one per format",
+    )
+    audit.add_argument(
+        "--no-record",
+        action="store_true",
+        help="keep no snapshot of this audit in the coverage history",
     )
     audit.add_argument(
         "--by", choices=GROUPINGS, default="team", help="group coverage by (default: team)"
@@ -306,28 +371,36 @@ def _audit(args: argparse.Namespace) -> int:
             if value is not None
         }
         coverage = coverage.model_copy(update=overrides)
+        renderings = _renderings(args.format, args.output)
         report = run_audit(
             config, coverage=coverage, by=args.by, offline=args.offline, progress=_progress()
         )
 
-        to_stdout = args.output == "-"
-        terminal = to_stdout and sys.stdout.isatty()
-        color = terminal and "NO_COLOR" not in os.environ
-        width = shutil.get_terminal_size().columns if terminal else None
-        history, lint = _html_extras(config, report) if args.format == "html" else ([], [])
-        renderer = get_format(
-            args.format,
-            color=color,
-            width=width,
-            max_outputs=args.max_outputs,
-            history=history,
-            lint=lint,
-        )
-        _write(args.output, renderer.render(report))
-        if args.format in _WARNINGLESS_FORMATS:
+        formats = [name for name, _ in renderings]
+        for name, destination in renderings:
+            terminal = destination == "-" and sys.stdout.isatty()
+            color = terminal and "NO_COLOR" not in os.environ
+            width = shutil.get_terminal_size().columns if terminal else None
+            history, lint = _html_extras(config, report) if name == "html" else ([], [])
+            renderer = get_format(
+                name,
+                color=color,
+                width=width,
+                max_outputs=args.max_outputs,
+                history=history,
+                lint=lint,
+            )
+            _write(destination, renderer.render(report))
+        if all(name in _WARNINGLESS_FORMATS for name in formats):
             for line in report.data["warnings"]:
                 print(f"tieback: warning: {line}", file=sys.stderr)
-        warning = record_snapshot(config, report)
+        # History holds the runs a team means: the configured scope and weight, once a
+        # run however many formats it writes, and not when asked to keep none.
+        configured = config.settings.coverage
+        intended = (coverage.scope, coverage.weight) == (configured.scope, configured.weight)
+        warning = None
+        if intended and not args.no_record:
+            warning = record_snapshot(config, report)
         totals = report.totals
         incomplete = report.incomplete
         if _left_for_exit is not None:
@@ -358,6 +431,7 @@ def _audit(args: argparse.Namespace) -> int:
 
 def _html_extras(config: Config, report: Report) -> tuple[list[Point], list[str]]:
     """The coverage history (this audit last) and lint findings the HTML report shows."""
+    from tieback.connectors import store_scope
     from tieback.lint import lint_config
     from tieback.store import Snapshot, Store
     from tieback.trend import TOTAL, series
@@ -365,7 +439,7 @@ def _html_extras(config: Config, report: Report) -> tuple[list[Point], list[str]
     snapshots: list[Snapshot] = []
     if config.store_exists:
         with Store.open(config.store_location) as store:
-            snapshots = store.snapshots()
+            snapshots = store.snapshots(scope=store_scope(config))
     current = Snapshot(0, report.data["generated_at"], "audit", {"totals": report.data["totals"]})
     history = series([*snapshots, current]).get(TOTAL, [])
     return history, lint_config(config)
@@ -537,6 +611,7 @@ def _skip_last_collection() -> None:
 
 
 def _trend(args: argparse.Namespace) -> int:
+    from tieback.connectors import store_scope
     from tieback.errors import ConfigError
     from tieback.store import Store
     from tieback.trend import render, series
@@ -545,9 +620,20 @@ def _trend(args: argparse.Namespace) -> int:
     if args.since and not _is_date(args.since):
         raise ConfigError(f"--since {args.since!r}: expected a date as YYYY-MM-DD")
     snapshots = []
+    earlier = 0
     if config.store_exists:
         with Store.open(config.store_location) as store:
-            snapshots = store.snapshots(since=args.since)
+            scope = store_scope(config)
+            snapshots = store.snapshots(since=args.since, scope=scope)
+            if args.since and not snapshots:
+                earlier = len(store.snapshots(scope=scope))
+    if earlier:
+        # History exists, just not in the range asked for.
+        empty = f"No snapshots at or after {args.since} ({earlier} taken before it).\n"
+        if args.format == "table":
+            _write(args.output, empty)
+            return EXIT_OK
+        print(f"tieback: {empty.strip()}", file=sys.stderr)
     lines = series(snapshots, args.by)
     _write(args.output, render(lines, args.by, args.format, config.settings.coverage.precision))
     return EXIT_OK

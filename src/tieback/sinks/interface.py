@@ -138,10 +138,12 @@ class Sink(ABC):
         comment the store remembers on ``key``."""
         if not self._config.store_exists:
             return None, None
+        from tieback.connectors import store_scope
         from tieback.store import Store
 
         with Store.open(self._config.store_location) as store:
-            return store.latest_snapshot(), store.comment(self.name, key, kind)
+            previous = store.latest_snapshot(scope=store_scope(self._config))
+            return previous, store.comment(self.name, key, kind)
 
     def _remember(self, labels: Mapping[str, Sequence[str]], comments: Sequence[Written]) -> None:
         """Record what the tracker now holds, so the next run (before a sync) plans
