@@ -27,6 +27,8 @@ from tieback.errors import ConfigError
 ENV_PREFIX = "TIEBACK_"
 # Variables that share the prefix but are not settings keys.
 _NON_SETTINGS_ENV = {"TIEBACK_CONFIG", "TIEBACK_DEBUG"}
+# For a file whose arrays or tables nest deeper than the parser's recursion can follow.
+TOO_DEEP = "nested too deeply to read (check for unclosed [ or {)"
 
 
 class Section(BaseModel):
@@ -287,6 +289,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not valid TOML: the file is not UTF-8 text") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: {TOO_DEEP}") from None
 
 
 def load_config(explicit: str | os.PathLike[str] | None = None, cwd: Path | None = None) -> Config:

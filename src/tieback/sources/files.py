@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from tieback.config import Config
+from tieback.config import TOO_DEEP, Config
 from tieback.errors import SourceError
 from tieback.jsonio import loads
 from tieback.model import Item
@@ -335,6 +335,8 @@ def _load_json(shown: str, handle: TextIO) -> object:
         raise SourceError(
             f"{shown}: not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno})"
         ) from None
+    except RecursionError:
+        raise SourceError(f"{shown}: not valid JSON: {TOO_DEEP}") from None
 
 
 def _explain(document: object) -> str:

@@ -1,0 +1,74 @@
+"""Broken input, end to end: one ``tieback: error:`` line naming the file, key or variable,
+exit 1, no traceback; and nothing a tracker sends puts NaN or a formula into a report."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import OUTCOMES_TOML
+
+from tieback.cli import main
+
+DEEP_JSON = "[" * 100_000
+DEEP_TOML = "a = " + "[" * 100_000
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project reading one GitHub export, as the working directory, with a clean
+    environment."""
+    for name in list(os.environ):
+        if name.upper().startswith("TIEBACK_") or name in ("GITHUB_TOKEN", "JIRA_API_TOKEN"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "outcomes.toml").write_text(OUTCOMES_TOML)
+    (tmp_path / "issues.json").write_text("[]")
+    (tmp_path / "tieback.toml").write_text('[files]\npaths = ["issues.json"]\n')
+    return tmp_path
+
+
+def error_line(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    """Run the command in-process; return its one error line."""
+    assert main(list(argv)) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("tieback: error: ")
+    assert "unexpected" not in lines[0]
+    # A configuration found by discovery is named by its full path.
+    return lines[0].removeprefix("tieback: error: ").replace(f"{Path.cwd()}{os.sep}", "")
+
+
+# --- nesting deep enough to exhaust the parsers' recursion ------------------------------
+
+
+def test_a_deeply_nested_config_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "tieback.toml").write_text(DEEP_TOML)
+    message = error_line(capsys, "audit", "--offline")
+    assert message.startswith("tieback.toml: not valid TOML: nested too deeply")
+
+
+def test_a_deeply_nested_pyproject_is_named_too(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "tieback.toml").unlink()
+    (project / "pyproject.toml").write_text(DEEP_TOML)
+    assert "pyproject.toml: not valid TOML: nested too deeply" in error_line(capsys, "lint")
+
+
+def test_a_deeply_nested_outcomes_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "outcomes.toml").write_text(DEEP_TOML)
+    message = error_line(capsys, "lint")
+    assert message.startswith("outcomes.toml: not valid TOML: nested too deeply")
+
+
+@pytest.mark.parametrize("text", [DEEP_JSON, '{"issues": ' * 100_000])
+def test_a_deeply_nested_export(
+    project: Path, capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    (project / "issues.json").write_text(text)
+    message = error_line(capsys, "audit", "--offline")
+    assert message.startswith("issues.json: not valid JSON: nested too deeply")
