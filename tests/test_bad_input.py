@@ -72,3 +72,68 @@ def test_a_deeply_nested_export(
     (project / "issues.json").write_text(text)
     message = error_line(capsys, "audit", "--offline")
     assert message.startswith("issues.json: not valid JSON: nested too deeply")
+
+
+# --- list-valued environment variables --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "example"),
+    [
+        ("acme/app", '["acme/app"]'),
+        ("[acme/app", '["acme/app"]'),
+        ('"acme/app"', '["acme/app"]'),
+        ("[acme/app, 'acme/web']", '["acme/app", "acme/web"]'),
+        ("", '["first", "second"]'),
+        ("[", '["first", "second"]'),
+    ],
+)
+def test_a_list_variable_that_is_not_a_json_list(
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    value: str,
+    example: str,
+) -> None:
+    monkeypatch.setenv("TIEBACK_GITHUB__REPOS", value)
+    message = error_line(capsys, "lint")
+    assert message == (
+        "environment variable TIEBACK_GITHUB__REPOS: expected a JSON list, e.g. "
+        f"TIEBACK_GITHUB__REPOS='{example}'"
+    )
+
+
+def test_a_list_of_tables_variable_that_is_not_json(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TIEBACK_OUTCOMES", "activation")
+    message = error_line(capsys, "lint")
+    assert message == (
+        "environment variable TIEBACK_OUTCOMES: expected a JSON list, e.g. "
+        """TIEBACK_OUTCOMES='[{"id": "...", "title": "..."}]'"""
+    )
+
+
+def test_a_deeply_nested_list_variable(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TIEBACK_EXEMPT__LABELS", DEEP_JSON)
+    message = error_line(capsys, "lint")
+    assert message.startswith("environment variable TIEBACK_EXEMPT__LABELS: expected a JSON list")
+
+
+def test_a_whole_section_variable_that_is_not_a_json_object(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TIEBACK_COVERAGE", "points")
+    message = error_line(capsys, "lint")
+    assert message.startswith("environment variable TIEBACK_COVERAGE: expected a JSON object")
+    assert "TIEBACK_COVERAGE__<KEY>" in message
+
+
+def test_a_bad_entry_in_a_list_variable_names_the_variable(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TIEBACK_GITHUB__REPOS", '["acme/app", 7]')
+    message = error_line(capsys, "lint")
+    assert message.startswith("environment variable TIEBACK_GITHUB__REPOS: [github] repos: ")

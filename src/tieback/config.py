@@ -12,13 +12,14 @@ it costs more than the rest of an offline audit of a small backlog.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
@@ -161,7 +162,7 @@ class Settings(Section):
 def _environment_overrides() -> dict[str, Any]:
     """``TIEBACK_<SECTION>__<KEY>`` values as a nested table, unvalidated."""
     names = [
-        name.upper()
+        name
         for name in os.environ
         if name.upper().startswith(ENV_PREFIX) and name.upper() not in _NON_SETTINGS_ENV
     ]
@@ -171,9 +172,10 @@ def _environment_overrides() -> dict[str, Any]:
         top = name[len(ENV_PREFIX) :].split("__", 1)[0].lower()
         if top not in Settings.model_fields:
             raise ConfigError(
-                f"environment variable {name}: unknown key {top} (check the spelling; "
-                "see config.example.toml)"
+                f"environment variable {name.upper()}: unknown key {top} (check the "
+                "spelling; see config.example.toml)"
             )
+        _check_json(name)
     from pydantic_settings import EnvSettingsSource
 
     source = EnvSettingsSource(
@@ -183,6 +185,62 @@ def _environment_overrides() -> dict[str, Any]:
         case_sensitive=False,
     )
     return dict(source())
+
+
+def _check_json(name: str) -> None:
+    """Raise ConfigError when a variable for a list or table is not that, as JSON.
+
+    pydantic-settings would raise an error naming only the section (or, nested deep
+    enough, a RecursionError).
+    """
+    shape = _json_shape(name[len(ENV_PREFIX) :].lower().split("__"))
+    if shape is None:
+        return
+    text = os.environ[name]
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        value = None
+    if shape == "object" and not isinstance(value, dict):
+        variable = name.upper()
+        raise ConfigError(
+            f"environment variable {variable}: expected a JSON object, e.g. "
+            f"""{variable}='{{"key": "value"}}', or set one key as {variable}__<KEY>"""
+        )
+    if shape != "object" and not isinstance(value, list):
+        raise ConfigError(
+            f"environment variable {name.upper()}: expected a JSON list, e.g. "
+            f"{name.upper()}='{_list_example(text, tables=shape == 'tables')}'"
+        )
+
+
+def _json_shape(keys: list[str]) -> Literal["list", "tables", "object"] | None:
+    """What JSON a variable for the settings key ``keys`` must hold; None for a value."""
+    model: type[BaseModel] = Settings
+    for depth, key in enumerate(keys):
+        field = model.model_fields.get(key)
+        if field is None:
+            return None  # an unknown key: validation names it
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            model = annotation
+            continue
+        if depth < len(keys) - 1:
+            return None
+        if get_origin(annotation) is list:
+            (entry,) = get_args(annotation)
+            return "tables" if get_origin(entry) is dict else "list"
+        return "object" if get_origin(annotation) is dict else None
+    return "object"
+
+
+def _list_example(text: str, tables: bool) -> str:
+    """The list the user seems to have meant (``a, b`` → ``["a", "b"]``), if short."""
+    if tables:
+        return '[{"id": "...", "title": "..."}]'
+    entries = [entry.strip(" \t'\"") for entry in text.strip(" \t[]").split(",")]
+    example = json.dumps([entry for entry in entries if entry], ensure_ascii=False)
+    return example if example != "[]" and len(example) <= 80 else '["first", "second"]'
 
 
 def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -341,12 +399,16 @@ def _describe(exc: ValidationError, path: Path | None) -> str:
     """One line for the first problem: where it is, which key, what is expected."""
     error = exc.errors()[0]
     loc = [str(part) for part in error["loc"]]
-    env_name = ENV_PREFIX + "__".join(loc).upper()
-    if any(k.upper() == env_name for k in os.environ):
-        where = f"environment variable {env_name}"
-    else:
-        where = str(path) if path else "configuration"
     key = _key_name(loc)
+    where = str(path) if path else "configuration"
+    # The value came from the variable for its key or for a table holding it.
+    names = [part for part in loc if not part.isdigit()]
+    variables = {name.upper() for name in os.environ}
+    for depth in range(len(names), 0, -1):
+        env_name = ENV_PREFIX + "__".join(names[:depth]).upper()
+        if env_name in variables:
+            where = f"environment variable {env_name}"
+            break
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         return f"{where}: unknown key {key} (check the spelling; see config.example.toml)"
