@@ -3,6 +3,7 @@ exit 1, no traceback; and nothing a tracker sends puts NaN or a formula into a r
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -137,3 +138,92 @@ def test_a_bad_entry_in_a_list_variable_names_the_variable(
     monkeypatch.setenv("TIEBACK_GITHUB__REPOS", '["acme/app", 7]')
     message = error_line(capsys, "lint")
     assert message.startswith("environment variable TIEBACK_GITHUB__REPOS: [github] repos: ")
+
+
+# --- URLs -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("api.github.com", "expected an http:// or https:// URL"),
+        ("ftp://api.github.com", "expected an http:// or https:// URL"),
+        ("javascript:alert(1)", "expected an http:// or https:// URL"),
+        ("https://", "has no host"),
+        ("https:///api/v3", "has no host"),
+        ("https://ghe.acme.example/api v3", "has a space"),
+        ("https://ghe.acme.example:http/", "has a port that is not a number"),
+        ("https://ghe.acme.example/api/v3?per_page=1", "has a query or fragment"),
+    ],
+)
+def test_a_garbage_github_api_url(
+    project: Path, capsys: pytest.CaptureFixture[str], url: str, problem: str
+) -> None:
+    (project / "tieback.toml").write_text(f"[github]\napi_url = {json.dumps(url)}\n")
+    message = error_line(capsys, "lint")
+    assert message.startswith(f"tieback.toml: [github] api_url: {problem}")
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("acme.atlassian.net", "expected an http:// or https:// URL"),
+        ("https://acme.atlassian.net\t", "has a space"),
+        ("https://acme atlassian.net", "has a space"),
+        ("http://[::1", "is not a URL"),
+    ],
+)
+def test_a_garbage_jira_url(
+    project: Path, capsys: pytest.CaptureFixture[str], url: str, problem: str
+) -> None:
+    (project / "tieback.toml").write_text(f"[jira]\nurl = {json.dumps(url)}\n")
+    message = error_line(capsys, "lint")
+    assert message.startswith(f"tieback.toml: [jira] url: {problem}")
+
+
+def test_good_urls_are_kept(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "tieback.toml").write_text(
+        '[jira]\nurl = "http://127.0.0.1:8080/jira/"\njql = "project = EDU"\n'
+        '[github]\napi_url = "https://ghe.acme.example/api/v3"\n'
+    )
+    assert main(["lint"]) == 0
+    assert "error" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "variable"),
+    [("jira", "url", "TIEBACK_JIRA__TOKEN"), ("github", "api_url", "TIEBACK_GITHUB__TOKEN")],
+)
+@pytest.mark.parametrize("userinfo", ["ann:hunter2-secret@", "ann:hunter2-secret:x@", "ann@"])
+def test_credentials_in_a_tracker_url_are_refused_unechoed(
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    section: str,
+    key: str,
+    variable: str,
+    userinfo: str,
+) -> None:
+    url = f"https://{userinfo}acme.example/api"
+    (project / "tieback.toml").write_text(f"[{section}]\n{key} = {json.dumps(url)}\n")
+    message = error_line(capsys, "lint")
+    assert message.startswith(f"tieback.toml: [{section}] {key}: ")
+    assert f"set {variable}" in message
+    assert "hunter2" not in message and "ann" not in message
+
+
+def test_credentials_in_a_url_variable_are_refused_unechoed(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TIEBACK_JIRA__URL", "https://ann:hunter2-secret@acme.atlassian.net")
+    message = error_line(capsys, "lint")
+    assert message.startswith("environment variable TIEBACK_JIRA__URL: [jira] url: ")
+    assert "hunter2" not in message
+
+
+def test_a_bad_store_url_variable_does_not_echo_its_password(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TIEBACK_STORE__URL", "mysql://ci:hunter2-secret@db/tieback")
+    message = error_line(capsys, "lint")
+    assert message.startswith("environment variable TIEBACK_STORE__URL: [store] url: expected")
+    assert "hunter2" not in message

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
@@ -101,6 +102,15 @@ class Jira(Section):
     def enabled(self) -> bool:
         return bool(self.url)
 
+    @field_validator("url")
+    @classmethod
+    def _site(cls, url: str) -> str:
+        if not url:
+            return url
+        return _check_url(
+            url, "https://acme.atlassian.net", "TIEBACK_JIRA__TOKEN (or JIRA_API_TOKEN)"
+        )
+
 
 class GithubPostBack(Section):
     missing_label: str = "needs-outcome"
@@ -134,6 +144,11 @@ class Github(Section):
     def enabled(self) -> bool:
         return bool(self.repos)
 
+    @field_validator("api_url")
+    @classmethod
+    def _api(cls, url: str) -> str:
+        return _check_url(url, "https://api.github.com", "TIEBACK_GITHUB__TOKEN (or GITHUB_TOKEN)")
+
     @field_validator("repos")
     @classmethod
     def _owner_slash_name(cls, repos: list[str]) -> list[str]:
@@ -142,6 +157,35 @@ class Github(Section):
             if not owner or not name or "/" in name:
                 raise ValueError(f"{repo!r} is not of the form owner/name")
         return repos
+
+
+def _check_url(url: str, example: str, token_variable: str) -> str:
+    """``url`` if it is an http(s) base URL a request can start from; else ValueError
+    saying what is wrong, without the URL, which may hold a password."""
+    if any(character.isspace() or not character.isprintable() for character in url):
+        raise ValueError("has a space or control character; remove it (a space in a path is %20)")
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed [ of an IPv6 address
+        raise ValueError(f"is not a URL; expected e.g. {example}") from None
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or out of range
+        port = 0
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError(f"expected an http:// or https:// URL, e.g. {example}")
+    if "@" in parts.netloc:
+        raise ValueError(
+            f"a user name or password never lives in the URL; remove it and set "
+            f"{token_variable} instead"
+        )
+    if not parts.hostname:
+        raise ValueError(f"has no host; expected e.g. {example}")
+    if port == 0:
+        raise ValueError("has a port that is not a number from 1 to 65535")
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        raise ValueError("has a query or fragment; give the base URL only")
+    return url
 
 
 class Settings(Section):
@@ -415,8 +459,13 @@ def _describe(exc: ValidationError, path: Path | None) -> str:
     if error["type"] == "missing":
         return f"{where}: {key} is required"
     shown = error.get("input")
-    got = "" if isinstance(shown, dict | list) else f" (got {shown!r})"
+    # A URL may hold a password: never repeated.
+    quiet = isinstance(shown, dict | list) or bool(names and names[-1] in _URL_KEYS)
+    got = "" if quiet else f" (got {shown!r})"
     return f"{where}: {key}: {message}{got}"
+
+
+_URL_KEYS = frozenset({"url", "api_url"})
 
 
 def _key_name(loc: list[str]) -> str:
