@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -227,3 +228,104 @@ def test_a_bad_store_url_variable_does_not_echo_its_password(
     message = error_line(capsys, "lint")
     assert message.startswith("environment variable TIEBACK_STORE__URL: [store] url: expected")
     assert "hunter2" not in message
+
+
+# --- numbers ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("default_points = inf", "[coverage] default_points: Input should be a finite number"),
+        ("default_points = nan", "[coverage] default_points: Input should be a finite number"),
+        ("default_points = -1", "[coverage] default_points: Input should be greater than"),
+        ("fail_under = nan", "[coverage] fail_under: Input should be a finite number"),
+    ],
+)
+def test_non_finite_or_negative_numbers_are_refused(
+    project: Path, capsys: pytest.CaptureFixture[str], line: str, problem: str
+) -> None:
+    (project / "tieback.toml").write_text(f"[coverage]\n{line}\n")
+    assert error_line(capsys, "audit", "--offline").startswith(f"tieback.toml: {problem}")
+
+
+def test_a_non_finite_number_variable_is_refused(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TIEBACK_COVERAGE__DEFAULT_POINTS", "Infinity")
+    message = error_line(capsys, "audit", "--offline")
+    assert message.startswith(
+        "environment variable TIEBACK_COVERAGE__DEFAULT_POINTS: [coverage] default_points: "
+    )
+
+
+JIRA_CSV = """\
+Summary,Issue key,Issue id,Issue Type,Status,Project key,Labels,Custom field (Story Points)
+Grade on submit,EDU-1,1,Story,To Do,EDU,outcome:activation,inf
+Grade faster,EDU-2,2,Story,To Do,EDU,,nan
+Grade well,EDU-3,3,Story,To Do,EDU,outcome:activation,-Infinity
+Grade at all,EDU-4,4,Story,To Do,EDU,,3
+"""
+
+
+def jira_page(points: list[str]) -> str:
+    """A Jira REST v2 search page whose story points are the JSON texts ``points``
+    (``NaN`` and ``Infinity`` are what Python's json module writes for such floats)."""
+    issues = [
+        {
+            "id": str(10_000 + number),
+            "key": f"EDU-{number}",
+            "self": f"https://acme.atlassian.net/rest/api/2/issue/{10_000 + number}",
+            "fields": {
+                "summary": f"Story {number}",
+                "issuetype": {"name": "Story"},
+                "status": {"name": "To Do", "statusCategory": {"key": "new"}},
+                "project": {"key": "EDU"},
+                "labels": ["outcome:activation"] if number % 2 else [],
+                "customfield_10016": f"@points{number}@",
+            },
+        }
+        for number in range(1, len(points) + 1)
+    ]
+    page = {"startAt": 0, "maxResults": 50, "total": len(issues), "issues": issues}
+    text = json.dumps({**page, "names": {"customfield_10016": "Story Points"}})
+    for number, value in enumerate(points, start=1):
+        text = text.replace(f'"@points{number}@"', value)
+    return text
+
+
+NOT_FINITE = re.compile(r"\b(nan|-?inf(inity)?)\b", re.IGNORECASE)
+
+
+def refuse(constant: str) -> None:
+    raise AssertionError(f"{constant} in a report")
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("export.csv", JIRA_CSV),
+        ("export.json", jira_page(["Infinity", "NaN", '"-inf"', "3"])),
+        ("export.json", jira_page(["1e999", '"NaN"', '"Infinity"', "3.0"])),
+    ],
+)
+def test_non_finite_points_in_an_export_count_as_unestimated(
+    project: Path, capsys: pytest.CaptureFixture[str], name: str, text: str
+) -> None:
+    (project / name).write_text(text)
+    (project / "tieback.toml").write_text(
+        f'[files]\npaths = ["{name}"]\n[coverage]\nweight = "points"\ndefault_points = 2\n'
+    )
+    assert main(["audit", "--offline", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out, parse_constant=refuse)
+    totals = report["totals"]
+    assert totals["unestimated"] == 3
+    assert (totals["aligned"], totals["unaligned"]) == (4, 5)  # 2 + 2, and 2 + 3
+    assert (
+        f"{name}: 3 items have story points that are not a finite number (e.g. EDU-1); "
+        "counted as unestimated"
+    ) in report["warnings"]
+    for fmt in ("table", "markdown", "csv", "html", "mermaid", "badge"):
+        assert main(["audit", "--offline", "--format", fmt]) == 0
+        out = capsys.readouterr().out
+        assert not NOT_FINITE.search(out), (fmt, NOT_FINITE.search(out))

@@ -34,7 +34,8 @@ TOO_DEEP = "nested too deeply to read (check for unclosed [ or {)"
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inf and nan would reach the reports as Infinity and NaN, which no JSON reader takes.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Tagging(Section):
