@@ -329,3 +329,42 @@ def test_non_finite_points_in_an_export_count_as_unestimated(
         assert main(["audit", "--offline", "--format", fmt]) == 0
         out = capsys.readouterr().out
         assert not NOT_FINITE.search(out), (fmt, NOT_FINITE.search(out))
+
+
+# --- the command line and lint ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["-5", "-1", "x"])
+def test_max_outputs_must_be_a_count(
+    project: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["audit", "--offline", "--max-outputs", value])
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.splitlines()[-1] == (
+        f"tieback: error: argument --max-outputs: {value!r} is not a whole number of 0 or "
+        "more (see 'tieback audit --help')"
+    )
+
+
+def test_max_outputs_of_zero_collapses_every_output(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "--offline", "--format", "mermaid", "--max-outputs", "0"]) == 0
+
+
+@pytest.mark.parametrize(
+    "outcomes",
+    ["", "# outcomes go here\n", '[[impacts]]\nid = "engagement"\ntitle = "Engagement"\n'],
+)
+def test_lint_warns_when_no_outcome_is_declared(
+    project: Path, capsys: pytest.CaptureFixture[str], outcomes: str
+) -> None:
+    (project / "outcomes.toml").write_text(outcomes)
+    assert main(["lint", "--strict"]) == 2
+    out, err = capsys.readouterr()
+    assert out.startswith("outcomes.toml: warning: no outcomes are declared; add one as")
+    assert "[[outcomes]]" in out and "[no-outcomes]" in out
+    assert "no problems found" not in err

@@ -301,6 +301,17 @@ def lint(declarations: Declarations) -> list[Finding]:
     def add(rule: str, subject: str, message: str) -> None:
         findings.append(Finding(rule, message, subject, declarations.lines.get(subject.lower())))
 
+    if not declarations.outcomes:
+        # Nothing to align to: every item would be unaligned, which reads as a backlog
+        # problem rather than the empty declarations it is.
+        findings.append(
+            Finding(
+                "no-outcomes",
+                "no outcomes are declared; add one as an [[outcomes]] table with an id and "
+                "a title ('tieback init --dir DIR' writes a starter to copy from)",
+                "outcomes",
+            )
+        )
     for outcome in declarations.outcomes:
         if not outcome.active:
             continue
