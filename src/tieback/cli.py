@@ -109,6 +109,16 @@ def _renderings(formats: list[str] | None, outputs: list[str]) -> list[tuple[str
     return list(zip(formats, outputs, strict=True))
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 0 or more")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument(
@@ -180,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     audit.add_argument(
         "--max-outputs",
-        type=int,
+        type=_count,
         default=8,
         metavar="N",
         help="mermaid: outputs shown per outcome before the rest collapse (default: 8)",

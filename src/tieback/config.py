@@ -12,13 +12,15 @@ it costs more than the rest of an offline audit of a small backlog.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
@@ -27,10 +29,13 @@ from tieback.errors import ConfigError
 ENV_PREFIX = "TIEBACK_"
 # Variables that share the prefix but are not settings keys.
 _NON_SETTINGS_ENV = {"TIEBACK_CONFIG", "TIEBACK_DEBUG"}
+# For a file whose arrays or tables nest deeper than the parser's recursion can follow.
+TOO_DEEP = "nested too deeply to read (check for unclosed [ or {)"
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inf and nan would reach the reports as Infinity and NaN, which no JSON reader takes.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Tagging(Section):
@@ -103,6 +108,15 @@ class Jira(Section):
     def enabled(self) -> bool:
         return bool(self.url)
 
+    @field_validator("url")
+    @classmethod
+    def _site(cls, url: str) -> str:
+        if not url:
+            return url
+        return _check_url(
+            url, "https://acme.atlassian.net", "TIEBACK_JIRA__TOKEN (or JIRA_API_TOKEN)"
+        )
+
 
 class GithubPostBack(Section):
     missing_label: str = "needs-outcome"
@@ -136,6 +150,11 @@ class Github(Section):
     def enabled(self) -> bool:
         return bool(self.repos)
 
+    @field_validator("api_url")
+    @classmethod
+    def _api(cls, url: str) -> str:
+        return _check_url(url, "https://api.github.com", "TIEBACK_GITHUB__TOKEN (or GITHUB_TOKEN)")
+
     @field_validator("repos")
     @classmethod
     def _owner_slash_name(cls, repos: list[str]) -> list[str]:
@@ -144,6 +163,35 @@ class Github(Section):
             if not owner or not name or "/" in name:
                 raise ValueError(f"{repo!r} is not of the form owner/name")
         return repos
+
+
+def _check_url(url: str, example: str, token_variable: str) -> str:
+    """``url`` if it is an http(s) base URL a request can start from; else ValueError
+    saying what is wrong, without the URL, which may hold a password."""
+    if any(character.isspace() or not character.isprintable() for character in url):
+        raise ValueError("has a space or control character; remove it (a space in a path is %20)")
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed [ of an IPv6 address
+        raise ValueError(f"is not a URL; expected e.g. {example}") from None
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or out of range
+        port = 0
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError(f"expected an http:// or https:// URL, e.g. {example}")
+    if "@" in parts.netloc:
+        raise ValueError(
+            f"a user name or password never lives in the URL; remove it and set "
+            f"{token_variable} instead"
+        )
+    if not parts.hostname:
+        raise ValueError(f"has no host; expected e.g. {example}")
+    if port == 0:
+        raise ValueError("has a port that is not a number from 1 to 65535")
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        raise ValueError("has a query or fragment; give the base URL only")
+    return url
 
 
 class Settings(Section):
@@ -164,7 +212,7 @@ class Settings(Section):
 def _environment_overrides() -> dict[str, Any]:
     """``TIEBACK_<SECTION>__<KEY>`` values as a nested table, unvalidated."""
     names = [
-        name.upper()
+        name
         for name in os.environ
         if name.upper().startswith(ENV_PREFIX) and name.upper() not in _NON_SETTINGS_ENV
     ]
@@ -174,9 +222,10 @@ def _environment_overrides() -> dict[str, Any]:
         top = name[len(ENV_PREFIX) :].split("__", 1)[0].lower()
         if top not in Settings.model_fields:
             raise ConfigError(
-                f"environment variable {name}: unknown key {top} (check the spelling; "
-                "see config.example.toml)"
+                f"environment variable {name.upper()}: unknown key {top} (check the "
+                "spelling; see config.example.toml)"
             )
+        _check_json(name)
     from pydantic_settings import EnvSettingsSource
 
     source = EnvSettingsSource(
@@ -186,6 +235,62 @@ def _environment_overrides() -> dict[str, Any]:
         case_sensitive=False,
     )
     return dict(source())
+
+
+def _check_json(name: str) -> None:
+    """Raise ConfigError when a variable for a list or table is not that, as JSON.
+
+    pydantic-settings would raise an error naming only the section (or, nested deep
+    enough, a RecursionError).
+    """
+    shape = _json_shape(name[len(ENV_PREFIX) :].lower().split("__"))
+    if shape is None:
+        return
+    text = os.environ[name]
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        value = None
+    if shape == "object" and not isinstance(value, dict):
+        variable = name.upper()
+        raise ConfigError(
+            f"environment variable {variable}: expected a JSON object, e.g. "
+            f"""{variable}='{{"key": "value"}}', or set one key as {variable}__<KEY>"""
+        )
+    if shape != "object" and not isinstance(value, list):
+        raise ConfigError(
+            f"environment variable {name.upper()}: expected a JSON list, e.g. "
+            f"{name.upper()}='{_list_example(text, tables=shape == 'tables')}'"
+        )
+
+
+def _json_shape(keys: list[str]) -> Literal["list", "tables", "object"] | None:
+    """What JSON a variable for the settings key ``keys`` must hold; None for a value."""
+    model: type[BaseModel] = Settings
+    for depth, key in enumerate(keys):
+        field = model.model_fields.get(key)
+        if field is None:
+            return None  # an unknown key: validation names it
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            model = annotation
+            continue
+        if depth < len(keys) - 1:
+            return None
+        if get_origin(annotation) is list:
+            (entry,) = get_args(annotation)
+            return "tables" if get_origin(entry) is dict else "list"
+        return "object" if get_origin(annotation) is dict else None
+    return "object"
+
+
+def _list_example(text: str, tables: bool) -> str:
+    """The list the user seems to have meant (``a, b`` → ``["a", "b"]``), if short."""
+    if tables:
+        return '[{"id": "...", "title": "..."}]'
+    entries = [entry.strip(" \t'\"") for entry in text.strip(" \t[]").split(",")]
+    example = json.dumps([entry for entry in entries if entry], ensure_ascii=False)
+    return example if example != "[]" and len(example) <= 80 else '["first", "second"]'
 
 
 def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -292,6 +397,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not valid TOML: the file is not UTF-8 text") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: {TOO_DEEP}") from None
 
 
 def load_config(explicit: str | os.PathLike[str] | None = None, cwd: Path | None = None) -> Config:
@@ -342,20 +449,29 @@ def _describe(exc: ValidationError, path: Path | None) -> str:
     """One line for the first problem: where it is, which key, what is expected."""
     error = exc.errors()[0]
     loc = [str(part) for part in error["loc"]]
-    env_name = ENV_PREFIX + "__".join(loc).upper()
-    if any(k.upper() == env_name for k in os.environ):
-        where = f"environment variable {env_name}"
-    else:
-        where = str(path) if path else "configuration"
     key = _key_name(loc)
+    where = str(path) if path else "configuration"
+    # The value came from the variable for its key or for a table holding it.
+    names = [part for part in loc if not part.isdigit()]
+    variables = {name.upper() for name in os.environ}
+    for depth in range(len(names), 0, -1):
+        env_name = ENV_PREFIX + "__".join(names[:depth]).upper()
+        if env_name in variables:
+            where = f"environment variable {env_name}"
+            break
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         return f"{where}: unknown key {key} (check the spelling; see config.example.toml)"
     if error["type"] == "missing":
         return f"{where}: {key} is required"
     shown = error.get("input")
-    got = "" if isinstance(shown, dict | list) else f" (got {shown!r})"
+    # A URL may hold a password: never repeated.
+    quiet = isinstance(shown, dict | list) or bool(names and names[-1] in _URL_KEYS)
+    got = "" if quiet else f" (got {shown!r})"
     return f"{where}: {key}: {message}{got}"
+
+
+_URL_KEYS = frozenset({"url", "api_url"})
 
 
 def _key_name(loc: list[str]) -> str:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tieback.config import Config
+from tieback.config import TOO_DEEP, Config
 from tieback.errors import ConfigError
 from tieback.model import Focus, Impact, Kind, Outcome, OutcomeStatus
 
@@ -163,6 +163,8 @@ def _read(path: Path, shown: str) -> tuple[dict[str, Any], str]:
         raise ConfigError(f"{shown}: not valid TOML: the file is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{shown}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{shown}: not valid TOML: {TOO_DEEP}") from None
 
 
 def _id_lines(text: str) -> dict[str, int]:
@@ -299,6 +301,17 @@ def lint(declarations: Declarations) -> list[Finding]:
     def add(rule: str, subject: str, message: str) -> None:
         findings.append(Finding(rule, message, subject, declarations.lines.get(subject.lower())))
 
+    if not declarations.outcomes:
+        # Nothing to align to: every item would be unaligned, which reads as a backlog
+        # problem rather than the empty declarations it is.
+        findings.append(
+            Finding(
+                "no-outcomes",
+                "no outcomes are declared; add one as an [[outcomes]] table with an id and "
+                "a title ('tieback init --dir DIR' writes a starter to copy from)",
+                "outcomes",
+            )
+        )
     for outcome in declarations.outcomes:
         if not outcome.active:
             continue

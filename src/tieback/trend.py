@@ -84,14 +84,19 @@ def render(lines: dict[str, list[Point]], by: TrendBy, fmt: str, precision: int 
         }
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
+        # Names are team names from the trackers: defused as the audit's CSV does; the
+        # numbers are tieback's own.
+        from tieback.formats.csv import cell
+
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(("taken_at", "name", "coverage", "items", "aligned", "unaligned", "exempt"))
         for name, points in lines.items():
+            shown = cell(name)
             for p in points:
                 coverage = "" if p.coverage is None else f"{p.coverage:.6g}"
                 writer.writerow(
-                    (p.taken_at, name, coverage, p.items, p.aligned, p.unaligned, p.exempt)
+                    (cell(p.taken_at), shown, coverage, p.items, p.aligned, p.unaligned, p.exempt)
                 )
         return buffer.getvalue()
     return _table(lines, by, precision)

@@ -11,10 +11,11 @@ import json
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
+from math import isfinite
 from pathlib import Path
 from typing import Any, TextIO
 
-from tieback.config import Config
+from tieback.config import TOO_DEEP, Config
 from tieback.errors import SourceError
 from tieback.jsonio import loads
 from tieback.model import Item
@@ -51,13 +52,21 @@ class FilesSource(Source):
         repeats: Counter[tuple[int, int]] = Counter()
         example: dict[tuple[int, int], str] = {}
         for index, (shown, path) in enumerate(self._paths):
+            not_finite: list[str] = []
             for item in self._read(str(shown), path):
+                points = item.points
+                # "inf", "nan" or 1e999 would make every total and coverage NaN.
+                if points is not None and not isfinite(points):
+                    item = item._replace(points=None)
+                    not_finite.append(item.key)
                 earlier = origin.get(item.key)
                 if earlier is not None:
                     repeats[earlier, index] += 1
                     example.setdefault((earlier, index), item.key)
                 kept[item.key] = item
                 origin[item.key] = index
+            if not_finite:
+                self.warnings.append(_not_finite_warning(str(shown), not_finite))
         for (earlier, later), count in repeats.items():
             self.warnings.append(
                 self._repeat_warning(earlier, later, count, example[earlier, later])
@@ -308,6 +317,14 @@ class _CsvRow:
         return bool(self.first("resolved")) or resolution not in {"", "unresolved"}
 
 
+def _not_finite_warning(shown: str, keys: list[str]) -> str:
+    items = "1 item has" if len(keys) == 1 else f"{len(keys)} items have"
+    return (
+        f"{shown}: {items} story points that are not a finite number (e.g. {keys[0]}); "
+        "counted as unestimated"
+    )
+
+
 def _custom(name: str) -> str:
     """The CSV column Jira writes for a custom field name."""
     return f"custom field ({name.strip().lower()})" if name.strip() else ""
@@ -335,6 +352,8 @@ def _load_json(shown: str, handle: TextIO) -> object:
         raise SourceError(
             f"{shown}: not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno})"
         ) from None
+    except RecursionError:
+        raise SourceError(f"{shown}: not valid JSON: {TOO_DEEP}") from None
 
 
 def _explain(document: object) -> str:
