@@ -4,6 +4,11 @@ It serves one repository from memory, speaks the real shapes (``Link`` paginatio
 issue and comment objects, GraphQL ``data``/``errors``), checks the token, refuses
 writes when ``read_only`` (as a fork's token does), and logs every request so tests
 and the benchmark can count them.
+
+Its token is an installation token, as Actions' ``GITHUB_TOKEN`` is: GraphQL's
+``viewer`` is ``login`` (``github-actions[bot]``), the author of every comment it
+creates, and ``GET /user`` is refused as GitHub refuses it to such a token. ``faults``
+holds answers to give, in turn, before the real one: a 500, a rate limit.
 """
 
 from __future__ import annotations
@@ -32,7 +37,29 @@ TOO_LONG = {
     ],
     "documentation_url": "https://docs.github.com/rest/issues/comments#create-an-issue-comment",
 }
+NOT_ACCESSIBLE = {
+    "message": "Resource not accessible by integration",
+    "documentation_url": "https://docs.github.com/rest/users/users#get-the-authenticated-user",
+}
+SECONDARY_LIMIT = {
+    "message": "You have exceeded a secondary rate limit. Please wait a few minutes before "
+    "you try again.",
+    "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
+    "#about-secondary-rate-limits",
+}
 Issue = dict[str, Any]
+Answer = tuple[int, dict[str, str], Any]
+
+
+def user(login: str) -> dict[str, Any]:
+    """A ``user`` object as REST gives it; a bot's login ends in "[bot]"."""
+    bot = login.endswith("[bot]")
+    return {
+        "login": login,
+        "id": 41898282 if bot else 1_000 + sum(map(ord, login)),
+        "type": "Bot" if bot else "User",
+        "site_admin": False,
+    }
 
 
 class FakeGithub:
@@ -48,6 +75,10 @@ class FakeGithub:
         self.files: dict[tuple[str, str], str] = {}  # (sha, path) → text
         self.read_only = False
         self.graphql_enabled = True
+        self.login = "github-actions[bot]"  # the account the token writes as
+        self.installation_token = True  # GET /user is refused, as for GITHUB_TOKEN
+        # (method, path) → answers given in turn before the real one, e.g. a 500.
+        self.faults: dict[tuple[str, str], list[Answer]] = {}
         self.requests: list[tuple[str, str]] = []
         # Seconds each request waits before its answer, as a network round trip would;
         # requests on different connections wait side by side, not in turn.
@@ -94,8 +125,20 @@ class FakeGithub:
         pull = self.add_issue(number, title, **fields)
         pull["html_url"] = f"https://github.com/{self.repo}/pull/{number}"
         pull["pull_request"] = {"url": f"{self.url}/repos/{self.repo}/pulls/{number}"}
-        pull["head"] = {"ref": branch, "sha": head_sha, "repo": {"full_name": self.repo}}
-        pull["base"] = {"ref": "main", "sha": base_sha, "repo": {"full_name": self.repo}}
+        owner = fields.pop("head_owner", None) or self.repo.split("/")[0]
+        name = self.repo.split("/")[1]
+        pull["head"] = {
+            "label": f"{owner}:{branch}",
+            "ref": branch,
+            "sha": head_sha,
+            "repo": {"full_name": f"{owner}/{name}"},
+        }
+        pull["base"] = {
+            "label": f"{self.repo.split('/')[0]}:main",
+            "ref": "main",
+            "sha": base_sha,
+            "repo": {"full_name": self.repo},
+        }
         self.closing[number] = list(closes)
         return pull
 
@@ -106,7 +149,7 @@ class FakeGithub:
                 "id": self._next_id,
                 "html_url": f"https://github.com/{self.repo}/pull/{number}#issuecomment-{self._next_id}",
                 "body": body,
-                "user": {"login": login},
+                "user": user(login),
             }
             self.comments.setdefault(number, []).append(comment)
         return comment
@@ -149,6 +192,14 @@ class FakeGithub:
                 {},
                 {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"},
             )
+        with self._lock:
+            faults = self.faults.get((method, path))
+            if faults:
+                return faults.pop(0)
+        if path == "/user":
+            if self.installation_token:
+                return 403, {}, NOT_ACCESSIBLE
+            return 200, {}, user(self.login)
         if path == "/graphql":
             if not self.graphql_enabled:
                 message = "Field 'closingIssuesReferences' doesn't exist on type 'PullRequest'"
@@ -172,7 +223,7 @@ class FakeGithub:
                 text = json.loads(body)["body"]
                 if len(text) > 65_536:
                     return 422, {}, TOO_LONG
-                return 201, {}, self.add_comment(number, text, "github-actions[bot]")
+                return 201, {}, self.add_comment(number, text, self.login)
         if match := re.fullmatch(r"/issues/comments/(\d+)", rest):
             found = [c for cs in self.comments.values() for c in cs if c["id"] == int(match[1])]
             if not found:
@@ -195,6 +246,17 @@ class FakeGithub:
                 if len(issue["labels"]) == before:
                     return 404, {}, {"message": "Label does not exist"}
                 return 200, {}, issue["labels"]
+        if method == "GET" and rest == "/pulls":
+            head = query.get("head", [""])[0].lower()
+            state = query.get("state", ["open"])[0]
+            pulls = [
+                number
+                for number, pull in sorted(self.issues.items())
+                if "head" in pull
+                and (not head or pull["head"]["label"].lower() == head)
+                and (state == "all" or pull["state"] == state)
+            ]
+            return self.page(pulls, query, path, self.issues.get)
         if match := re.fullmatch(r"/pulls/(\d+)", rest):
             pull = self.issues.get(int(match[1]))
             if pull is None or "pull_request" not in pull:
@@ -231,8 +293,14 @@ class FakeGithub:
 
     def graphql(self, request: dict[str, Any]) -> dict[str, Any]:
         query, variables = request["query"], request.get("variables") or {}
+        bot = self.login.endswith("[bot]")
+        viewer = {"__typename": "Bot" if bot else "User", "login": self.login}
         if "pullRequest(number" in query:
-            return self._pull_query(variables)
+            answer = self._pull_query(variables)
+            answer["data"]["viewer"] = viewer
+            return answer
+        if "viewer" in query:
+            return {"data": {"viewer": viewer}}
         if "totalCount" in query:
             count = sum(1 for n in self.listing("") if "pull_request" not in (self.issue(n) or {}))
             aliases = re.findall(r"(r\d+): repository", query)

@@ -111,6 +111,42 @@ class Checkout:
         path.write_text(json.dumps(payload), encoding="utf-8")
         return path
 
+    def workflow_run(self, pulls: list[dict[str, Any]], head_owner: str, head_branch: str) -> Path:
+        """A workflow_run payload in the shape of GitHub's own example (octokit/webhooks,
+        workflow_run/completed.with-pull-requests), for a run in this repository."""
+        owner, name = self.fake.repo.split("/")
+        repository = {
+            "id": 300029405,
+            "name": name,
+            "full_name": self.fake.repo,
+            "owner": {"login": owner, "type": "Organization"},
+            "url": f"https://api.github.com/repos/{self.fake.repo}",
+        }
+        payload = {
+            "action": "completed",
+            "repository": repository,
+            "sender": {"login": "Codertocat", "type": "User"},
+            "workflow": {"id": 2823525, "name": "tieback", "path": ".github/workflows/pr.yml"},
+            "workflow_run": {
+                "id": 289782451,
+                "event": "pull_request",
+                "status": "completed",
+                "conclusion": "failure",
+                "head_branch": head_branch,
+                "head_sha": "c" * 40,
+                "head_repository": {
+                    "id": 300029406,
+                    "full_name": f"{head_owner}/{name}",
+                    "owner": {"login": head_owner, "type": "User"},
+                },
+                "repository": repository,
+                "pull_requests": pulls,
+            },
+        }
+        path = self.root / f"event-workflow_run-{head_owner}-{len(pulls)}.json"
+        path.write_text(json.dumps(payload), encoding="utf-8")
+        return path
+
     def run(
         self,
         *args: str,

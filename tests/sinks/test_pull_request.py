@@ -47,12 +47,36 @@ def client() -> GithubClient:
     return GithubClient(API, SecretStr("ghp_prTest0123456789"), RetryPolicy(sleep=lambda _: None))
 
 
-def comment(number: int, body: str = "Looks good") -> dict[str, Any]:
+OWN = "github-actions[bot]"  # the account Actions' GITHUB_TOKEN writes as
+
+
+def comment(number: int, body: str = "Looks good", login: str = "reviewer") -> dict[str, Any]:
+    """An issue comment as GitHub's REST API returns it."""
+    bot = login.endswith("[bot]")
     return {
         "id": number,
         "html_url": f"https://github.com/acme/app/pull/7#issuecomment-{number}",
         "body": body,
-        "user": {"login": "reviewer"},
+        "user": {
+            "login": login,
+            "id": 41898282 if bot else 583231,
+            "node_id": "MDM6Qm90NDE4OTgyODI=" if bot else "MDQ6VXNlcjU4MzIzMQ==",
+            "type": "Bot" if bot else "User",
+        },
+        "author_association": "NONE" if bot else "MEMBER",
+    }
+
+
+def viewer(login: str = OWN) -> dict[str, Any]:
+    """GraphQL's ``viewer`` for the token: a Bot's login without "[bot]"."""
+    bot = login.endswith("[bot]")
+    return {
+        "data": {
+            "viewer": {
+                "__typename": "Bot" if bot else "User",
+                "login": login[:-5] if bot else login,
+            }
+        }
     }
 
 
@@ -75,10 +99,11 @@ def pull_node(**fields: Any) -> dict[str, Any]:
 
 
 def graphql(node: dict[str, Any], base: str | None = None) -> dict[str, Any]:
+    """The answer to tieback's pull-request query, the token's account included."""
     repository: dict[str, Any] = {"pullRequest": node}
     if base is not None:
         repository["base"] = {"text": base}
-    return {"data": {"repository": repository}}
+    return {"data": {"viewer": viewer()["data"]["viewer"], "repository": repository}}
 
 
 @pytest.fixture
@@ -184,6 +209,181 @@ def test_merge_group_and_fork_events(tmp_path: Path) -> None:
     assert event.fork and event.repo == "acme/app" and not event.trusted_checkout
 
 
+def workflow_run(pulls: list[dict[str, Any]], head_owner: str = "octo-org") -> dict[str, Any]:
+    """A ``workflow_run`` payload shaped as GitHub's own example (octokit/webhooks,
+    payload-examples/api.github.com/workflow_run/completed.with-pull-requests), trimmed to
+    the fields of each object that matter: there, the one entry of ``pull_requests``
+    belongs to another repository (Codertocat/Hello-World) than the workflow's."""
+    repository = {
+        "id": 300029405,
+        "node_id": "MDEwOlJlcG9zaXRvcnkzMDAwMjk0MDU=",
+        "name": "octo-repo",
+        "full_name": "octo-org/octo-repo",
+        "private": False,
+        "owner": {"login": "octo-org", "id": 41548062, "type": "Organization"},
+        "url": "https://api.github.com/repos/octo-org/octo-repo",
+        "default_branch": "master",
+    }
+    head_repository = {
+        **repository,
+        "full_name": f"{head_owner}/octo-repo",
+        "owner": {"login": head_owner, "id": 41548062, "type": "Organization"},
+    }
+    return {
+        "action": "completed",
+        "repository": repository,
+        "sender": {"login": "Codertocat", "id": 15669918, "type": "User"},
+        "workflow": {"id": 2823525, "name": "test", "path": ".github/workflows/test.yml"},
+        "workflow_run": {
+            "id": 289782451,
+            "name": "",
+            "event": "pull_request",
+            "status": "completed",
+            "conclusion": "success",
+            "head_branch": "master",
+            "head_sha": "3484a3fb816e0859fd6e1cea078d76385ff50625",
+            "head_repository": head_repository,
+            "repository": repository,
+            "pull_requests": pulls,
+        },
+    }
+
+
+HELLO_WORLD_PULL = {
+    "url": "https://api.github.com/repos/Codertocat/Hello-World/pulls/2",
+    "id": 279147437,
+    "number": 2,
+    "head": {
+        "ref": "changes",
+        "sha": "ec26c3e57ca3a959ca5aad62de7213c562f8c821",
+        "repo": {
+            "id": 186853002,
+            "url": "https://api.github.com/repos/Codertocat/Hello-World",
+            "name": "Hello-World",
+        },
+    },
+    "base": {
+        "ref": "master",
+        "sha": "f95f852bd8fca8fcc58a9a2d6c842781e32a215e",
+        "repo": {
+            "id": 186853002,
+            "url": "https://api.github.com/repos/Codertocat/Hello-World",
+            "name": "Hello-World",
+        },
+    },
+}
+OCTO_PULLS = "https://api.github.com:443/repos/octo-org/octo-repo/pulls"
+
+
+def open_pull(number: int, head_owner: str = "octo-org", branch: str = "master") -> dict[str, Any]:
+    """A pull request as ``GET /repos/{owner}/{repo}/pulls`` lists it."""
+    return {
+        "url": f"https://api.github.com/repos/octo-org/octo-repo/pulls/{number}",
+        "number": number,
+        "state": "open",
+        "title": f"Pull {number}",
+        "user": {"login": "Codertocat", "id": 15669918, "type": "User"},
+        "head": {
+            "label": f"{head_owner}:{branch}",
+            "ref": branch,
+            "sha": "3484a3fb816e0859fd6e1cea078d76385ff50625",
+            "repo": {"id": 300029406, "full_name": f"{head_owner}/octo-repo"},
+        },
+        "base": {
+            "label": "octo-org:main",
+            "ref": "main",
+            "sha": "b" * 40,
+            "repo": {"id": 300029405, "full_name": "octo-org/octo-repo"},
+        },
+    }
+
+
+def run_event(repo: Path, payload: dict[str, Any]) -> dict[str, str]:
+    """The environment of a workflow_run job in octo-org/octo-repo."""
+    event = repo / "event.json"
+    event.write_text(json.dumps(payload))
+    for file in ("summary.md", "output.txt"):
+        (repo / file).write_text("")
+    return {
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_EVENT_NAME": "workflow_run",
+        "GITHUB_REPOSITORY": "octo-org/octo-repo",
+        "GITHUB_STEP_SUMMARY": str(repo / "summary.md"),
+        "GITHUB_OUTPUT": str(repo / "output.txt"),
+        "GITHUB_WORKSPACE": str(repo),
+        "RUNNER_TEMP": str(repo),
+    }
+
+
+def test_a_workflow_run_names_only_its_own_repositorys_pull_request(repo: Path) -> None:
+    foreign = read_event(run_event(repo, workflow_run([HELLO_WORLD_PULL])))
+    assert foreign.repo == "octo-org/octo-repo"
+    assert foreign.number is None  # not octo-org/octo-repo#2
+    assert foreign.head_label == "octo-org:master"
+
+    own = {**HELLO_WORLD_PULL, "number": 9}
+    own["base"] = {
+        "ref": "master",
+        "repo": {
+            "id": 300029405,
+            "url": "https://api.github.com/repos/octo-org/octo-repo",
+            "name": "octo-repo",
+        },
+    }
+    assert read_event(run_event(repo, workflow_run([HELLO_WORLD_PULL, own]))).number == 9
+    # Without ids, the API URL names the repository (case aside).
+    by_url = {
+        **own,
+        "base": {"repo": {"url": "https://ghe.acme.io/api/v3/repos/Octo-Org/octo-repo"}},
+    }
+    assert read_event(run_event(repo, workflow_run([by_url]))).number == 9
+
+
+@responses.activate
+def test_a_workflow_run_for_another_repositorys_pull_request_comments_nowhere(
+    config: Config, repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    responses.get(OCTO_PULLS, json=[])
+    env = run_event(repo, workflow_run([HELLO_WORLD_PULL]))
+    assert run_pr(config, env, client=client()) == 0
+    [lookup] = responses.calls  # the head looked up; nothing read or written besides
+    assert "head=octo-org%3Amaster" in lookup.request.url and "state=open" in lookup.request.url
+    printed = capsys.readouterr().out.strip().splitlines()
+    assert printed == [
+        "tieback pr: workflow_run: no open pull request of octo-org/octo-repo has the head "
+        "octo-org:master (the run names Codertocat/Hello-World#2, another repository's); "
+        "nothing to check, passing"
+    ]
+    assert outputs(repo)["status"] == "skipped"
+
+
+@responses.activate
+def test_a_fork_pull_request_found_by_its_head_only_when_exactly_one_matches(
+    config: Config, repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = run_event(repo, workflow_run([], head_owner="someone"))
+    # GitHub lists two open pull requests from someone:master (into main and a release branch).
+    responses.get(OCTO_PULLS, json=[open_pull(4, "someone"), open_pull(5, "someone")])
+    assert run_pr(config, env, client=client()) == 0
+    assert len(responses.calls) == 1
+    assert "2 open pull requests of octo-org/octo-repo have the head someone:master" in (
+        capsys.readouterr().out
+    )
+    responses.reset()
+
+    # One, and one listed for another head (a server that ignored the filter): #4 is checked.
+    responses.get(OCTO_PULLS, json=[open_pull(4, "someone"), open_pull(6, "octo-org")])
+    node = pull_node(number=4, labels={"nodes": [{"name": "outcome:activation"}]})
+    responses.post(f"{MOCK}/graphql", json=graphql(node))
+    responses.get(f"{MOCK}/repos/octo-org/octo-repo/issues/4/comments", json=[])
+    responses.post(
+        f"{MOCK}/repos/octo-org/octo-repo/issues/4/comments", status=201, json=comment(1, "x", OWN)
+    )
+    assert run_pr(config, env, mode="warn", client=client()) == 0
+    assert outputs(repo)["status"] == "aligned"
+    assert responses.calls[-1].request.url.endswith("/repos/octo-org/octo-repo/issues/4/comments")
+
+
 def test_closing_keywords_across_repositories() -> None:
     body = (
         "Fixes #12, closes acme/web#3 and\nResolved: https://github.com/acme/api/issues/9\n"
@@ -210,12 +410,13 @@ def link(page: int) -> dict[str, str]:
 def test_the_sticky_comment_is_found_on_a_later_page_and_edited_in_place() -> None:
     responses.get(COMMENTS, json=[comment(i) for i in range(1, 101)], headers=link(2))
     page_two = [comment(i) for i in range(101, 201)]
-    page_two[50] = comment(151, f"{STICKY_MARKER}\nold verdict")
+    page_two[50] = comment(151, f"{STICKY_MARKER}\nold verdict", OWN)
     responses.get(f"{MOCK}/repositories/1/issues/7/comments", json=page_two)
     responses.patch(f"{MOCK}/repos/acme/app/issues/comments/151", json=comment(151, "new"))
+    responses.post(f"{MOCK}/graphql", json=viewer())
     sticky = keep_sticky(client(), "acme/app", 7, f"{STICKY_MARKER}\nnew", "short", "")
     assert (sticky.action, sticky.comment_id) == ("edited", "151")
-    assert [c.request.method for c in responses.calls] == ["GET", "GET", "PATCH"]
+    assert [c.request.method for c in responses.calls] == ["POST", "GET", "GET", "PATCH"]
 
 
 @responses.activate
@@ -228,6 +429,7 @@ def test_an_unchanged_comment_is_not_rewritten() -> None:
 
 @responses.activate
 def test_a_body_too_long_for_github_falls_back_to_the_summary() -> None:
+    responses.post(f"{MOCK}/graphql", json=viewer())
     responses.get(COMMENTS, json=[])
     too_long = {
         "message": "Validation Failed",
@@ -249,12 +451,44 @@ def test_a_body_too_long_for_github_falls_back_to_the_summary() -> None:
 
 @responses.activate
 def test_a_read_only_token_is_refused_not_fatal() -> None:
+    responses.post(f"{MOCK}/graphql", json=viewer())
     responses.get(COMMENTS, json=[])
     message = {"message": "Resource not accessible by integration"}
     responses.post(COMMENTS, status=403, json=message)
     sticky = keep_sticky(client(), "acme/app", 7, "body", "short", "")
     assert sticky.action == "refused" and "HTTP 403" in sticky.detail
-    assert len(responses.calls) == 2  # one write attempted, none retried
+    assert len(responses.calls) == 3  # who the token is, the comments, one write not retried
+
+
+@responses.activate
+def test_another_authors_sticky_marker_is_never_edited() -> None:
+    # A reviewer quoted the old comment, marker and all; tieback's own comes after it.
+    quoted = comment(5, f"> {STICKY_MARKER}\n> old verdict\nWhy?", "reviewer")
+    responses.post(f"{MOCK}/graphql", json=viewer())
+    responses.get(COMMENTS, json=[quoted])
+    responses.post(COMMENTS, status=201, json=comment(6, "new", OWN))
+    sticky = keep_sticky(client(), "acme/app", 7, f"{STICKY_MARKER}\nnew", "short", "")
+    assert (sticky.action, sticky.comment_id) == ("created", "6")
+    assert [c.request.method for c in responses.calls] == ["POST", "GET", "POST"]
+    responses.reset()
+
+    responses.post(f"{MOCK}/graphql", json=viewer())
+    responses.get(COMMENTS, json=[quoted, comment(6, f"{STICKY_MARKER}\nnew", OWN)])
+    responses.patch(f"{MOCK}/repos/acme/app/issues/comments/6", json=comment(6, "newer", OWN))
+    sticky = keep_sticky(client(), "acme/app", 7, f"{STICKY_MARKER}\nnewer", "short", "")
+    assert (sticky.action, sticky.comment_id) == ("edited", "6")
+    assert all(not c.request.url.endswith("/comments/5") for c in responses.calls)
+
+
+@responses.activate
+def test_an_unknown_account_leaves_a_marked_comment_alone_and_adds_none() -> None:
+    refused = {"message": "Resource not accessible by integration"}
+    responses.post(f"{MOCK}/graphql", status=403, json=refused)
+    responses.get(f"{MOCK}/user", status=403, json=refused)
+    responses.get(COMMENTS, json=[comment(5, f"{STICKY_MARKER}\nold", "someone")])
+    sticky = keep_sticky(client(), "acme/app", 7, f"{STICKY_MARKER}\nnew", "short", "")
+    assert sticky.action == "skipped" and "cannot tell which account" in sticky.detail
+    assert all(c.request.method == "GET" or "graphql" in c.request.url for c in responses.calls)
 
 
 def test_long_lists_are_summarised_under_the_limit() -> None:
@@ -302,6 +536,7 @@ def test_a_pr_with_300_comments_costs_at_most_six_requests(
     )
     responses.post(COMMENTS, status=201, json=comment(301))
     assert run_pr(config, environ(), client=client()) == 2  # the event's label is stale
+    # The pull request and the token's account, three pages of comments, one write.
     assert len(responses.calls) == 5
     assert outputs(repo)["status"] == "unaligned"
     assert "names no outcome" in (repo / "summary.md").read_text()
@@ -334,6 +569,8 @@ def test_without_graphql_the_body_keywords_and_the_store_decide(
     }
     responses.get(f"{MOCK}/repos/acme/app/pulls/7", json=rest)
     responses.get(f"{MOCK}/repos/acme/app/contents/outcomes.toml", status=404, json={})
+    # The server's GraphQL fails every query, so the token's account comes from REST.
+    responses.get(f"{MOCK}/user", json={"login": "acme-ops", "id": 51, "type": "User"})
     responses.get(COMMENTS, json=[])
     responses.post(COMMENTS, status=201, json=comment(1))
     assert run_pr(config, environ(), client=client()) == 0

@@ -3,17 +3,23 @@ the coverage digest on the ``summary_issue``.
 
 Labels go through GitHub's add and remove operations for a single label
 (``POST .../labels``, ``DELETE .../labels/{name}``), never a replace of the set. The
-explanatory comment carries a hidden marker; before posting one, tieback looks for it
-among the issue's comments, so a lost store never doubles it. The summary comment
-(``[github.post_back] summary_issue``) is one comment, created once and then edited in
-place; the store remembers its id and what it said, and when the store has lost it the
-marker finds it. What was written is recorded in the store (labels on the stored item,
-comment ids), so a second run with nothing changed plans nothing.
+explanatory comment carries a hidden marker; just before posting one, tieback looks for
+it among the issue's comments, so a lost store or a concurrent run never doubles it. The
+summary comment (``[github.post_back] summary_issue``) is one comment, created once and
+then edited in place; the store remembers its id and what it said, and when the store
+has lost it the marker finds it. A marked comment is tieback's only when the token's own
+account wrote it (``GithubClient.own_login``): another author's is never edited, nor
+taken for tieback's. What was written is recorded in the store (labels on the stored
+item, comment ids), so a second run with nothing changed plans nothing.
+
+A write that fails is one line in ``failures`` and the rest still run; only a rejected
+token stops the run.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
 from functools import cached_property, partial
 from typing import Any
@@ -43,6 +49,11 @@ SUMMARY = "summary"  # the store's kind, and the action's detail, for the summar
 SUMMARY_MARKER = f"{MARKER_PREFIX}{SUMMARY} -->"
 # Outcomes listed in an explanatory comment before the rest are counted.
 _LISTED_OUTCOMES = 20
+UNKNOWN_ACCOUNT = (
+    "cannot tell which account the token writes as (GitHub answered neither GraphQL's "
+    "viewer nor GET /user): no comment carrying tieback's marker is edited, and none is "
+    "added where one exists"
+)
 
 
 def split_key(key: str) -> tuple[str, int]:
@@ -54,17 +65,27 @@ def split_key(key: str) -> tuple[str, int]:
 
 
 def find_marked_comment(
-    client: GithubClient, repo: str, number: int, marker: str
+    client: GithubClient, repo: str, number: int, marker: str, author: str
 ) -> dict[str, Any] | None:
-    """The first comment of an issue or pull request that carries ``marker``.
+    """The first comment of an issue or pull request that carries ``marker`` and was
+    written by ``author``, the token's own account (logins compare as GitHub compares
+    them, whatever the case). Anyone may write the marker in a comment of their own.
+
+    With ``author`` "" (the account unknown) it is the first marked comment by anyone,
+    which the caller must neither edit nor add a second beside.
 
     Reads page by page (100 comments a request) and stops at the first match: the
     comment tieback keeps is written early, so it is almost always on the first page.
     """
+    wanted = author.lower()
     for page in client.pages(f"/repos/{repo}/issues/{number}/comments"):
         for comment in page:
             body = comment.get("body")
-            if isinstance(body, str) and marker in body:
+            if not (isinstance(body, str) and marker in body):
+                continue
+            user = comment.get("user")
+            login = user.get("login") if isinstance(user, dict) else None
+            if not wanted or (isinstance(login, str) and login.lower() == wanted):
                 return comment
     return None
 
@@ -103,6 +124,7 @@ class GithubSink(Sink):
         self._settings = config.settings.github
         self._policy = policy
         self._client = client
+        self._login: str | None = None
 
     @property
     def client(self) -> GithubClient:
@@ -155,14 +177,24 @@ class GithubSink(Sink):
         # The store does not know the comment (a first run, or a lost store): the marker
         # tells whether there is one already, so there is never a second.
         try:
-            found = find_marked_comment(self.client, repo, number, SUMMARY_MARKER)
+            login = self._own_login()
+            found = find_marked_comment(self.client, repo, number, SUMMARY_MARKER, login)
         except GithubApiError as exc:
             raise SinkError(str(exc)) from None
         if found is None:
             return Action(self.name, key, ActionKind.COMMENT, SUMMARY, body=body)
-        if same_text(found.get("body"), body):
+        if not login or same_text(found.get("body"), body):
             return None
         return edit(comment_id=str(found.get("id", "")))
+
+    def _own_login(self) -> str:
+        """The token's account; when GitHub will not say, one warning for the run."""
+        if self._login is None:
+            in_actions = os.environ.get("GITHUB_ACTIONS") == "true"
+            self._login = self.client.own_login(in_actions)
+            if not self._login:
+                self.warnings.append(f"github: {UNKNOWN_ACCOUNT}")
+        return self._login
 
     def _with_body(self, action: Action) -> Action:
         if action.kind is not ActionKind.COMMENT:
@@ -208,34 +240,52 @@ class GithubSink(Sink):
         comments: list[Written] = []
         try:
             for action in actions:
-                if action.detail == SUMMARY:
-                    comment_id = self._keep_summary(action)
-                    comments.append((action.key, SUMMARY, comment_id, self._summary_fingerprint))
-                    written.append(action)
-                    continue
-                repo, number = split_key(action.key)
-                issue = f"/repos/{repo}/issues/{number}"
-                current = labels.setdefault(action.key, list(self._labels_of(action.key)))
-                if action.kind is ActionKind.ADD_LABEL:
-                    # Adding a label the issue already has changes nothing: safe to retry.
-                    self.client.request("POST", f"{issue}/labels", body={"labels": [action.detail]})
-                    current.append(action.detail)
-                    written.append(action)
-                elif action.kind is ActionKind.REMOVE_LABEL:
-                    if self._remove_label(issue, action.detail):
-                        written.append(action)
-                    wanted = action.detail.lower()
-                    current[:] = [label for label in current if label.lower() != wanted]
-                elif action.kind is ActionKind.COMMENT:
-                    comment_id, posted = self._explain(repo, number, action.body)
-                    comments.append((action.key, EXPLAIN, comment_id, ""))
-                    if posted:
-                        written.append(action)
-        except GithubApiError as exc:
-            raise SinkError(str(exc)) from None
+                try:
+                    self._apply_one(action, labels, comments, written)
+                except GithubApiError as exc:
+                    # A rejected token fails every write after it the same way: one line
+                    # and stop. Anything else concerns this write only: the rest go on.
+                    if exc.status == 401:
+                        raise SinkError(str(exc)) from None
+                    self.failures.append(f"{action.key}: {_what(action)} failed: {exc}")
         finally:
             self._remember(labels, comments)
         return written
+
+    def _apply_one(
+        self,
+        action: Action,
+        labels: dict[str, list[str]],
+        comments: list[Written],
+        written: list[Action],
+    ) -> None:
+        if action.detail == SUMMARY:
+            kept = self._keep_summary(action)
+            if kept is not None:
+                comment_id, wrote = kept
+                comments.append((action.key, SUMMARY, comment_id, self._summary_fingerprint))
+                if wrote:
+                    written.append(action)
+            return
+        repo, number = split_key(action.key)
+        issue = f"/repos/{repo}/issues/{number}"
+        current = labels.setdefault(action.key, list(self._labels_of(action.key)))
+        if action.kind is ActionKind.ADD_LABEL:
+            # Adding a label the issue already has changes nothing: safe to retry.
+            self.client.request("POST", f"{issue}/labels", body={"labels": [action.detail]})
+            current.append(action.detail)
+            written.append(action)
+        elif action.kind is ActionKind.REMOVE_LABEL:
+            if self._remove_label(issue, action.detail):
+                written.append(action)
+            wanted = action.detail.lower()
+            current[:] = [label for label in current if label.lower() != wanted]
+        elif action.kind is ActionKind.COMMENT:
+            explained = self._explain(repo, number, action.body)
+            if explained is not None:
+                comments.append((action.key, EXPLAIN, explained[0], ""))
+                if explained[1]:
+                    written.append(action)
 
     def _remove_label(self, issue: str, label: str) -> bool:
         """DELETE one label; a 404 means it was already gone, which is what we wanted."""
@@ -247,39 +297,47 @@ class GithubSink(Sink):
             raise
         return True
 
-    def _explain(self, repo: str, number: int, body: str) -> tuple[str, bool]:
-        """Post the explanatory comment unless the issue already has one; never twice."""
-        found = find_marked_comment(self.client, repo, number, EXPLAIN_MARKER)
+    def _explain(self, repo: str, number: int, body: str) -> tuple[str, bool] | None:
+        """Post the explanatory comment unless the issue has tieback's already; never
+        twice. Its id and whether it was posted now; None when it was not posted and is
+        not tieback's to keep (a marked comment by an author tieback cannot tell)."""
+        login = self._own_login()
+        found = find_marked_comment(self.client, repo, number, EXPLAIN_MARKER, login)
         if found is not None:
-            return str(found.get("id", "")), False
-        # A comment is not idempotent: sent once, never retried blindly.
-        _, created = self.client.request(
-            "POST", f"/repos/{repo}/issues/{number}/comments", body={"body": body}, idempotent=False
-        )
-        return str(created.get("id", "")) if isinstance(created, dict) else "", True
+            return (str(found.get("id", "")), False) if login else None
+        return self._post_comment(repo, number, body), True
 
-    def _keep_summary(self, action: Action) -> str:
-        """Write the summary comment; return its id."""
+    def _keep_summary(self, action: Action) -> tuple[str, bool] | None:
+        """Write the summary comment: its id and whether anything was written; None when
+        it is not tieback's to write (see ``_explain``)."""
         repo, number = summary_target(action.key)
-        comment_id = action.comment_id
         if action.kind is ActionKind.EDIT_COMMENT:
             try:
-                return self._edit_comment(repo, comment_id, action.body)
+                return self._edit_comment(repo, action.comment_id, action.body), True
             except GithubApiError as exc:
                 if exc.status != 404:
                     raise
             # Deleted since it was planned or remembered: keep the one a marker finds,
             # else write it anew; still one summary comment, never two.
-            found = find_marked_comment(self.client, repo, number, SUMMARY_MARKER)
-            if found is not None:
-                return self._edit_comment(repo, str(found.get("id", "")), action.body)
-        # A comment is not idempotent: sent once, never retried blindly. A lost answer
-        # leaves the marker, which the next run finds.
+        # Looked for again just before it is written: a run beside this one may have
+        # written it since this run's plan.
+        login = self._own_login()
+        found = find_marked_comment(self.client, repo, number, SUMMARY_MARKER, login)
+        if found is not None:
+            if not login:
+                return None
+            comment_id = str(found.get("id", ""))
+            if same_text(found.get("body"), action.body):
+                return comment_id, False
+            return self._edit_comment(repo, comment_id, action.body), True
+        return self._post_comment(repo, number, action.body), True
+
+    def _post_comment(self, repo: str, number: int, body: str) -> str:
+        """Create a comment; its id. Not idempotent: sent once, never retried blindly
+        (its caller looked for the marker just before). A lost answer leaves the
+        marker, which the next run finds."""
         _, created = self.client.request(
-            "POST",
-            f"/repos/{repo}/issues/{number}/comments",
-            body={"body": action.body},
-            idempotent=False,
+            "POST", f"/repos/{repo}/issues/{number}/comments", body={"body": body}, idempotent=False
         )
         return str(created.get("id", "")) if isinstance(created, dict) else ""
 
@@ -289,3 +347,12 @@ class GithubSink(Sink):
             "PATCH", f"/repos/{repo}/issues/comments/{comment_id}", body={"body": body}
         )
         return comment_id
+
+
+def _what(action: Action) -> str:
+    """The write an action is, for a line saying it failed."""
+    if action.detail == SUMMARY:
+        return "summary comment"
+    if action.kind is ActionKind.COMMENT:
+        return "explanatory comment"
+    return f"{action.kind.value} {action.detail}"

@@ -4,9 +4,11 @@ What it reads, and what each costs in requests on a ``pull_request`` event:
 
 1. one GraphQL query: the pull request's live title, body, labels, author and branch
    (the event's copy may be stale), the issues it closes with their labels, types and
-   parents three levels up, and the base version of the outcomes file;
+   parents three levels up, the base version of the outcomes file, and the account
+   the token writes as (``viewer``);
 2. the sticky comment: by the id the store remembers (one request), else the
-   comment pages, 100 a request, until the hidden marker turns up;
+   comment pages, 100 a request, until that account's comment with the hidden marker
+   turns up (another author's comment is never edited, whatever it contains);
 3. at most one write: create the comment, or edit it when its text changed.
 
 The backlog's coverage comes from the store and the ``[files]`` exports, as last
@@ -16,6 +18,11 @@ closed issues are taken from closing keywords in its body.
 
 A token that cannot write (a fork's pull request) leaves the verdict standing: the
 comment goes to the job summary, with a warning pointing at the two-workflow setup.
+
+On ``workflow_run`` the pull request is one of the run's ``pull_requests`` only when its
+base is this repository (GitHub lists pull requests of other repositories there too);
+else it is the one open pull request whose head is the run's branch and commit (a
+fork's pull request is never listed). With none, or several, nothing is checked.
 """
 
 from __future__ import annotations
@@ -43,7 +50,7 @@ from tieback.outcomes import Declarations, focus_warnings, load_declarations
 from tieback.payload import mapping_of as _mapping
 from tieback.payload import text_of as _text
 from tieback.report import Report, build_report
-from tieback.sinks.github import digest, find_marked_comment, same_text
+from tieback.sinks.github import UNKNOWN_ACCOUNT, digest, find_marked_comment, same_text
 from tieback.sinks.interface import MARKER_PREFIX
 from tieback.sources.github import GithubApiError, GithubClient
 from tieback.sources.github_payload import item_from_issue
@@ -81,6 +88,7 @@ _PULL_QUERY = (
     """
 query($owner: String!, $name: String!, $number: Int!, $base: String!, $head: String!,
       $withBase: Boolean!, $withHead: Boolean!) {
+  viewer { __typename login }
   repository(owner: $owner, name: $name) {
     pullRequest(number: $number) {
       number title body url state headRefName headRefOid baseRefOid
@@ -114,6 +122,8 @@ class Event:
     # owner:branch of the pull request's head, for a workflow_run without a number
     head_label: str = ""
     fork: bool = False
+    # Pull requests a workflow_run names in other repositories ("owner/repo#2").
+    elsewhere: tuple[str, ...] = ()
 
     @property
     def trusted_checkout(self) -> bool:
@@ -181,20 +191,47 @@ def read_event(environ: Mapping[str, str]) -> Event:
     if name == "workflow_run":
         run = _mapping(payload.get("workflow_run"))
         pulls = [p for p in run.get("pull_requests") or [] if isinstance(p, dict)]
-        number = pulls[0].get("number") if pulls else None
+        repository = _mapping(payload.get("repository"))
+        same = _text(repository.get("full_name")).lower() in ("", repo.lower())
+        repo_id = repository.get("id") if same else None
+        ours = [p for p in pulls if _based_in(p, repo, repo_id)]
+        numbers = {p.get("number") for p in ours if isinstance(p.get("number"), int)}
         owner = _text(_mapping(_mapping(run.get("head_repository")).get("owner")).get("login"))
         branch = _text(run.get("head_branch"))
         return Event(
             name,
             repo,
-            number if isinstance(number, int) else None,
+            numbers.pop() if len(numbers) == 1 else None,
             head_sha=_text(run.get("head_sha")),
             head_label=f"{owner}:{branch}" if owner and branch else "",
+            elsewhere=tuple(_pull_name(p) for p in pulls if p not in ours),
         )
     raise TiebackError(
         f"tieback pr checks {', '.join(EVENTS)} events, not {name or 'this one'} "
         "(see the on: triggers in docs/github.md)"
     )
+
+
+def _based_in(pull: Mapping[str, Any], repo: str, repo_id: object) -> bool:
+    """Whether a workflow_run's pull request is into ``repo``: its base repository's id,
+    else its API URL (the payload gives no full name there), names it."""
+    base = _mapping(_mapping(pull.get("base")).get("repo"))
+    ident = base.get("id")
+    if isinstance(ident, int) and isinstance(repo_id, int):
+        return ident == repo_id
+    url = _text(base.get("url")).rstrip("/").lower()
+    if url:
+        return url.endswith(f"/repos/{repo.lower()}")
+    return _text(base.get("full_name")).lower() == repo.lower()
+
+
+def _pull_name(pull: Mapping[str, Any]) -> str:
+    """``owner/repo#2`` for a workflow_run's pull request, from its API URL."""
+    match = re.search(r"/repos/([^/]+/[^/]+)/pulls/(\d+)$", _text(pull.get("url")))
+    if match:
+        return f"{match[1]}#{match[2]}"
+    name = _text(_mapping(_mapping(pull.get("base")).get("repo")).get("name")) or "?"
+    return f"{name}#{pull.get('number')}"
 
 
 def _infer_event(payload: Mapping[str, Any]) -> str:
@@ -220,6 +257,7 @@ class LivePull:
     closing_source: str  # how the closing issues were found
     base_outcomes: str | None = None  # the outcomes file at the base, when fetched
     head_outcomes: str | None = None  # ... and at the head (trusted checkouts only)
+    viewer: str = ""  # the account the token writes as, when GraphQL said
 
 
 def fetch_pull(
@@ -286,6 +324,7 @@ def fetch_pull(
         closing_source="closing references",
         base_outcomes=_blob(repository.get("base")) if with_base else None,
         head_outcomes=_blob(repository.get("head")) if with_head else None,
+        viewer=_login(data.get("viewer")),
     )
 
 
@@ -777,12 +816,28 @@ class Sticky:
 
 
 def keep_sticky(
-    client: GithubClient, repo: str, number: int, body: str, short: str, remembered: str
+    client: GithubClient,
+    repo: str,
+    number: int,
+    body: str,
+    short: str,
+    remembered: str,
+    login: str = "",
+    in_actions: bool = False,
 ) -> Sticky:
-    """Create the comment, or edit it in place when its text changed; one write at most."""
+    """Create the comment, or edit it in place when its text changed; one write at most.
+
+    The id the store remembers is one tieback created; else the comment is the one
+    carrying the marker by ``login``, the token's own account (asked of the client when
+    not given), looked for just before the write so that a run beside this one is not
+    doubled.
+    """
     existing = _remembered_comment(client, repo, remembered) if remembered else None
     if existing is None:
-        existing = find_marked_comment(client, repo, number, STICKY_MARKER)
+        login = login or client.own_login(in_actions)
+        existing = find_marked_comment(client, repo, number, STICKY_MARKER, login)
+        if existing is not None and not login:
+            return Sticky("skipped", detail=UNKNOWN_ACCOUNT)
     if existing is not None and same_text(existing.get("body"), body):
         return Sticky("unchanged", str(existing.get("id", "")), _text(existing.get("html_url")))
     for text in dict.fromkeys((body, short)):
@@ -861,10 +916,22 @@ def run_pr(
     if client is None:
         client = GithubClient(api_url, config.github_token, policy)
     number = event.number
+    missing = "no pull request named by the event"
     if number is None and event.name == "workflow_run" and event.head_label:
-        number = _find_pull(client, event)
+        found = _find_pulls(client, event)
+        if len(found) == 1:
+            number = found[0]
+        elif found:
+            missing = (
+                f"{len(found)} open pull requests of {event.repo} have the head {event.head_label}"
+            )
+        else:
+            missing = f"no open pull request of {event.repo} has the head {event.head_label}"
     if number is None:
-        note = f"{event.name}: no pull request named by the event; nothing to check, passing"
+        if event.elsewhere:
+            whose = "another repository's" if len(event.elsewhere) == 1 else "other repositories'"
+            missing += f" (the run names {', '.join(event.elsewhere)}, {whose})"
+        note = f"{event.name}: {missing}; nothing to check, passing"
         print(f"tieback pr: {note}")
         _finish(environ, Outcome("skipped", notes=[note]), config)
         return EXIT_OK
@@ -888,12 +955,16 @@ def run_pr(
     if writes:
         short = render_comment({**context, "chain": context["chain"][:1], "evidence": []})
         remembered = _remembered_id(config, key)
-        outcome.comment = keep_sticky(client, event.repo, number, body, short, remembered)
+        outcome.comment = keep_sticky(
+            client, event.repo, number, body, short, remembered, live.viewer, annotate
+        )
         comment = outcome.comment
-        if comment.action == "refused":
+        if comment.action in ("refused", "skipped"):
             warning = (
                 "the token cannot comment on this pull request (a fork's read-only token?): "
                 f"the result is in the job summary; see {FORK_HELP} for the workflow_run setup"
+                if comment.action == "refused"
+                else f"{comment.detail}: the result is in the job summary"
             )
             outcome.notes.append(warning)
             print(f"tieback: warning: {warning}", file=sys.stderr)
@@ -928,17 +999,24 @@ def _api_url(config: Config, environ: Mapping[str, str]) -> str:
     return environ.get("GITHUB_API_URL") or github.api_url
 
 
-def _find_pull(client: GithubClient, event: Event) -> int | None:
-    """A workflow_run from a fork names no pull request: find it by its head."""
+def _find_pulls(client: GithubClient, event: Event) -> list[int]:
+    """A workflow_run that names no pull request of this repository (a fork's never
+    is named): the open ones whose head is the run's branch, at the run's commit."""
     _, pulls = client.request(
         "GET", f"/repos/{event.repo}/pulls", params={"state": "open", "head": event.head_label}
     )
+    numbers: list[int] = []
     for pull in pulls if isinstance(pulls, list) else []:
         head = _mapping(_mapping(pull).get("head"))
-        if not event.head_sha or head.get("sha") == event.head_sha:
-            number = _mapping(pull).get("number")
-            return number if isinstance(number, int) else None
-    return None
+        # The run decides, not the listing's filter alone.
+        if _text(head.get("label")).lower() != event.head_label.lower():
+            continue
+        if event.head_sha and head.get("sha") != event.head_sha:
+            continue
+        number = _mapping(pull).get("number")
+        if isinstance(number, int):
+            numbers.append(number)
+    return numbers
 
 
 def _move(

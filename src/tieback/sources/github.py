@@ -6,9 +6,11 @@ export-file source shares without importing any HTTP client.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
 from requests.structures import CaseInsensitiveDict
@@ -55,12 +57,21 @@ class GithubApiError(SourceError):
         self.status = status
 
 
+T = TypeVar("T")
+
+# The account Actions' GITHUB_TOKEN writes as.
+ACTIONS_BOT = "github-actions[bot]"
+
+
 class GithubClient:
     """The GitHub REST and GraphQL APIs through PyGithub, under ``tieback.http``'s policy.
 
     ``requests`` counts the requests sent (retries included), for progress lines and
     the benchmark.
     """
+
+    # The login the token writes as, once asked (see own_login).
+    _own_login: str | None = None
 
     def __init__(
         self,
@@ -107,10 +118,15 @@ class GithubClient:
         """One REST call (``path`` relative to ``api_url``, or a URL GitHub gave us).
 
         Rate limits, 429 and 5xx are retried under the policy; a request that is not
-        idempotent is sent once (its caller looks before it tries again). Raises
+        idempotent is sent once (its caller looks before it tries again). A write that
+        GitHub turns away for a rate limit was not made: it waits as GitHub asks, when
+        the policy allows so long a wait, and is sent once more, never again. Raises
         GithubApiError with a one-line message otherwise.
         """
         from github import GithubException
+
+        # A GraphQL query is a read sent as POST.
+        write = verb != "GET" and path != self._requester.graphql_url
 
         def once() -> tuple[Mapping[str, str], Any]:
             self.requests += 1
@@ -120,6 +136,8 @@ class GithubClient:
                 )
             except GithubException as exc:
                 wait = CaseInsensitiveDict(exc.headers or {})
+                if write and _write_wait(exc, self.policy) is not None:
+                    raise  # waited out once by _after_rate_limit, not under the policy
                 if idempotent and is_transient(exc.status, wait):
                     raise TransientError(
                         f"HTTP {exc.status} from {verb} {_shown(path)}", retry_after(wait)
@@ -127,16 +145,23 @@ class GithubClient:
                 raise
             return CaseInsensitiveDict(headers or {}), data
 
-        try:
+        def sent() -> tuple[Mapping[str, str], Any]:
             if not idempotent:
                 return once()
             for attempt in self.policy.retrying():
                 with attempt:
                     return once()
+            raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+
+        try:
+            if write:
+                return _after_rate_limit(sent, self.policy, f"{verb} {_shown(path)}")
+            return sent()
         except TransientError as exc:
             cause = exc.__cause__
             status = cause.status if isinstance(cause, GithubException) else 0
-            raise GithubApiError(self._redact(self._describe(verb, path, cause)), status) from None
+            message = self._describe(verb, path, cause, retried=True)
+            raise GithubApiError(self._redact(message), status) from None
         except GithubException as exc:
             message = self._redact(self._describe(verb, path, exc))
             raise GithubApiError(message, exc.status) from None
@@ -144,7 +169,6 @@ class GithubClient:
             raise GithubApiError(
                 self._redact(f"cannot reach GitHub at {redact_url(self.api_url)}: {exc}")
             ) from None
-        raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
 
     def pages(
         self, path: str, params: Mapping[str, Any] | None = None
@@ -176,7 +200,48 @@ class GithubClient:
         data = answer.get("data")
         return data if isinstance(data, dict) else {}
 
-    def _describe(self, verb: str, path: str, exc: BaseException | None) -> str:
+    def own_login(self, in_actions: bool = False) -> str:
+        """The login of the account the token writes as, spelled as a comment's
+        ``user.login`` spells it, or "" when GitHub will not say. Asked once a client.
+
+        GraphQL's ``viewer`` answers for every kind of token: a personal or OAuth
+        token's user, and a GitHub App installation token's bot (Actions'
+        ``GITHUB_TOKEN`` is one), whose GraphQL login lacks the "[bot]" of REST.
+        ``GET /user``, asked when GraphQL fails, answers user tokens only (an
+        installation token gets 403 "Resource not accessible by integration"), and
+        ``GET /app`` would need the App's own JWT. Failing both, in GitHub Actions
+        (``in_actions``) the token is taken for ``GITHUB_TOKEN``, which writes as
+        ``github-actions[bot]``. A rejected token (401) or an unreachable GitHub
+        raises GithubApiError: every request after it would fail the same way.
+        """
+        if self._own_login is not None:
+            return self._own_login
+        login = ""
+        try:
+            viewer = _mapping(
+                self.graphql("query { viewer { __typename login } }", {}).get("viewer")
+            )
+            login = _text(viewer.get("login"))
+            if login and viewer.get("__typename") == "Bot" and not login.endswith("[bot]"):
+                login += "[bot]"
+        except GithubApiError as exc:
+            if exc.status in (0, 401):
+                raise
+        if not login:
+            try:
+                _, user = self.request("GET", "/user")
+                login = _text(_mapping(user).get("login"))
+            except GithubApiError as exc:
+                if exc.status in (0, 401):
+                    raise
+        if not login and in_actions:
+            login = ACTIONS_BOT
+        self._own_login = login
+        return login
+
+    def _describe(
+        self, verb: str, path: str, exc: BaseException | None, retried: bool = False
+    ) -> str:
         from github import GithubException
 
         where = f"{verb} {_shown(path)}"
@@ -191,7 +256,9 @@ class GithubClient:
                 f"{where}: check GITHUB_TOKEN or TIEBACK_GITHUB__TOKEN"
             )
         if status in (403, 429) and is_transient(status, CaseInsensitiveDict(exc.headers or {})):
-            return f"GitHub's rate limit held after every retry (HTTP {status}) on {where}"
+            if retried:
+                return f"GitHub's rate limit held after every retry (HTTP {status}) on {where}"
+            return f"GitHub rate-limited {where} (HTTP {status}); sent once, not retried"
         if status == 403:
             return (
                 f"GitHub refused {where} (HTTP 403 {message}): the token lacks a permission "
@@ -207,6 +274,60 @@ class GithubClient:
 
     def _redact(self, text: str) -> str:
         return redact(text, [self._secret])
+
+
+def _write_wait(exc: Any, policy: RetryPolicy) -> float | None:
+    """Seconds GitHub asks a rate-limited write to wait (403 or 429 with ``retry-after``,
+    or a spent quota's reset); None when the answer is no rate limit. Without a stated
+    wait, GitHub asks for at least a minute: the policy's longest wait."""
+    headers = CaseInsensitiveDict(exc.headers or {})
+    if exc.status not in (403, 429) or not is_transient(exc.status, headers):
+        return None
+    wait = retry_after(headers)
+    return policy.maximum if wait is None else wait
+
+
+def _after_rate_limit(send: Callable[[], T], policy: RetryPolicy, where: str) -> T:
+    """``send()``; when GitHub turns the write away for a rate limit, it was not made:
+    wait as asked and send it once more. GitHub asks integrators to wait out a rate
+    limit (retrying early prolongs it), so a wait longer than the policy's longest is
+    not waited: the write fails, saying when it may be tried again."""
+    from github import GithubException
+
+    try:
+        return send()
+    except GithubException as exc:
+        wait = _write_wait(exc, policy)
+        if wait is None:
+            raise
+        if wait > policy.maximum:
+            raise GithubApiError(
+                f"GitHub rate-limited {where} (HTTP {exc.status}) for {_seconds(wait)}, "
+                f"longer than tieback waits ({_seconds(policy.maximum)}): not written; "
+                f"retry after {_clock(wait)}",
+                exc.status,
+            ) from None
+        policy.sleep(wait)
+    try:
+        return send()
+    except GithubException as exc:
+        again = _write_wait(exc, policy)
+        if again is None:
+            raise
+        raise GithubApiError(
+            f"GitHub rate-limited {where} (HTTP {exc.status}) again after waiting "
+            f"{_seconds(wait)}: not written; retry after {_clock(again)}",
+            exc.status,
+        ) from None
+
+
+def _seconds(wait: float) -> str:
+    return f"{math.ceil(wait)} s"
+
+
+def _clock(wait: float) -> str:
+    """When a wait from now ends, for a message: ``15:04:05 UTC``."""
+    return f"{datetime.now(UTC) + timedelta(seconds=math.ceil(wait)):%H:%M:%S} UTC"
 
 
 def next_link(header: str) -> str | None:
