@@ -687,10 +687,11 @@ def backlog_summary(config: Config, report: Report, items: int) -> Backlog | Non
 def _latest_snapshot(config: Config) -> Any:
     if not config.store_exists:
         return None
+    from tieback.connectors import store_scope
     from tieback.store import Store
 
     with Store.open(config.store_location) as store:
-        return store.latest_snapshot()
+        return store.latest_snapshot(scope=store_scope(config))
 
 
 def points_change(before: float, after: float, precision: int) -> str:
