@@ -122,7 +122,11 @@ def test_lint_strict(project: Path) -> None:
 def test_init_then_audit(tmp_path: Path) -> None:
     assert run("init", cwd=tmp_path).returncode == 0
     assert run("lint", "--strict", cwd=tmp_path).returncode == 0
-    assert run("audit", cwd=tmp_path).returncode == 0
+    # The starter names no source yet: the audit says where to add one.
+    first = run("audit", cwd=tmp_path)
+    assert first.returncode == 1
+    assert first.stderr.startswith("tieback: error: tieback.toml: nothing to audit")
+    assert "[files] paths" in first.stderr and "[github] repos" in first.stderr
     again = run("init", cwd=tmp_path)
     assert again.returncode == 1 and "already exists" in again.stderr
 
@@ -274,3 +278,11 @@ def test_a_shared_postgresql_store_keeps_history_across_machines(
     assert not (other_machine / ".tieback").exists()  # nothing written locally
     result = run("trend", "--format", "json", cwd=other_machine, env=env)
     assert len(json.loads(result.stdout)["series"]["(all)"]) == 2
+
+
+def test_bare_tieback_prints_help_and_exits_2(tmp_path: Path) -> None:
+    result = run(cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("usage: tieback")
+    assert "audit" in result.stderr and "exit codes" in result.stderr

@@ -206,11 +206,19 @@ def run_audit(
     from tieback.outcomes import focus_warnings, load_declarations
     from tieback.report import build_report
 
+    settings = config.settings
+    if not (settings.files.paths or settings.jira.enabled or settings.github.enabled):
+        from tieback.errors import ConfigError
+
+        raise ConfigError(
+            f"{config.label}: nothing to audit: no source is configured; list export files "
+            "in [files] paths, or set [jira] url and jql, or [github] repos ('tieback init "
+            "--full' writes an example configuration with every key)"
+        )
     declarations = declarations or load_declarations(config)
     if not offline:
         sync_trackers(config, progress=progress)
     items, source_warnings = read_items(config, lean=True)
-    settings = config.settings
     result = align(items, declarations, settings.tagging, settings.exempt)
     return build_report(
         result.alignments,

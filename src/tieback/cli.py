@@ -316,8 +316,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     debug = bool(getattr(args, "debug", False)) or os.environ.get("TIEBACK_DEBUG") == "1"
     if args.command is None:
-        parser.print_help()
-        return EXIT_OK
+        # A command is required: the help, on stderr, and argparse's usage exit code.
+        parser.print_help(sys.stderr)
+        return EXIT_POLICY
     from tieback.errors import TiebackError
 
     try:
