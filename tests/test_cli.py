@@ -153,9 +153,36 @@ def test_missing_outcomes_file(project: Path) -> None:
 
 def test_duplicate_alias(project: Path) -> None:
     (project / "outcomes.toml").write_text(
-        OUTCOMES_TOML + '\n[[outcomes]]\nid = "x"\ntitle = "y"\naliases = ["Fast-Results"]\n'
+        OUTCOMES_TOML + '\n[[outcomes]]\nid = "x"\ntitle = "y"\naliases = ["fast-results"]\n'
     )
-    one_line_error(run("audit", cwd=project), "outcomes.toml", "'Fast-Results'", "already used")
+    one_line_error(run("audit", cwd=project), "outcomes.toml", "'fast-results'", "already used")
+
+
+def test_an_id_with_capitals_is_not_a_slug(project: Path) -> None:
+    (project / "outcomes.toml").write_text(
+        OUTCOMES_TOML + '\n[[outcomes]]\nid = "Build-Search"\ntitle = "Find lessons"\n'
+    )
+    one_line_error(run("audit", cwd=project), "outcomes.toml", "'Build-Search' is not a slug")
+
+
+def test_lint_shows_every_error_and_warning_in_one_run(project: Path) -> None:
+    (project / "outcomes.toml").write_text(
+        OUTCOMES_TOML
+        + '\n[[outcomes]]\nid = "search"\ntitle = "Find lessons"\nimpact = "nope"\n'
+        + '\n[[outcomes]]\nid = "Build-Search"\ntitle = "Launch search"\n'
+        + '\n[[outcomes]]\nid = "x"\ntitle = "y"\naliases = ["fast-results"]\n'
+        + '\n[[outcomes]]\nid = "launch-ocr"\ntitle = "Launch the OCR engine"\n'
+    )
+    result = run("lint", cwd=project)
+    assert result.returncode == 1
+    errors = [line for line in result.stdout.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 3, result.stdout
+    assert "impact 'nope' is not a declared impact" in errors[2]
+    assert any("'Build-Search' is not a slug" in line for line in errors)
+    assert any("'fast-results' is already used" in line for line in errors)
+    # The declarations that are fine are still checked.
+    assert "Launch the OCR engine" in result.stdout or "launch-ocr" in result.stdout
+    assert result.stderr.strip().startswith("tieback lint: 3 errors, ")
 
 
 def test_malformed_export(project: Path) -> None:

@@ -664,12 +664,20 @@ def _lint(args: argparse.Namespace) -> int:
     from tieback.lint import lint_config
 
     config = _config(args)
-    findings = lint_config(config)
+    errors: list[str] = []
+    findings = lint_config(config, errors)
+    for error in errors:
+        print(f"error: {error}")
     for finding in findings:
         print(finding)
-    count = len(findings)
-    summary = f"{count} warning{'s' if count != 1 else ''}" if count else "no problems found"
-    print(f"tieback lint: {summary}", file=sys.stderr)
+    counts = [
+        f"{count} {noun}{'s' if count != 1 else ''}"
+        for count, noun in ((len(errors), "error"), (len(findings), "warning"))
+        if count
+    ]
+    print(f"tieback lint: {', '.join(counts) or 'no problems found'}", file=sys.stderr)
+    if errors:
+        return EXIT_ERROR
     return EXIT_POLICY if args.strict and findings else EXIT_OK
 
 

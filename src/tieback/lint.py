@@ -6,9 +6,10 @@ from tieback.config import Config
 from tieback.outcomes import Finding, lint, load_declarations
 
 
-def lint_config(config: Config) -> list[str]:
-    """Every warning as ``where[:line]: warning: message [rule]``; errors raise ConfigError."""
-    declarations = load_declarations(config)
+def lint_config(config: Config, errors: list[str] | None = None) -> list[str]:
+    """Every warning as ``where[:line]: warning: message [rule]``. Errors raise
+    ConfigError, or with ``errors`` are each a line there, the rest still checked."""
+    declarations = load_declarations(config, errors)
     lines = [_line(declarations.origin, finding) for finding in lint(declarations)]
     lines.extend(_line(config.label, finding) for finding in _config_findings(config))
     return lines

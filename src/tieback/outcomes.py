@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -17,6 +18,7 @@ from tieback.errors import ConfigError
 from tieback.model import Focus, Impact, Kind, Outcome, OutcomeStatus
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+T = TypeVar("T")
 
 
 class _ImpactDecl(BaseModel):
@@ -59,10 +61,11 @@ class _OutcomeDecl(BaseModel):
 
 
 def _check_slug(value: str) -> str:
-    if not SLUG.match(value.lower()):
+    if not SLUG.match(value):
+        hint = f"; e.g. {value.lower()!r}" if SLUG.match(value.lower()) else ""
         raise ValueError(
             f"{value!r} is not a slug (lower-case letters, digits and '-', starting with "
-            "a letter or digit)"
+            f"a letter or digit{hint})"
         )
     return value
 
@@ -97,8 +100,23 @@ class Declarations:
         return None
 
 
-def load_declarations(config: Config) -> Declarations:
-    """Read the outcomes file and inline declarations; raise ConfigError naming the entry."""
+def load_declarations(config: Config, errors: list[str] | None = None) -> Declarations:
+    """Read the outcomes file and inline declarations; raise ConfigError naming the entry.
+
+    With ``errors``, an entry in error is one line there and is left out, and reading
+    goes on, so that ``lint`` shows every error of a file in one run; a file that
+    cannot be read at all still raises.
+    """
+
+    def kept(make: Callable[[], T]) -> T | None:
+        if errors is None:
+            return make()
+        try:
+            return make()
+        except ConfigError as exc:
+            errors.append(str(exc))
+            return None
+
     settings = config.settings
     path = config.outcomes_path
     shown = config.display(path)
@@ -134,17 +152,30 @@ def load_declarations(config: Config) -> Declarations:
         outcomes_raw.extend((config.label, i, e) for i, e in enumerate(settings.outcomes))
         origins.append(config.label)
 
-    impacts = [_impact(where, i, entry) for where, i, entry in impacts_raw]
-    outcomes = [_outcome(where, i, entry) for where, i, entry in outcomes_raw]
-    _check_unique(impacts, outcomes, outcomes_raw)
+    impacts = [
+        impact
+        for where, i, entry in impacts_raw
+        if (impact := kept(functools.partial(_impact, where, i, entry))) is not None
+    ]
+    read = [
+        (raw, outcome)
+        for raw in outcomes_raw
+        if (outcome := kept(functools.partial(_outcome, *raw))) is not None
+    ]
+    outcomes_raw = [raw for raw, _ in read]
+    outcomes = [outcome for _, outcome in read]
+    _check_unique(impacts, outcomes, outcomes_raw, errors)
     known_impacts = {impact.id.lower() for impact in impacts}
     for (where, i, _), outcome in zip(outcomes_raw, outcomes, strict=True):
         if outcome.impact is not None and outcome.impact.lower() not in known_impacts:
             declared = ", ".join(sorted(known_impacts)) or "none"
-            raise ConfigError(
+            message = (
                 f"{where}: outcomes[{i}] ({outcome.id}): impact {outcome.impact!r} is not "
                 f"a declared impact (declared: {declared})"
             )
+            if errors is None:
+                raise ConfigError(message)
+            errors.append(message)
     return Declarations(
         impacts=tuple(impacts),
         outcomes=tuple(outcomes),
@@ -224,24 +255,34 @@ def _outcome(where: str, index: int, entry: Any) -> Outcome:
 
 
 def _check_unique(
-    impacts: list[Impact], outcomes: list[Outcome], raw: list[tuple[str, int, Any]]
+    impacts: list[Impact],
+    outcomes: list[Outcome],
+    raw: list[tuple[str, int, Any]],
+    errors: list[str] | None = None,
 ) -> None:
+    """Raise on the first id or alias used twice, or with ``errors``, list every one."""
+    found: list[str] = []
     seen_impacts: set[str] = set()
     for impact in impacts:
         if impact.id.lower() in seen_impacts:
-            raise ConfigError(f"duplicate impact id {impact.id!r}: impact ids must be unique")
+            found.append(f"duplicate impact id {impact.id!r}: impact ids must be unique")
         seen_impacts.add(impact.id.lower())
     owner: dict[str, str] = {}
     for (where, index, _), outcome in zip(raw, outcomes, strict=True):
         for name, what in [(outcome.id, "id"), *((a, "alias") for a in outcome.aliases)]:
             previous = owner.get(name.lower())
             if previous is not None:
-                raise ConfigError(
+                found.append(
                     f"{where}: outcomes[{index}] ({outcome.id}): {what} {name!r} is already "
                     f"used by outcome {previous!r} (ids and aliases are unique across all "
                     "outcomes, ignoring case)"
                 )
             owner[name.lower()] = outcome.id
+    if found and errors is None:
+        raise ConfigError(found[0])
+    if errors is not None:
+        errors.extend(found)
+
 
 
 # --- lint ------------------------------------------------------------------------------
