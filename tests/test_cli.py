@@ -153,9 +153,9 @@ def test_missing_outcomes_file(project: Path) -> None:
 
 def test_duplicate_alias(project: Path) -> None:
     (project / "outcomes.toml").write_text(
-        OUTCOMES_TOML + '\n[[outcomes]]\nid = "x"\ntitle = "y"\naliases = ["fast-results"]\n'
+        OUTCOMES_TOML + '\n[[outcomes]]\nid = "x"\ntitle = "y"\naliases = ["Fast-Results"]\n'
     )
-    one_line_error(run("audit", cwd=project), "outcomes.toml", "'fast-results'", "already used")
+    one_line_error(run("audit", cwd=project), "outcomes.toml", "'Fast-Results'", "already used")
 
 
 def test_an_id_with_capitals_is_not_a_slug(project: Path) -> None:

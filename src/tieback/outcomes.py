@@ -57,11 +57,12 @@ class _OutcomeDecl(BaseModel):
     @field_validator("aliases")
     @classmethod
     def _alias_slugs(cls, values: list[str]) -> list[str]:
-        return [_check_slug(value) for value in values]
+        # An alias is an old id, perhaps from before ids had to be lower case: any case.
+        return [_check_slug(value, any_case=True) for value in values]
 
 
-def _check_slug(value: str) -> str:
-    if not SLUG.match(value):
+def _check_slug(value: str, any_case: bool = False) -> str:
+    if not SLUG.match(value.lower() if any_case else value):
         hint = f"; e.g. {value.lower()!r}" if SLUG.match(value.lower()) else ""
         raise ValueError(
             f"{value!r} is not a slug (lower-case letters, digits and '-', starting with "
@@ -282,7 +283,6 @@ def _check_unique(
         raise ConfigError(found[0])
     if errors is not None:
         errors.extend(found)
-
 
 
 # --- lint ------------------------------------------------------------------------------
