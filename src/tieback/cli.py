@@ -283,6 +283,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     init.add_argument("--dir", default=".", metavar="DIR", help="where to write (default: .)")
     init.add_argument("--force", action="store_true", help="overwrite existing files")
+    init.add_argument(
+        "--full",
+        action="store_true",
+        help="write the fully commented tieback.toml: every key, its default and what it does",
+    )
     return parser
 
 
@@ -684,7 +689,7 @@ def _lint(args: argparse.Namespace) -> int:
 def _init(args: argparse.Namespace) -> int:
     from tieback.starter import write_starter
 
-    for path in write_starter(Path(args.dir), force=args.force):
+    for path in write_starter(Path(args.dir), force=args.force, full=args.full):
         print(f"wrote {path}")
     print("next: edit outcomes.toml, then run 'tieback lint' and 'tieback audit'")
     return EXIT_OK
