@@ -57,10 +57,11 @@ def test_init_full_writes_every_key_and_comment_for_a_project_of_its_own(
     assert f"wrote {tmp_path / 'tieback.toml'}" in capsys.readouterr().out
 
 
-def test_init_full_then_lint_and_audit_pass(tmp_path: Path) -> None:
+def test_init_full_then_lint_passes_and_audit_asks_for_a_source(tmp_path: Path) -> None:
     assert main(["init", "--full", "--dir", str(tmp_path)]) == 0
-    for command in (["lint", "--strict"], ["audit", "--offline"]):
-        done = subprocess.run(
+
+    def run(*command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
             [sys.executable, "-m", "tieback", *command],
             cwd=tmp_path,
             capture_output=True,
@@ -68,7 +69,13 @@ def test_init_full_then_lint_and_audit_pass(tmp_path: Path) -> None:
             timeout=60,
             check=False,
         )
-        assert done.returncode == 0, (command, done.stdout, done.stderr)
+
+    linted = run("lint", "--strict")
+    assert linted.returncode == 0, (linted.stdout, linted.stderr)
+    # Every source is commented out until the user names theirs.
+    audited = run("audit", "--offline")
+    assert audited.returncode == 1
+    assert "nothing to audit" in audited.stderr and "[files] paths" in audited.stderr
 
 
 def test_plain_init_still_writes_the_short_starter(tmp_path: Path) -> None:
