@@ -313,3 +313,24 @@ def test_bare_tieback_prints_help_and_exits_2(tmp_path: Path) -> None:
     assert result.stdout == ""
     assert result.stderr.startswith("usage: tieback")
     assert "audit" in result.stderr and "exit codes" in result.stderr
+
+
+def test_init_keeps_the_store_out_of_git_and_names_each_source(tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("*.pyc")  # a project's own, without a final newline
+    result = run("init", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / ".gitignore").read_text() == "*.pyc\n.tieback/\n"
+    assert "added .tieback/ to .gitignore" in result.stdout
+    starter = (tmp_path / "tieback.toml").read_text()
+    for example in ("[files]", "# [jira]", "# url = ", "# jql = ", "# [github]", "# repos = "):
+        assert example in starter
+    # Again, with --force: the line is not added twice.
+    assert run("init", "--force", cwd=tmp_path).returncode == 0
+    assert (tmp_path / ".gitignore").read_text().count(".tieback/") == 1
+
+
+def test_init_offers_no_config_option(tmp_path: Path) -> None:
+    result = run("init", "--help", cwd=tmp_path)
+    assert "--config" not in result.stdout and "--dir" in result.stdout
+    refused = run("init", "--config", "x.toml", cwd=tmp_path)
+    assert refused.returncode == 1 and "unrecognized arguments: --config" in refused.stderr

@@ -275,9 +275,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lint.add_argument("--strict", action="store_true", help="exit 2 when there are warnings")
 
+    # init writes a configuration; it reads none, so it takes no --config.
+    debug_only = _Parser(add_help=False)
+    debug_only.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks for errors"
+    )
     init = commands.add_parser(
         "init",
-        parents=[common],
+        parents=[debug_only],
         help="write a starter tieback.toml and outcomes.toml",
         description="Write a starter tieback.toml and outcomes.toml into a directory.",
     )
@@ -687,9 +692,12 @@ def _lint(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
-    from tieback.starter import write_starter
+    from tieback.starter import IGNORED, write_starter
 
     for path in write_starter(Path(args.dir), force=args.force, full=args.full):
-        print(f"wrote {path}")
-    print("next: edit outcomes.toml, then run 'tieback lint' and 'tieback audit'")
+        print(f"added {IGNORED} to {path}" if path.name == ".gitignore" else f"wrote {path}")
+    print(
+        "next: declare your outcomes in outcomes.toml, name your sources in tieback.toml, "
+        "then run 'tieback lint' and 'tieback audit'"
+    )
     return EXIT_OK

@@ -48,8 +48,13 @@ def full_configuration() -> str:
     return text
 
 
+# The store's default folder: synced items and history, never to be committed.
+IGNORED = ".tieback/"
+
+
 def write_starter(directory: Path, force: bool = False, full: bool = False) -> list[Path]:
-    """Write both files; refuse to overwrite either unless ``force``.
+    """Write both files, and keep the store's folder out of git through ``.gitignore``
+    (added to, or written); refuse to overwrite either file unless ``force``.
 
     ``full``: tieback.toml is the fully commented configuration, every key with its default.
     """
@@ -65,6 +70,12 @@ def write_starter(directory: Path, force: bool = False, full: bool = False) -> l
             else:
                 text = _template(template)
             path.write_text(text, encoding="utf-8")
+        ignore = directory / ".gitignore"
+        kept = ignore.read_text(encoding="utf-8") if ignore.is_file() else ""
+        if not any(line.strip().strip("/") == ".tieback" for line in kept.splitlines()):
+            separator = "" if not kept or kept.endswith("\n") else "\n"
+            ignore.write_text(f"{kept}{separator}{IGNORED}\n", encoding="utf-8")
+            targets[ignore] = ""
     except OSError as exc:
         raise ConfigError(f"{directory}: cannot write the starter files: {exc.strerror}") from None
     return list(targets)
