@@ -377,8 +377,9 @@ def _audit(args: argparse.Namespace) -> int:
     # Paused before the configuration loads: importing pydantic, rich and requests
     # builds tens of thousands of objects the collector would otherwise keep walking.
     with collector_paused():
-        from tieback.audit import record_snapshot, run_audit
+        from tieback.audit import run_audit
         from tieback.formats import get_format
+        from tieback.history import record_snapshot
 
         config = _config(args)
         coverage = config.settings.coverage
@@ -601,7 +602,7 @@ def _post_in_turn(args: argparse.Namespace, turns: contextlib.ExitStack) -> int:
         print(f"tieback post: {_changes(planned)} planned; dry run, nothing written")
     else:
         print(f"tieback post: {_changes(written)} written")
-        from tieback.audit import record_snapshot
+        from tieback.history import record_snapshot
 
         warning = record_snapshot(config, report, kind="post")
         if warning:

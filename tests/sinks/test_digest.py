@@ -18,8 +18,8 @@ import pytest
 import tieback.sinks.digest as digest_module
 from factories import HOSTILE, fixed_report, item, sample_declarations
 from tieback.alignment import align
-from tieback.audit import snapshot_of
 from tieback.config import Coverage, Exempt, Tagging
+from tieback.history import snapshot_of
 from tieback.model import Alignment, Classification, Item
 from tieback.report import Report, build_report
 from tieback.sinks.digest import (
@@ -48,7 +48,7 @@ def unaligned(report: Report) -> list[Alignment]:
 
 
 def previous_of(report: Report, **changes: Any) -> Snapshot:
-    """A snapshot as audit.snapshot_of keeps it, with some numbers changed."""
+    """A snapshot as history.snapshot_of keeps it, with some numbers changed."""
     data = json.loads(json.dumps(snapshot_of(report)))  # as stored: plain JSON
     for path, value in changes.items():
         *parents, leaf = path.split("__")

@@ -11,9 +11,9 @@ import responses
 
 from factories import HOSTILE, item
 from tieback.alignment import align
-from tieback.audit import record_snapshot
 from tieback.config import Config
 from tieback.errors import ConfigError, SinkError
+from tieback.history import record_snapshot
 from tieback.http import RetryPolicy
 from tieback.model import Item
 from tieback.outcomes import load_declarations

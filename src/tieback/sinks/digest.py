@@ -24,11 +24,11 @@ from typing import Any
 
 import jinja2
 
-from tieback.audit import snapshot_of
 from tieback.coverage import display_coverage, display_weight
 from tieback.formats import adf
 from tieback.formats.escape import escape_wiki, safe_url
 from tieback.formats.templates import environment
+from tieback.history import snapshot_of
 from tieback.model import Alignment
 from tieback.payload import mapping_of as _mapping
 from tieback.report import Report, sort_key
