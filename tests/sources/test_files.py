@@ -220,7 +220,9 @@ def test_an_older_csv_without_status_category(read: Read, tmp_path: Path) -> Non
     assert items["GRD-8"].done is False
     assert items["GRD-8"].parent == "GRD-7"
     assert items["GRD-8"].team == "GRD"
-    assert warnings == []
+    assert warnings == [
+        "dc.csv: no Status Category column: done-ness read from Status and Resolution (1 item done)"
+    ]
 
 
 def test_a_csv_row_without_summary_names_the_row(read: Read, tmp_path: Path) -> None:
@@ -257,7 +259,8 @@ def test_a_key_in_two_files_keeps_the_last_and_warns(read: Read, tmp_path: Path)
 
 def test_a_key_repeated_in_one_file(read: Read, tmp_path: Path) -> None:
     page = json.loads((DATA / "jira-search-v2.json").read_text())
-    pages = [page, {"issues": [{"key": "GRD-3", "fields": {"summary": "Again"}}]}]
+    again = {"summary": "Again", "status": {"name": "To Do", "statusCategory": {"key": "new"}}}
+    pages = [page, {"issues": [{"key": "GRD-3", "fields": again}]}]
     (tmp_path / "pages.json").write_text(json.dumps(pages))
     items, warnings = read("pages.json")
     assert items["GRD-3"].title == "Again"
@@ -286,34 +289,64 @@ def test_an_empty_file(read: Read, tmp_path: Path, content: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "content",
+    ("content", "shape"),
     [
-        '{"total": 0}',
-        '[{"id": 1}]',
-        "[1, 2]",
-        '"issues"',
-        "Summary,Status\nx,Open\n",
-        "just some notes\n",
+        ('{"total": 0}', "a JSON object with keys total"),
+        ("{}", "an empty JSON object"),
+        ('[{"id": 1}]', "a JSON array of objects with keys id"),
+        ("[1, 2]", "a JSON array of numbers"),
+        (
+            '[null, "x", true, [], {}]',
+            "a JSON array of nulls and strings and booleans and arrays and empty objects",
+        ),
+        ("[[1], [2]]", "a JSON array of arrays"),
     ],
 )
-def test_an_unrecognised_file(read: Read, tmp_path: Path, content: str) -> None:
+def test_an_unrecognised_json_file_says_what_it_looks_like(
+    read: Read, tmp_path: Path, content: str, shape: str
+) -> None:
     (tmp_path / "x.json").write_text(content)
     assert fail(read, "x.json") == (
-        "x.json: not a Jira search response, a Jira CSV export or a GitHub issues array "
-        '(expected a JSON object with "issues", a JSON array of issues, '
-        'or a CSV with an "Issue key" column)'
+        f"x.json: {shape}; not a Jira search response, a Jira CSV export, a GitHub issues "
+        'array or a GitHub search response (expected a JSON object with "issues" or "items", '
+        'a JSON array of issues or of pages, or a CSV with an "Issue key" column)'
     )
+    assert UNRECOGNISED in fail(read, "x.json")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("Summary,Status\nx,Open\n", 'x.csv: a Jira CSV export needs an "Issue key" column'),
+        (
+            "just some notes\n",
+            'x.csv: not a Jira CSV export tieback can read: no "Issue key" column, and headers '
+            'it does not know ("just some notes"); tieback reads English, German, French and '
+            "Spanish headers: export with English ones (Jira: set your profile language to "
+            "English, then Export → Export Excel CSV (all fields))",
+        ),
+    ],
+)
+def test_an_unrecognised_csv_file(read: Read, tmp_path: Path, content: str, message: str) -> None:
+    (tmp_path / "x.csv").write_text(content)
+    assert fail(read, "x.csv") == message
 
 
 def test_saved_error_responses_are_named(read: Read, tmp_path: Path) -> None:
     (tmp_path / "jira.json").write_text(
         json.dumps({"errorMessages": ["The value 'NOPE' does not exist for the field 'project'."]})
     )
-    assert "saved Jira error response" in fail(read, "jira.json")
+    assert fail(read, "jira.json") == (
+        "jira.json: a JSON object with keys errorMessages: looks like a Jira error answer, "
+        "not a search: The value 'NOPE' does not exist for the field 'project'."
+    )
     (tmp_path / "gh.json").write_text(
         json.dumps({"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
     )
-    assert fail(read, "gh.json") == "gh.json: a saved GitHub error response, not issues: Not Found"
+    assert fail(read, "gh.json") == (
+        "gh.json: a JSON object with keys message, documentation_url: looks like a GitHub "
+        "error answer, not issues: Not Found"
+    )
 
 
 def test_invalid_json(read: Read, tmp_path: Path) -> None:

@@ -109,3 +109,18 @@ def test_malformed_objects_are_errors() -> None:
     del raw["title"]
     with pytest.raises(SourceError, match=r'acme/app#42 has no "title"'):
         item_from_issue(raw)
+
+
+def test_old_answers_mark_every_issue_with_an_empty_pull_request_object() -> None:
+    # github.com until 2014, and GitHub Enterprise of that age, answered issues with a
+    # "pull_request" object whose links are all null: those are issues.
+    raw = issue(0)
+    raw["pull_request"] = {"html_url": None, "diff_url": None, "patch_url": None}
+    assert not is_pull_request(raw)
+    assert item_from_issue(raw).type == "Feature"
+    raw["type"] = None
+    assert item_from_issue(raw).type == "Issue"
+    assert not is_pull_request({**issue(0), "pull_request": None})
+    # The same era's pull requests carry their links.
+    real = {**issue(0), "pull_request": {"html_url": "https://github.com/acme/app/pull/42"}}
+    assert is_pull_request(real)

@@ -312,3 +312,73 @@ def test_a_v3_issue_without_creator_takes_the_reporter_display_name() -> None:
     raw = copy.deepcopy(V3_PAGE["issues"][0])
     del raw["fields"]["creator"]
     assert item_from_issue(raw, V3_FIELDS).author == "Sam Lee"
+
+
+# --- done-ness without a status category (Jira 5.x, trimmed exports) ------------------
+
+
+def jira5_issue(status: str, resolution: str | None) -> dict[str, Any]:
+    """An issue as Jira 5.x answers it: the status has no statusCategory."""
+    return {
+        "expand": "editmeta,renderedFields,transitions,changelog,operations",
+        "id": "10400",
+        "self": "http://jira.acme.example:8080/rest/api/2/issue/10400",
+        "key": "OPS-4",
+        "fields": {
+            "summary": "Rotate the backup keys",
+            "status": {
+                "self": "http://jira.acme.example:8080/rest/api/2/status/5",
+                "description": "",
+                "iconUrl": "http://jira.acme.example:8080/images/icons/statuses/resolved.png",
+                "name": status,
+                "id": "5",
+            },
+            "resolution": None
+            if resolution is None
+            else {
+                "self": "http://jira.acme.example:8080/rest/api/2/resolution/1",
+                "id": "1",
+                "description": "A fix for this issue is checked into the tree and tested.",
+                "name": resolution,
+            },
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("status", "resolution", "done"),
+    [
+        ("Resolved", "Fixed", True),
+        ("Closed", "Won't Fix", True),
+        ("Done", None, True),  # a done status without a resolution screen
+        ("RESOLVED", None, True),
+        ("Erledigt", None, True),
+        ("Reopened", "Fixed", False),  # the resolution outlived the reopening
+        ("In Progress", "Fixed", False),
+        ("Open", None, False),
+        ("Waiting for deploy", "Fixed", True),  # a status we cannot read: the resolution
+        ("Waiting for deploy", None, False),
+    ],
+)
+def test_without_a_status_category_done_ness_comes_from_status_and_resolution(
+    status: str, resolution: str | None, done: bool
+) -> None:
+    assert item_from_issue(jira5_issue(status, resolution), JiraFields()).done is done
+
+
+def test_a_status_category_still_decides_when_there_is_one() -> None:
+    raw = jira5_issue("Closed", "Fixed")
+    raw["fields"]["status"]["statusCategory"] = {"id": 4, "key": "indeterminate"}
+    assert item_from_issue(raw, JiraFields()).done is False
+    raw["fields"]["status"]["statusCategory"] = {"id": 1, "key": "undefined"}
+    assert item_from_issue(raw, JiraFields()).done is True  # "No Category": as without one
+
+
+def test_an_issue_fetched_through_the_api_gateway_has_no_browse_link_of_its_own() -> None:
+    raw = v2_issue(0)
+    raw["self"] = (
+        "https://api.atlassian.com/ex/jira/3f1c8a7e-0d2b-4c55-9e61-5b0c2f7d9a14/rest/api/3/issue/10100"
+    )
+    assert item_from_issue(raw, V2_FIELDS).url == ""
+    item = item_from_issue(raw, V2_FIELDS, base_url="https://acme.atlassian.net")
+    assert item.url == "https://acme.atlassian.net/browse/GRD-1"

@@ -1,13 +1,18 @@
 """Read work items from export files in the trackers' own formats, recognised by content.
 
 Formats: a Jira REST search response (``/rest/api/2/search`` or ``/rest/api/3/search/jql``,
-one page or a JSON array of pages), a GitHub REST issues array, and a Jira CSV export.
+one page or a JSON array of pages) or its bare ``issues`` array; a GitHub REST issues
+array, a ``/search/issues`` response, or either slurped page by page
+(``gh api --paginate --slurp``); and a Jira CSV export, with English, German, French or
+Spanish headers.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
@@ -24,9 +29,14 @@ from tieback.sources import jira_payload as jira
 from tieback.sources.interface import Source
 
 UNRECOGNISED = (
-    "not a Jira search response, a Jira CSV export or a GitHub issues array "
-    '(expected a JSON object with "issues", a JSON array of issues, '
-    'or a CSV with an "Issue key" column)'
+    "not a Jira search response, a Jira CSV export, a GitHub issues array or a GitHub "
+    'search response (expected a JSON object with "issues" or "items", a JSON array of '
+    'issues or of pages, or a CSV with an "Issue key" column)'
+)
+# Issues without their search response have lost its "names".
+_BARE_ISSUES_HINT = (
+    'export the whole search response with expand=names (not only its "issues"), '
+    "or name the field by its id"
 )
 # Jira's default export date format ("25/Feb/26 10:17 PM"); other site formats stay raw.
 _CSV_TIME = "%d/%b/%y %I:%M %p"
@@ -98,46 +108,100 @@ class FilesSource(Source):
         except OSError as exc:
             raise SourceError(f"{shown}: cannot read: {exc.strerror or exc}") from None
 
-    # --- JSON: Jira search pages or a GitHub issues array -------------------------------
+    # --- JSON: Jira search pages or issues, GitHub issues or search pages ---------------
 
     def _json(self, shown: str, document: object) -> Iterator[Item]:
-        if isinstance(document, dict) and isinstance(document.get("issues"), list):
-            return self._jira_pages(shown, [document], single=True)
-        if isinstance(document, list):
+        if isinstance(document, dict):
+            if isinstance(document.get("issues"), list):
+                return self._jira_pages(shown, [document], single=True)
+            if _is_github_search(document):
+                return self._github_search(shown, [document], single=True)
+        elif isinstance(document, list):
             if not document:
                 return iter(())
             head = document[0]
-            if isinstance(head, dict) and isinstance(head.get("issues"), list):
-                return self._jira_pages(shown, document, single=False)
-            if isinstance(head, dict) and "number" in head and github.repo_of(head):
-                return self._github(shown, document)
+            if isinstance(head, list):
+                return self._slurped(shown, document)
+            if isinstance(head, dict):
+                if isinstance(head.get("issues"), list):
+                    return self._jira_pages(shown, document, single=False)
+                if _is_github_search(head):
+                    return self._github_search(shown, document, single=False)
+                entries = [(f"[{position}]", raw) for position, raw in enumerate(document)]
+                if _is_jira_issue(head):
+                    return self._jira_issues(shown, entries, {}, _BARE_ISSUES_HINT)
+                if _is_github_issue(head):
+                    return self._github(shown, entries)
         raise SourceError(f"{shown}: {_explain(document)}")
+
+    def _slurped(self, shown: str, pages: list[Any]) -> Iterator[Item]:
+        """``gh api --paginate --slurp``: an array of pages, each an array of issues."""
+        entries: list[tuple[str, object]] = []
+        for number, page in enumerate(pages):
+            if not isinstance(page, list):
+                raise SourceError(f"{shown}: [{number}] is not a page of issues (a JSON array)")
+            entries.extend((f"[{number}][{position}]", raw) for position, raw in enumerate(page))
+        if not entries:
+            return iter(())
+        head = entries[0][1]
+        if isinstance(head, dict) and _is_jira_issue(head):
+            return self._jira_issues(shown, entries, {}, _BARE_ISSUES_HINT)
+        if isinstance(head, dict) and _is_github_issue(head):
+            return self._github(shown, entries)
+        raise SourceError(f"{shown}: {_explain(pages)}")
 
     def _jira_pages(self, shown: str, pages: Sequence[object], single: bool) -> Iterator[Item]:
         names: dict[str, str] = {}
-        issue_lists: list[list[Any]] = []
-        for position, page in enumerate(pages):
+        entries: list[tuple[str, object]] = []
+        for number, page in enumerate(pages):
             if not isinstance(page, dict) or not isinstance(page.get("issues"), list):
-                raise SourceError(f"{shown}: [{position}] is not a Jira search response page")
-            issue_lists.append(page["issues"])
+                raise SourceError(f"{shown}: [{number}] is not a Jira search response page")
+            prefix = "" if single else f"[{number}]."
+            entries.extend(
+                (f"{prefix}issues[{position}]", raw) for position, raw in enumerate(page["issues"])
+            )
             page_names = page.get("names")
             if isinstance(page_names, dict):
                 names.update((k, v) for k, v in page_names.items() if isinstance(v, str))
+        return self._jira_issues(shown, entries, names, "export with expand=names or name its id")
+
+    def _jira_issues(
+        self, shown: str, entries: list[tuple[str, object]], names: dict[str, str], hint: str
+    ) -> Iterator[Item]:
         try:
             fields = jira.JiraFields.from_settings(self._settings, names)
         except SourceError as exc:
             raise SourceError(f"{shown}: {exc}") from None
-        hint = "no field has that name" if names else "export with expand=names or name its id"
-        self._warn_unresolved(shown, fields, hint)
-        for number, issues in enumerate(issue_lists):
-            for position, raw in enumerate(issues):
-                where = f"issues[{position}]" if single else f"[{number}].issues[{position}]"
-                if not isinstance(raw, dict):
-                    raise SourceError(f"{shown}: {where}: not a Jira issue object")
-                try:
-                    yield jira.item_from_issue(raw, fields)
-                except SourceError as exc:
-                    raise SourceError(f"{shown}: {where}: {exc}") from None
+        self._warn_unresolved(shown, fields, "no field has that name" if names else hint)
+        # Every item of an export links to the configured site, whatever its self links say.
+        site = self._settings.jira.url.rstrip("/")
+        uncategorised = inferred_done = 0
+        gateway = False
+        for where, raw in entries:
+            if not isinstance(raw, dict):
+                raise SourceError(f"{shown}: {where}: not a Jira issue object")
+            try:
+                item = jira.item_from_issue(raw, fields, site)
+            except SourceError as exc:
+                raise SourceError(f"{shown}: {where}: {exc}") from None
+            if not jira.has_status_category(raw):
+                uncategorised += 1
+                inferred_done += item.done
+            gateway = gateway or (not site and jira.through_gateway(raw))
+            yield item
+        if uncategorised:
+            issues = "1 issue has" if uncategorised == 1 else f"{uncategorised} issues have"
+            self.warnings.append(
+                f"{shown}: {issues} no status category (fields.status.statusCategory): "
+                f"done-ness read from the status name and the resolution "
+                f"({_count(inferred_done, 'item')} done)"
+            )
+        if gateway:
+            self.warnings.append(
+                f"{shown}: the issues were fetched through Atlassian's API gateway "
+                "(api.atlassian.com), whose links name no site, so items have no links; "
+                "set [jira] url to the site (e.g. https://acme.atlassian.net) to link them"
+            )
 
     def _warn_unresolved(self, shown: str, fields: jira.JiraFields, hint: str) -> None:
         settings = self._settings
@@ -152,19 +216,38 @@ class FilesSource(Source):
             if name.strip() and found is None:
                 self.warnings.append(f"{shown}: Jira field {name!r} ({key}) not found; {hint}")
 
-    def _github(self, shown: str, issues: list[Any]) -> Iterator[Item]:
+    def _github_search(self, shown: str, pages: Sequence[object], single: bool) -> Iterator[Item]:
+        """GitHub ``/search/issues`` answers: one, or several slurped into an array."""
+        entries: list[tuple[str, object]] = []
+        incomplete = False
+        for number, page in enumerate(pages):
+            if not isinstance(page, dict) or not _is_github_search(page):
+                raise SourceError(f"{shown}: [{number}] is not a GitHub search response page")
+            prefix = "" if single else f"[{number}]."
+            entries.extend(
+                (f"{prefix}items[{position}]", raw) for position, raw in enumerate(page["items"])
+            )
+            incomplete = incomplete or page.get("incomplete_results") is True
+        if incomplete:
+            self.warnings.append(
+                f'{shown}: GitHub marked the search incomplete ("incomplete_results": true), '
+                "so some issues may be missing; export it again or narrow the query"
+            )
+        return self._github(shown, entries)
+
+    def _github(self, shown: str, entries: list[tuple[str, object]]) -> Iterator[Item]:
         include = self._settings.github.include_pull_requests
         skipped = 0
-        for position, raw in enumerate(issues):
+        for where, raw in entries:
             if not isinstance(raw, dict):
-                raise SourceError(f"{shown}: [{position}]: not a GitHub issue object")
+                raise SourceError(f"{shown}: {where}: not a GitHub issue object")
             if not include and github.is_pull_request(raw):
                 skipped += 1
                 continue
             try:
                 yield github.item_from_issue(raw)
             except SourceError as exc:
-                raise SourceError(f"{shown}: [{position}]: {exc}") from None
+                raise SourceError(f"{shown}: {where}: {exc}") from None
         if skipped:
             requests = "pull request" if skipped == 1 else "pull requests"
             self.warnings.append(
@@ -180,7 +263,7 @@ class FilesSource(Source):
         try:
             export = _CsvExport(next(reader, []))
             if not export.has("issue key"):
-                raise SourceError(f"{shown}: {UNRECOGNISED}")
+                raise SourceError(f"{shown}: {_no_key_column(export)}")
             if not export.has("summary"):
                 raise SourceError(f'{shown}: a Jira CSV export needs a "Summary" column')
             items = self._csv_items(shown, reader, export)
@@ -202,6 +285,9 @@ class FilesSource(Source):
         # they wait until the whole file is read.
         by_parent_id: list[tuple[int, str]] = []
         keys_by_id: dict[str, str] = {}
+        categorised = export.has("status category")
+        inferred = inferred_done = 0
+        unknown_category = ""
         for number, cells in enumerate(reader, start=1):
             if not any(cell.strip() for cell in cells):
                 continue
@@ -226,6 +312,17 @@ class FilesSource(Source):
                 by_parent_id.append((len(items), parent))
                 parent = ""
             estimates = (jira.number(value) for value in row.all(points))
+            status = row.first("status")
+            category = row.first("status category") if categorised else ""
+            done = _category_done(category)
+            if done is None:
+                # No category, or one we cannot read: the status name, else the resolution.
+                resolution = row.first("resolution").lower()
+                resolved = bool(row.first("resolved")) or resolution not in _UNRESOLVED
+                done = jira.done_by_status(status, resolved)
+                inferred += 1
+                inferred_done += done
+                unknown_category = unknown_category or category
             items.append(
                 Item(
                     source="jira",
@@ -233,8 +330,8 @@ class FilesSource(Source):
                     title=title,
                     url=f"{site}/browse/{key}" if site else "",
                     type=row.first("issue type"),
-                    status=row.first("status"),
-                    done=row.done(),
+                    status=status,
+                    done=done,
                     labels=tuple(row.all("labels")),
                     field_refs=tuple(
                         ref for value in row.all(outcome) for ref in jira.field_refs(value)
@@ -246,6 +343,10 @@ class FilesSource(Source):
                     author=row.first("creator") or row.first("reporter"),
                     updated=_iso_time(row.first("updated")),
                 )
+            )
+        if inferred:
+            self.warnings.append(
+                _inferred_warning(shown, categorised, inferred, inferred_done, unknown_category)
             )
         missing = 0
         for position, parent_id in by_parent_id:
@@ -277,16 +378,21 @@ class FilesSource(Source):
 
 
 class _CsvExport:
-    """A Jira CSV header: column names (lower-cased) to every index they occupy.
+    """A Jira CSV header: column names (English, lower-cased) to every index they occupy.
 
     Jira repeats a column once per value of a multi-valued field (Labels, Sprint,
-    multi-selects), so a name maps to several indexes.
+    Comment, multi-selects), so a name maps to several indexes. Headers in German,
+    French or Spanish are read under their English names.
     """
 
     def __init__(self, header: list[str]) -> None:
         self.columns: dict[str, list[int]] = {}
-        for index, name in enumerate(header):
-            self.columns.setdefault(name.strip().lower(), []).append(index)
+        self.unknown: list[str] = []
+        for index, written in enumerate(header):
+            name, known = _column(written)
+            self.columns.setdefault(name, []).append(index)
+            if not known and written.strip() and written.strip() not in self.unknown:
+                self.unknown.append(written.strip())
 
     def has(self, column: str) -> bool:
         return column in self.columns
@@ -309,12 +415,151 @@ class _CsvRow:
         values = self.all(column)
         return values[0] if values else ""
 
-    def done(self) -> bool:
-        if self._export.has("status category"):
-            return self.first("status category").lower() == "done"
-        # Older exports have no status category: a resolved issue is the nearest sign.
-        resolution = self.first("resolution").lower()
-        return bool(self.first("resolved")) or resolution not in {"", "unresolved"}
+
+# The columns tieback reads from a Jira CSV export, by their English names (lower-cased),
+# with the names Jira writes when the exporting user's language is German, French or
+# Spanish. Names marked "unconfirmed" are Atlassian's translations of the field that we
+# have not seen in an export's header; the others have been.
+_COLUMNS: dict[str, tuple[str, ...]] = {
+    "issue key": (
+        "work item key",  # Cloud since issues became "work items" (unconfirmed)
+        "vorgangsschlüssel",
+        "clé de ticket",
+        "clé de la demande",  # older French sites (unconfirmed)
+        "clave de incidencia",
+    ),
+    "issue id": (
+        "work item id",  # (unconfirmed)
+        "vorgangs-id",
+        "id de ticket",  # (unconfirmed)
+        "id de la incidencia",
+    ),
+    "summary": ("zusammenfassung", "résumé", "resumen"),
+    "issue type": (
+        "work type",  # (unconfirmed)
+        "vorgangstyp",
+        "type de ticket",
+        "type de demande",  # older French sites (unconfirmed)
+        "tipo de incidencia",
+    ),
+    "status": ("état", "statut", "estado"),  # German keeps "Status"; "statut" unconfirmed
+    "status category": (
+        "statuskategorie",
+        "catégorie d'état",  # (unconfirmed)
+        "catégorie de statut",  # (unconfirmed)
+        "categoría de estado",  # (unconfirmed)
+    ),
+    "resolution": ("lösung", "résolution", "resolución"),  # fr, es unconfirmed
+    "resolved": ("gelöst", "résolue", "résolu", "resuelta"),  # fr, es unconfirmed
+    "labels": (
+        "stichwörter",
+        "bezeichnungen",
+        "étiquettes",  # (unconfirmed)
+        "etiquetas",  # (unconfirmed)
+    ),
+    "description": ("beschreibung", "descripción"),  # French keeps "Description"
+    "parent": (
+        "übergeordnet",  # French keeps "Parent"
+        "principal",  # (unconfirmed)
+    ),
+    # German and French names of Data Center's "Parent id" are unconfirmed and not mapped.
+    "parent id": ("id del elemento padre",),
+    "parent key": ("clé parent", "clave principal"),
+    "project key": (
+        "projektschlüssel",
+        "clé de projet",
+        "clave de proyecto",  # (unconfirmed)
+    ),
+    "creator": ("ersteller", "créateur", "creador"),  # fr, es unconfirmed
+    "reporter": ("autor", "rapporteur", "informador"),  # es unconfirmed
+    "assignee": (
+        "bearbeiter",
+        "zugewiesene person",
+        "responsable",  # French and older Spanish sites
+        "personne assignée",
+        "persona asignada",
+    ),
+    "updated": ("aktualisiert", "mise à jour", "actualizada"),  # fr unconfirmed
+    "created": ("erstellt", "création", "creada"),
+}
+_ENGLISH_NAMES = {alias: english for english, aliases in _COLUMNS.items() for alias in aliases}
+# "Custom field (NAME)" in English, German, French and Spanish; the plural forms are
+# what German and French exports write, the singular ones are unconfirmed there.
+_CUSTOM_FIELD = re.compile(
+    r"(?:custom field|benutzerdefinierte felder|benutzerdefiniertes feld"
+    r"|champs personnalisés|champ personnalisé|campo personalizado|campos personalizados)"
+    r" \((.*)\)",
+    re.DOTALL,
+)
+# Status category names as CSV exports write them (the REST answers give a key instead);
+# the French and Spanish ones are unconfirmed. Any other leaves done-ness to the status.
+_DONE_CATEGORIES = frozenset({"done", "fertig", "terminé", "terminée", "listo", "hecho"})
+_OPEN_CATEGORIES = frozenset(
+    {"to do", "in progress", "zu erledigen", "in arbeit", "à faire", "en cours"}
+    | {"por hacer", "en curso", "en progreso"}
+)
+# What the Resolution column says of an unresolved issue (German, French, Spanish
+# unconfirmed); exports of some sites leave it empty instead.
+_UNRESOLVED = frozenset(
+    {"", "unresolved", "ungelöst", "nicht gelöst", "non résolu", "non résolue", "sin resolver"}
+)
+
+
+def _column(written: str) -> tuple[str, bool]:
+    """A header's English name (lower-cased), and whether tieback knows it."""
+    name = unicodedata.normalize("NFC", written).strip().lower()
+    if name in _COLUMNS:
+        return name, True
+    english = _ENGLISH_NAMES.get(name)
+    if english is not None:
+        return english, True
+    if custom := _CUSTOM_FIELD.fullmatch(name):
+        return f"custom field ({custom[1].strip()})", True
+    return name, False
+
+
+def _category_done(category: str) -> bool | None:
+    """Done-ness from a CSV's status category, or None when it does not say."""
+    name = category.lower()
+    if name in _DONE_CATEGORIES:
+        return True
+    if name in _OPEN_CATEGORIES:
+        return False
+    return None
+
+
+def _no_key_column(export: _CsvExport) -> str:
+    if export.has("summary") or not export.unknown:
+        return 'a Jira CSV export needs an "Issue key" column'
+    unknown = export.unknown
+    listed = ", ".join(f'"{name}"' for name in unknown[:5])
+    if len(unknown) > 5:
+        listed += f" and {len(unknown) - 5} more"
+    return (
+        f'not a Jira CSV export tieback can read: no "Issue key" column, and headers it '
+        f"does not know ({listed}); tieback reads English, German, French and Spanish "
+        "headers: export with English ones (Jira: set your profile language to English, "
+        "then Export → Export Excel CSV (all fields))"
+    )
+
+
+def _inferred_warning(
+    shown: str, categorised: bool, inferred: int, done: int, unknown_category: str
+) -> str:
+    how = f"done-ness read from Status and Resolution ({_count(done, 'item')} done)"
+    if not categorised:
+        return f"{shown}: no Status Category column: {how}"
+    items = "1 item has" if inferred == 1 else f"{inferred} items have"
+    if unknown_category:
+        return (
+            f"{shown}: {items} a status category tieback does not know "
+            f'(e.g. "{unknown_category}"): {how}'
+        )
+    return f"{shown}: {items} no status category: {how}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _not_finite_warning(shown: str, keys: list[str]) -> str:
@@ -326,8 +571,9 @@ def _not_finite_warning(shown: str, keys: list[str]) -> str:
 
 
 def _custom(name: str) -> str:
-    """The CSV column Jira writes for a custom field name."""
-    return f"custom field ({name.strip().lower()})" if name.strip() else ""
+    """The CSV column Jira writes for a custom field name, as ``_column`` reads it."""
+    name = unicodedata.normalize("NFC", name).strip().lower()
+    return f"custom field ({name})" if name else ""
 
 
 def _iso_time(value: str) -> str:
@@ -349,19 +595,85 @@ def _load_json(shown: str, handle: TextIO) -> object:
     try:
         return loads(handle.read())
     except json.JSONDecodeError as exc:
-        raise SourceError(
-            f"{shown}: not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno})"
-        ) from None
+        where = f"line {exc.lineno} column {exc.colno}"
+        if exc.msg == "Extra data":
+            # What gh api --paginate prints without --slurp: each page as it comes.
+            raise SourceError(
+                f"{shown}: not valid JSON: several JSON documents one after another "
+                f"({where}); with gh api --paginate, add --slurp to write one array of pages"
+            ) from None
+        raise SourceError(f"{shown}: not valid JSON: {exc.msg} ({where})") from None
     except RecursionError:
         raise SourceError(f"{shown}: not valid JSON: {TOO_DEEP}") from None
 
 
+def _is_github_search(document: Mapping[str, Any]) -> bool:
+    return isinstance(document.get("items"), list) and "total_count" in document
+
+
+def _is_jira_issue(raw: Mapping[str, Any]) -> bool:
+    return isinstance(raw.get("key"), str) and isinstance(raw.get("fields"), dict)
+
+
+def _is_github_issue(raw: Mapping[str, Any]) -> bool:
+    return "number" in raw and bool(github.repo_of(raw))
+
+
 def _explain(document: object) -> str:
-    """Say what an unrecognised JSON document is when it is a saved error response."""
+    """Say what an unrecognised JSON document looks like, and what it probably is."""
+    shape = _shape(document)
+    if not isinstance(document, Mapping):
+        return f"{shape}; {UNRECOGNISED}"
+    messages = document.get("errorMessages")
+    errors = document.get("errors")
+    if isinstance(messages, list) or (isinstance(errors, Mapping) and "data" not in document):
+        said = [str(text) for text in messages or () if text]
+        if isinstance(errors, Mapping):
+            said.extend(f"{field}: {text}" for field, text in errors.items())
+        detail = f": {said[0]}" if said else ""
+        return f"{shape}: looks like a Jira error answer, not a search{detail}"
+    if isinstance(document.get("message"), str) and "documentation_url" in document:
+        return f"{shape}: looks like a GitHub error answer, not issues: {document['message']}"
+    if "data" in document:
+        return (
+            f"{shape}: looks like a GraphQL answer; tieback reads REST answers "
+            "(a Jira search, GitHub's issues or search/issues)"
+        )
+    if _is_jira_issue(document):
+        return (
+            f"{shape}: looks like a single Jira issue, not a search "
+            "(put it in a JSON array to read it alone)"
+        )
+    if "number" in document and "title" in document:
+        return (
+            f"{shape}: looks like a single GitHub issue, not an issues array "
+            "(put it in a JSON array to read it alone)"
+        )
+    return f"{shape}; {UNRECOGNISED}"
+
+
+def _shape(document: object) -> str:
+    """``a JSON object with keys a, b``, ``a JSON array of numbers`` ..."""
     if isinstance(document, Mapping):
-        messages = document.get("errorMessages")
-        if isinstance(messages, list) and messages:
-            return f"a saved Jira error response, not search results: {messages[0]}"
-        if isinstance(document.get("message"), str) and "documentation_url" in document:
-            return f"a saved GitHub error response, not issues: {document['message']}"
-    return UNRECOGNISED
+        keys = [str(key) for key in document]
+        if not keys:
+            return "an empty JSON object"
+        listed = ", ".join(keys[:8]) + (f" and {len(keys) - 8} more" if len(keys) > 8 else "")
+        return f"a JSON object with keys {listed}"
+    if isinstance(document, list):
+        kinds = dict.fromkeys(_kind(element) for element in document[:20])
+        return f"a JSON array of {' and '.join(kinds)}"
+    return f"a JSON {_kind(document).removesuffix('s')}"
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, Mapping):
+        keys = ", ".join(str(key) for key in list(value)[:8])
+        return f"objects with keys {keys}" if keys else "empty objects"
+    if isinstance(value, list):
+        return "arrays"
+    if isinstance(value, str):
+        return "strings"
+    if isinstance(value, bool) or value is None:
+        return "booleans" if value is not None else "nulls"
+    return "numbers"

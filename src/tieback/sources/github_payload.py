@@ -20,8 +20,19 @@ _HTML_PATH = re.compile(r"^https?://[^/]+/([^/]+)/([^/]+)/(?:issues|pull)/\d+")
 
 
 def is_pull_request(raw: Mapping[str, Any]) -> bool:
-    """Whether a REST object is a pull request (the issues list mixes them in)."""
-    return "pull_request" in raw or ("head" in raw and "base" in raw)
+    """Whether a REST object is a pull request (the issues list mixes them in).
+
+    github.com until 2014, and GitHub Enterprise of that age, gave every issue a
+    ``pull_request`` object whose links are all null: only one with a link is a pull
+    request.
+    """
+    marker = raw.get("pull_request")
+    if marker is not None:
+        if type(marker) is not dict and not isinstance(marker, Mapping):
+            return True
+        get = marker.get
+        return bool(get("html_url") or get("url") or get("diff_url") or get("patch_url"))
+    return "head" in raw and "base" in raw
 
 
 def item_from_issue(raw: Mapping[str, Any], repo: str = "") -> Item:

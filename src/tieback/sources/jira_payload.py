@@ -16,6 +16,42 @@ from tieback.payload import text_of as _text
 
 CUSTOM_FIELD_ID = re.compile(r"customfield_\d+", re.IGNORECASE)
 EPIC_LINK = "Epic Link"
+# Atlassian's API gateway (OAuth 2.0 apps, scoped API tokens) answers with self links
+# under https://api.atlassian.com/ex/jira/<cloud id>/: they name no site to browse.
+API_GATEWAY = "://api.atlassian.com/"
+
+# Done-ness without a status category (Jira before 6.1, trimmed exports, "No Category"
+# statuses): status names that clearly say open or done, lower-cased. They are the
+# default workflows' statuses (classic, Jira Software, Jira Service Management) in
+# English, with the German, French and Spanish names those sites show. Any other
+# status is done when the issue has a resolution.
+OPEN_STATUSES = frozenset(
+    {
+        *("open", "reopened", "new", "to do", "backlog", "selected for development"),
+        *("in progress", "in review", "under review", "in development", "in testing"),
+        *("blocked", "on hold", "waiting for support", "waiting for customer", "pending"),
+        # German, French and Spanish names of the same statuses.
+        *("offen", "erneut geöffnet", "wieder geöffnet", "neu", "zu erledigen"),
+        *("für die entwicklung ausgewählt", "in arbeit", "in prüfung", "blockiert"),
+        *("ouvert", "ouverte", "rouvert", "rouverte", "réouvert", "nouveau", "à faire"),
+        *("sélectionné pour le développement", "en cours", "en revue", "bloqué"),
+        *("abierta", "abierto", "reabierta", "reabierto", "nueva", "por hacer"),
+        *("tareas por hacer", "seleccionado para desarrollo", "en curso", "en progreso"),
+        *("en revisión", "bloqueado"),
+    }
+)
+DONE_STATUSES = frozenset(
+    {
+        *("done", "closed", "resolved", "completed", "cancelled", "canceled", "declined"),
+        *("won't do",),
+        *("fertig", "erledigt", "geschlossen", "gelöst", "abgeschlossen", "abgebrochen"),
+        *("terminé", "terminée", "fermé", "fermée", "résolu", "résolue", "annulé"),
+        *("listo", "hecho", "finalizado", "finalizada", "cerrado", "cerrada", "resuelto"),
+        *("resuelta", "cancelado", "cancelada"),
+    }
+)
+# The status category keys of the REST answers, the same in every language, are "new",
+# "indeterminate" and "done"; any other ("undefined", Jira's "No Category") says nothing.
 
 # ADF leaf nodes that carry their text in their attributes, or end a line.
 _ADF_INLINE = frozenset(
@@ -229,6 +265,13 @@ def item_from_issue(raw: Mapping[str, Any], fields: JiraFields, base_url: str = 
         raise SourceError(f"{key} has no fields.summary")
     base = (base_url or site_of(raw.get("self"))).rstrip("/")
     status = _mapping(get("status"))
+    category = _mapping(status.get("statusCategory")).get("key")
+    if category == "done":
+        done = True
+    elif category == "indeterminate" or category == "new":
+        done = False
+    else:
+        done = done_by_status(_text(status.get("name")), bool(get("resolution")))
     labels = get("labels")
     outcome = get(fields.outcome) if fields.outcome else None
     points = get(fields.points) if fields.points else None
@@ -240,7 +283,7 @@ def item_from_issue(raw: Mapping[str, Any], fields: JiraFields, base_url: str = 
         f"{base}/browse/{key}" if base else "",
         _text(_mapping(get("issuetype")).get("name")),
         _text(status.get("name")),
-        _mapping(status.get("statusCategory")).get("key") == "done",
+        done,
         tuple([label for label in labels if isinstance(label, str)])
         if isinstance(labels, list)
         else (),
@@ -255,11 +298,36 @@ def item_from_issue(raw: Mapping[str, Any], fields: JiraFields, base_url: str = 
 
 
 def site_of(self_link: object) -> str:
-    """The site base URL in a REST ``self`` link, context path included."""
-    if not isinstance(self_link, str):
+    """The site base URL in a REST ``self`` link, context path included; none for a
+    link through Atlassian's API gateway, which has no browse pages."""
+    if not isinstance(self_link, str) or API_GATEWAY in self_link:
         return ""
     base, found, _ = self_link.partition("/rest/")
     return base if found else ""
+
+
+def through_gateway(raw: Mapping[str, Any]) -> bool:
+    """Whether an issue was fetched through Atlassian's API gateway."""
+    self_link = raw.get("self")
+    return isinstance(self_link, str) and API_GATEWAY in self_link
+
+
+def has_status_category(raw: Mapping[str, Any]) -> bool:
+    """Whether an issue's status carries a status category that says open or done."""
+    status = _mapping(_mapping(raw.get("fields")).get("status"))
+    key = _mapping(status.get("statusCategory")).get("key")
+    return key == "done" or key == "indeterminate" or key == "new"
+
+
+def done_by_status(status: str, resolved: bool) -> bool:
+    """Done-ness without a status category: the status name when it clearly says open
+    or done (see ``OPEN_STATUSES`` and ``DONE_STATUSES``), else whether the issue has a
+    resolution. An open status wins over a resolution: a reopened issue may keep the
+    one it had."""
+    name = status.strip().lower()
+    if name in OPEN_STATUSES:
+        return False
+    return name in DONE_STATUSES or resolved
 
 
 def project_key(key: str) -> str:
