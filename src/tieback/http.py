@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import email.utils
+import os
 import queue
 import random
 import threading
@@ -11,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
+from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 import requests
 from tenacity import (
@@ -22,6 +25,14 @@ from tenacity import (
 )
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# Where the secrets a user sets live, besides the ones the clients are given.
+SECRET_VARIABLES = (
+    "TIEBACK_JIRA__TOKEN",
+    "JIRA_API_TOKEN",
+    "TIEBACK_GITHUB__TOKEN",
+    "GITHUB_TOKEN",
+    "PGPASSWORD",
+)
 
 T = TypeVar("T")
 
@@ -131,18 +142,59 @@ def send(
     raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
 
 
+def secret_forms(secret: str) -> list[str]:
+    """The ways a message may show a secret, longest first: as it is, URL-encoded (in a
+    path or a query), in base64 (an Authorization header), and with its control
+    characters escaped (a ``repr``)."""
+    raw = secret.encode()
+    encoded = base64.b64encode(raw).decode("ascii")
+    url_safe = base64.urlsafe_b64encode(raw).decode("ascii")
+    forms = {
+        secret,
+        quote(secret),
+        quote(secret, safe=""),
+        quote_plus(secret),
+        encoded,
+        encoded.rstrip("="),
+        url_safe,
+        url_safe.rstrip("="),
+        repr(secret)[1:-1],
+        repr(raw)[2:-1],
+    }
+    return sorted(forms, key=len, reverse=True)
+
+
 def redact(text: str, secrets: Iterable[str | None]) -> str:
     """Replace every secret (and its common encodings) in text before showing it."""
     for secret in secrets:
         if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
+            for form in secret_forms(secret):
+                text = text.replace(form, "***")
     return text
+
+
+_given: set[str] = set()
+
+
+def remember_secrets(*secrets: str) -> None:
+    """Secrets a client was given (a token, the Basic pair made of it), for
+    ``redact_known``: an error no client caught may still carry them."""
+    _given.update(secret for secret in secrets if secret)
+
+
+def redact_known(text: str) -> str:
+    """``text`` without any secret this run knows of: the clients', and the values of
+    the variables users keep secrets in, as set (a pasted newline included) and trimmed."""
+    values = [os.environ.get(name, "") for name in SECRET_VARIABLES]
+    known = {*_given, *values, *(value.strip() for value in values)}
+    password = urlsplit(os.environ.get("TIEBACK_STORE__URL", "")).password
+    if password:
+        known.add(password)
+    return redact(text, known)
 
 
 def redact_url(url: str) -> str:
     """A URL without user info or query string, for messages."""
-    from urllib.parse import urlsplit, urlunsplit
-
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.port:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 from requests.structures import CaseInsensitiveDict
 
+from tieback.config import clean_token
 from tieback.errors import SourceError
 from tieback.http import (
     RetryPolicy,
@@ -22,6 +23,7 @@ from tieback.http import (
     read_ahead,
     redact,
     redact_url,
+    remember_secrets,
     retry_after,
 )
 from tieback.model import Item
@@ -45,6 +47,9 @@ from tieback.sources.github_payload import is_pull_request, item_from_issue
 # where no retry can wrap a single page. ``requestJsonAndCheck`` returns one page's JSON
 # and headers, so paging follows ``Link`` and every request runs under tieback's one
 # retry policy. PyGithub's own retries and throttling are switched off.
+
+
+_TOKEN_ENV = "GITHUB_TOKEN or TIEBACK_GITHUB__TOKEN"
 
 
 class GithubApiError(SourceError):
@@ -73,13 +78,20 @@ class GithubClient:
 
         from tieback import __version__
 
-        if token is None or not token.get_secret_value():
+        if token is None or not token.get_secret_value().strip():
             raise GithubApiError(
-                "no GitHub token: set GITHUB_TOKEN or TIEBACK_GITHUB__TOKEN "
+                f"no GitHub token: set {_TOKEN_ENV} "
                 "(in a workflow, pass the token input or secrets.GITHUB_TOKEN)"
             )
+        try:
+            self._secret = clean_token(token.get_secret_value())
+        except ValueError:
+            raise GithubApiError(
+                "the GitHub token has a line break or another control character inside it: "
+                f"set {_TOKEN_ENV} to the token alone"
+            ) from None
+        remember_secrets(self._secret)
         self.api_url = api_url.rstrip("/")
-        self._secret = token.get_secret_value()
         self.policy = policy or RetryPolicy()
         self.requests = 0
         self._github = Github(
@@ -142,7 +154,15 @@ class GithubClient:
             raise GithubApiError(message, exc.status) from None
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise GithubApiError(
-                self._redact(f"cannot reach GitHub at {redact_url(self.api_url)}: {exc}")
+                self._redact(f"cannot reach GitHub at {redact_url(self.api_url)}: {_line(exc)}")
+            ) from None
+        except requests.RequestException as exc:
+            # Not a network failure: a request requests cannot send (a bad URL or header).
+            raise GithubApiError(
+                self._redact(
+                    f"cannot send {verb} {_shown(path)} to GitHub at "
+                    f"{redact_url(self.api_url)}: {type(exc).__name__}: {_line(exc)}"
+                )
             ) from None
         raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
 
@@ -188,7 +208,7 @@ class GithubClient:
         if status == 401:
             return (
                 f"GitHub rejected the token (HTTP 401 {message or 'Bad credentials'}) on "
-                f"{where}: check GITHUB_TOKEN or TIEBACK_GITHUB__TOKEN"
+                f"{where}: check {_TOKEN_ENV}"
             )
         if status in (403, 429) and is_transient(status, CaseInsensitiveDict(exc.headers or {})):
             return f"GitHub's rate limit held after every retry (HTTP {status}) on {where}"
@@ -216,6 +236,13 @@ def next_link(header: str) -> str | None:
         if re.search(r'rel="?next"?', rest):
             return url.strip().strip("<>")
     return None
+
+
+def _line(exc: BaseException) -> str:
+    """An error's message on one line, cut short: requests' can run over several and
+    repeat the whole URL."""
+    reason = " ".join(str(exc).split())
+    return reason if len(reason) <= 300 else reason[:297] + "..."
 
 
 def _shown(path: str) -> str:

@@ -6,7 +6,6 @@ export-file source shares without importing any HTTP client.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import difflib
 import functools
@@ -20,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 
+from tieback.config import clean_token
 from tieback.errors import SourceError
 from tieback.http import (
     RETRY_STATUSES,
@@ -29,6 +29,7 @@ from tieback.http import (
     read_ahead,
     redact,
     redact_url,
+    remember_secrets,
     retry_after,
     side_by_side,
 )
@@ -132,22 +133,29 @@ class JiraClient:
 
         from tieback import __version__
 
-        if token is None or not token.get_secret_value():
+        if token is None or not token.get_secret_value().strip():
             raise JiraApiError(
                 f"no Jira token: set {_TOKEN_ENV} (Cloud: an API token with [jira] email; "
                 "Data Center: a personal access token)"
             )
+        try:
+            secret = clean_token(token.get_secret_value())
+        except ValueError:
+            raise JiraApiError(
+                "the Jira token has a line break or another control character inside it: "
+                f"set {_TOKEN_ENV} to the token alone"
+            ) from None
         self.url = url.rstrip("/")
         self.email = email.strip()
         self.policy = policy or RetryPolicy()
         self.requests = 0
         self._counting = threading.Lock()  # requests may be sent from several threads
-        secret = token.get_secret_value()
-        # What a message could ever echo: the token, and the Basic header made of it.
+        # What a message could ever echo: the token, and the Basic pair made of it (whose
+        # base64 is the Authorization header); redact() covers their encodings.
         self._secrets = [secret]
         if self.email:
-            pair = f"{self.email}:{secret}".encode()
-            self._secrets.append(base64.b64encode(pair).decode("ascii"))
+            self._secrets.append(f"{self.email}:{secret}")
+        remember_secrets(*self._secrets)
         self._jira = JIRA(
             server=self.url,
             options={"check_update": False, "headers": {"User-Agent": f"tieback/{__version__}"}},
