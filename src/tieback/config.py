@@ -92,7 +92,8 @@ class Jira(Section):
     deployment: Literal["auto", "cloud", "server"] = "auto"
     points_field: str = "Story Points"
     team_field: str = ""
-    timeout: float = Field(30, gt=0)
+    timeout: float = Field(30, gt=0)  # seconds for a whole answer: connection, headers, body
+    max_wait: float = Field(60, ge=0)  # seconds: a longer wait asked for stops the run
     post_back: JiraPostBack = JiraPostBack()
 
     @property
@@ -125,6 +126,8 @@ class Github(Section):
     token: SecretStr | None = None
     repos: list[str] = []
     include_pull_requests: bool = False
+    timeout: float = Field(30, gt=0)  # seconds for a whole answer: connection, headers, body
+    max_wait: float = Field(60, ge=0)  # seconds: a longer wait asked for stops the run
     post_back: GithubPostBack = GithubPostBack()
     pull_request: GithubPullRequest = GithubPullRequest()
 

@@ -6,6 +6,8 @@ export-file source shares without importing any HTTP client.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -16,8 +18,10 @@ from requests.structures import CaseInsensitiveDict
 from tieback.config import clean_token
 from tieback.errors import SourceError
 from tieback.http import (
+    DeadlineExceeded,
     RetryPolicy,
     TransientError,
+    WaitTooLong,
     in_background,
     is_transient,
     read_ahead,
@@ -25,6 +29,7 @@ from tieback.http import (
     redact_url,
     remember_secrets,
     retry_after,
+    whole_answer_within,
 )
 from tieback.model import Item
 from tieback.sources.interface import Page, TrackerSource
@@ -72,7 +77,8 @@ class GithubClient:
         api_url: str,
         token: SecretStr | None,
         policy: RetryPolicy | None = None,
-        timeout: int = 30,
+        timeout: float = 30,
+        max_wait: float | None = None,
     ) -> None:
         from github import Auth, Github
 
@@ -93,12 +99,17 @@ class GithubClient:
         remember_secrets(self._secret)
         self.api_url = api_url.rstrip("/")
         self.policy = policy or RetryPolicy()
+        if max_wait is not None:  # [github] max_wait, over the policy's own
+            self.policy = dataclasses.replace(self.policy, max_wait=max_wait)
+        self.timeout = timeout
         self.requests = 0
         self._github = Github(
             base_url=self.api_url,
             auth=Auth.Token(self._secret),
             per_page=100,
-            timeout=timeout,
+            # Each wait on the socket, in the whole seconds PyGithub takes; the hook below
+            # holds the whole answer to the timeout itself.
+            timeout=math.ceil(timeout),
             user_agent=f"tieback/{__version__}",
             # One retry policy (tieback.http) and no sleeping of PyGithub's own.
             retry=None,
@@ -106,6 +117,7 @@ class GithubClient:
             seconds_between_writes=None,
         )
         self._requester = self._github.requester
+        _read_within(self._requester, timeout)
 
     def request(
         self,
@@ -118,9 +130,10 @@ class GithubClient:
     ) -> tuple[Mapping[str, str], Any]:
         """One REST call (``path`` relative to ``api_url``, or a URL GitHub gave us).
 
-        Rate limits, 429 and 5xx are retried under the policy; a request that is not
-        idempotent is sent once (its caller looks before it tries again). Raises
-        GithubApiError with a one-line message otherwise.
+        Rate limits, 429 and 5xx are retried under the policy, waiting as long as GitHub
+        asks up to ``max_wait``; a request that is not idempotent is sent once (its
+        caller looks before it tries again). Raises GithubApiError with a one-line
+        message otherwise.
         """
         from github import GithubException
 
@@ -134,17 +147,19 @@ class GithubClient:
                 wait = CaseInsensitiveDict(exc.headers or {})
                 if idempotent and is_transient(exc.status, wait):
                     raise TransientError(
-                        f"HTTP {exc.status} from {verb} {_shown(path)}", retry_after(wait)
+                        f"HTTP {exc.status} from {verb} {_shown(path)}",
+                        retry_after(wait),
+                        exc.status,
                     ) from exc
                 raise
             return CaseInsensitiveDict(headers or {}), data
 
+        where = f"{verb} {_shown(path)}"
+        unsure = "" if idempotent else " (it may have been written; the next run looks first)"
         try:
-            if not idempotent:
-                return once()
-            for attempt in self.policy.retrying():
-                with attempt:
-                    return once()
+            return self.policy.call(once, "github") if idempotent else once()
+        except WaitTooLong as exc:
+            raise GithubApiError(exc.describe("GitHub", "github"), exc.status) from None
         except TransientError as exc:
             cause = exc.__cause__
             status = cause.status if isinstance(cause, GithubException) else 0
@@ -152,19 +167,25 @@ class GithubClient:
         except GithubException as exc:
             message = self._redact(self._describe(verb, path, exc))
             raise GithubApiError(message, exc.status) from None
+        except DeadlineExceeded as exc:
+            raise GithubApiError(
+                f"GitHub did not send its whole answer to {where} within [github] timeout = "
+                f"{exc.timeout:g} s ({exc.received} bytes came): the site or the network is "
+                "too slow; try again later, or raise [github] timeout" + unsure
+            ) from None
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise GithubApiError(
                 self._redact(f"cannot reach GitHub at {redact_url(self.api_url)}: {_line(exc)}")
+                + unsure
             ) from None
         except requests.RequestException as exc:
             # Not a network failure: a request requests cannot send (a bad URL or header).
             raise GithubApiError(
                 self._redact(
-                    f"cannot send {verb} {_shown(path)} to GitHub at "
-                    f"{redact_url(self.api_url)}: {type(exc).__name__}: {_line(exc)}"
+                    f"cannot send {where} to GitHub at {redact_url(self.api_url)}: "
+                    f"{type(exc).__name__}: {_line(exc)}"
                 )
             ) from None
-        raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
 
     def pages(
         self, path: str, params: Mapping[str, Any] | None = None
@@ -227,6 +248,27 @@ class GithubClient:
 
     def _redact(self, text: str) -> str:
         return redact(text, [self._secret])
+
+
+def _read_within(requester: Any, timeout: float) -> None:
+    """Have ``requester`` read each answer whole within ``timeout``.
+
+    PyGithub reads an answer inside requests, where only a timeout for each wait on the
+    socket reaches. Its requester makes its connection (and the requests session in it)
+    from a class it keeps per requester; a subclass whose session has the hook of
+    ``tieback.http.whole_answer_within`` makes every answer come whole within the
+    timeout, or not at all.
+    """
+    name = "_Requester__connectionClass"
+    plain = getattr(requester, name)
+    hook = whole_answer_within(timeout)
+
+    class Bounded(plain):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.session.hooks["response"].append(hook)
+
+    setattr(requester, name, Bounded)
 
 
 def next_link(header: str) -> str | None:
@@ -307,7 +349,13 @@ class GithubSource(TrackerSource):
         return self._client
 
     def _new_client(self) -> GithubClient:
-        return GithubClient(self._settings.api_url, self._config.github_token, self._policy)
+        return GithubClient(
+            self._settings.api_url,
+            self._config.github_token,
+            self._policy,
+            self._settings.timeout,
+            self._settings.max_wait,
+        )
 
     @property
     def query(self) -> str:
