@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import io
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import requests
 import responses
+from urllib3 import HTTPResponse
 
+import tieback.http
 from tieback.http import (
+    DeadlineExceeded,
     RetryPolicy,
     TransientError,
+    WaitTooLong,
     read_ahead,
+    read_body,
     redact,
     redact_url,
     retry_after,
@@ -97,22 +105,6 @@ def test_certificate_errors_are_not_retried() -> None:
     assert len(responses.calls) == 1
 
 
-def test_waits_are_capped() -> None:
-    waits: list[float] = []
-    capped = RetryPolicy(attempts=2, maximum=5, sleep=waits.append)
-    calls = []
-
-    def always_throttled() -> None:
-        calls.append(1)
-        raise TransientError("429", retry_after=3600)
-
-    with pytest.raises(TransientError):
-        for attempt in capped.retrying():
-            with attempt:
-                always_throttled()
-    assert waits == [5]
-
-
 def test_retry_after_forms() -> None:
     now = datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC)
     assert retry_after({"Retry-After": "12"}) == 12
@@ -124,6 +116,205 @@ def test_retry_after_forms() -> None:
 def test_redaction() -> None:
     assert redact("token abc123secret in url", ["abc123secret", None]) == "token *** in url"
     assert redact_url("https://user:pw@h.example:8443/p?token=x") == "https://h.example:8443/p"
+
+
+# --- waits: bounded, honoured, said -------------------------------------------------------
+
+
+class Frozen(datetime):
+    """Now is 2026-11-22 15:05:20 UTC."""
+
+    @classmethod
+    def now(cls, tz: Any = None) -> Frozen:
+        return cls(2026, 11, 22, 15, 5, 20, tzinfo=UTC)
+
+
+@pytest.fixture
+def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tieback.http, "datetime", Frozen)
+    monkeypatch.setattr(tieback.http.time, "time", lambda: Frozen.now().timestamp())
+
+
+def throttled(calls: list[int], seconds: float | None, status: int = 429) -> Callable[[], None]:
+    def once() -> None:
+        calls.append(1)
+        raise TransientError(f"HTTP {status}", retry_after=seconds, status=status)
+
+    return once
+
+
+def test_a_wait_asked_within_max_wait_is_honoured_whole_and_said() -> None:
+    waits: list[float] = []
+    lines: list[str] = []
+    calls: list[int] = []
+    # The longest backoff of tieback's own is 5 s here; the server's 30 s is not cut to it.
+    patient = RetryPolicy(attempts=2, maximum=5, sleep=waits.append, say=lines.append)
+    with pytest.raises(TransientError):
+        patient.call(throttled(calls, 30), "jira")
+    assert waits == [30.0] and len(calls) == 2
+    assert lines == ["tieback: jira: rate-limited (HTTP 429), waiting 30 s as asked"]
+
+
+def test_a_wait_asked_beyond_max_wait_stops_at_once(frozen: None) -> None:
+    waits: list[float] = []
+    lines: list[str] = []
+    calls: list[int] = []
+    policy = RetryPolicy(sleep=waits.append, say=lines.append)
+    with pytest.raises(WaitTooLong) as caught:
+        policy.call(throttled(calls, 3600), "jira")
+    assert len(calls) == 1 and waits == [] and lines == []
+    assert (caught.value.status, caught.value.wait, caught.value.max_wait) == (429, 3600, 60)
+    assert caught.value.describe("Jira", "jira") == (
+        "Jira rate-limited this run and asked to wait 3600 s (more than [jira] max_wait = 60): "
+        "try again after 16:06 UTC"
+    )
+
+
+def test_max_wait_is_the_policys_own(frozen: None) -> None:
+    waits: list[float] = []
+    calls: list[int] = []
+    policy = RetryPolicy(attempts=3, max_wait=600, sleep=waits.append, say=lambda _: None)
+    with pytest.raises(TransientError) as caught:
+        policy.call(throttled(calls, 300, status=503), "github")
+    assert not isinstance(caught.value, WaitTooLong)
+    assert waits == [300.0, 300.0]
+    strict = RetryPolicy(max_wait=10, sleep=waits.append)
+    with pytest.raises(WaitTooLong) as too_long:
+        strict.call(throttled(calls, 11, status=503), "github")
+    assert too_long.value.describe("GitHub", "github") == (
+        "GitHub answered HTTP 503 and asked to wait 11 s (more than [github] max_wait = 10): "
+        "try again after 15:06 UTC"
+    )
+
+
+def test_a_wait_past_midnight_names_the_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Late(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Late:
+            return cls(2026, 11, 22, 23, 30, 0, tzinfo=UTC)
+
+    monkeypatch.setattr(tieback.http, "datetime", Late)
+    with pytest.raises(WaitTooLong) as caught:
+        RetryPolicy().call(throttled([], 7200), "jira")
+    assert caught.value.describe("Jira", "jira").endswith("try again after 2026-11-23 01:30 UTC")
+
+
+@responses.activate
+def test_an_hour_long_retry_after_as_an_http_date_stops_at_once(frozen: None) -> None:
+    responses.get(URL, status=429, headers={"Retry-After": "Sun, 22 Nov 2026 16:05:20 GMT"})
+    waits: list[float] = []
+    with pytest.raises(WaitTooLong) as caught:
+        send(requests.Session(), "GET", URL, policy=policy(waits), name="jira")
+    assert caught.value.wait == 3600 and waits == [] and len(responses.calls) == 1
+
+
+@responses.activate
+def test_githubs_rate_limit_reset_an_hour_away_stops_at_once(frozen: None) -> None:
+    reset = int(Frozen.now().timestamp()) + 3600
+    responses.get(
+        URL,
+        status=403,
+        json={"message": "API rate limit exceeded for user ID 1."},
+        headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)},
+    )
+    waits: list[float] = []
+    with pytest.raises(WaitTooLong) as caught:
+        send(requests.Session(), "GET", URL, policy=policy(waits), name="github")
+    assert caught.value.describe("GitHub", "github") == (
+        "GitHub rate-limited this run and asked to wait 3600 s (more than [github] max_wait = "
+        "60): try again after 16:06 UTC"
+    )
+    assert waits == [] and len(responses.calls) == 1
+
+
+def test_short_waits_are_silent_and_long_backoffs_are_said() -> None:
+    waits: list[float] = []
+    lines: list[str] = []
+    calls: list[int] = []
+    policy = RetryPolicy(attempts=6, sleep=waits.append, jitter=lambda lo, hi: hi, say=lines.append)
+    with pytest.raises(TransientError):
+        policy.call(throttled(calls, None, status=503), "github")
+    assert waits == [1.0, 2.0, 4.0, 8.0, 16.0]
+    assert lines == [
+        "tieback: github: HTTP 503, waiting 8 s before trying again",
+        "tieback: github: HTTP 503, waiting 16 s before trying again",
+    ]
+    lines.clear()
+    with pytest.raises(TransientError):
+        policy.call(throttled(calls, 2), "github")
+    assert lines == []
+
+
+# --- a deadline for the whole answer ----------------------------------------------------------
+
+
+class Trickle(io.RawIOBase):
+    """A body that comes one byte every ``every`` seconds."""
+
+    def __init__(self, data: bytes, every: float) -> None:
+        self.data = data
+        self.every = every
+        self.sent = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.sent >= len(self.data):
+            return 0
+        time.sleep(self.every)
+        buffer[0] = self.data[self.sent]
+        self.sent += 1
+        return 1
+
+
+def trickled(data: bytes, every: float) -> requests.Response:
+    response = requests.Response()
+    response.status_code = 200
+    response.raw = HTTPResponse(
+        body=io.BufferedReader(Trickle(data, every)),
+        headers={"Content-Length": str(len(data))},
+        status=200,
+        preload_content=False,
+    )
+    return response
+
+
+def test_a_trickled_body_is_cut_at_the_deadline() -> None:
+    body = b'{"issues": []}' * 20
+    started = time.monotonic()
+    with pytest.raises(DeadlineExceeded) as caught:
+        read_body(trickled(body, every=0.05), started + 0.5, timeout=0.5)
+    took = time.monotonic() - started
+    assert 0.4 <= took < 1.0
+    assert caught.value.timeout == 0.5 and 5 <= caught.value.received <= 11
+    assert not isinstance(caught.value, TransientError)
+
+
+def test_a_body_within_the_deadline_is_read_whole() -> None:
+    body = b'{"issues": [], "total": 0}'
+    assert read_body(trickled(body, every=0.001), time.monotonic() + 5, timeout=5) == body
+
+
+@responses.activate
+def test_send_reads_the_whole_body_within_the_timeout() -> None:
+    responses.get(URL, json={"version": "9.12.0"})
+    waits: list[float] = []
+    response = send(requests.Session(), "GET", URL, policy=policy(waits), timeout=5)
+    assert response.json() == {"version": "9.12.0"}
+
+
+def test_a_deadline_missed_is_not_retried() -> None:
+    calls: list[int] = []
+    waits: list[float] = []
+
+    def slow() -> None:
+        calls.append(1)
+        raise DeadlineExceeded(timeout=1, received=3)
+
+    with pytest.raises(DeadlineExceeded):
+        RetryPolicy(sleep=waits.append).call(slow, "jira")
+    assert calls == [1] and waits == []
 
 
 # --- reading one page ahead ----------------------------------------------------------------

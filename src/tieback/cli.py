@@ -361,7 +361,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if debug:
             raise
-        _fail(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for details)")
+        from tieback.http import redact_known
+
+        # A library's error can carry what it was sending: a header, a URL, a token.
+        message = " ".join(f"unexpected {type(exc).__name__}: {exc}".split())
+        _fail(f"{redact_known(message)} (rerun with --debug for details)")
     return EXIT_ERROR
 
 

@@ -3,7 +3,8 @@
 Precedence, highest first: ``TIEBACK_<SECTION>__<KEY>`` environment variables, then the
 file. The file is ``--config PATH``, else ``$TIEBACK_CONFIG``, else ``./tieback.toml``,
 else ``[tool.tieback]`` in ``./pyproject.toml``. Relative paths are relative to the
-file. Tokens are ``SecretStr`` and only come from the environment.
+file. Tokens are ``SecretStr``, only come from the environment, and are used without the
+whitespace around them.
 
 The environment is read by pydantic-settings' ``EnvSettingsSource`` (nested keys with
 ``__``, JSON for lists), imported only when a ``TIEBACK_*`` variable is set: importing
@@ -101,7 +102,8 @@ class Jira(Section):
     deployment: Literal["auto", "cloud", "server"] = "auto"
     points_field: str = "Story Points"
     team_field: str = ""
-    timeout: float = Field(30, gt=0)
+    timeout: float = Field(30, gt=0)  # seconds for a whole answer: connection, headers, body
+    max_wait: float = Field(60, ge=0)  # seconds: a longer wait asked for stops the run
     post_back: JiraPostBack = JiraPostBack()
 
     @property
@@ -143,6 +145,8 @@ class Github(Section):
     token: SecretStr | None = None
     repos: list[str] = []
     include_pull_requests: bool = False
+    timeout: float = Field(30, gt=0)  # seconds for a whole answer: connection, headers, body
+    max_wait: float = Field(60, ge=0)  # seconds: a longer wait asked for stops the run
     post_back: GithubPostBack = GithubPostBack()
     pull_request: GithubPullRequest = GithubPullRequest()
 
@@ -351,16 +355,41 @@ class Config:
 
     @property
     def jira_token(self) -> SecretStr | None:
-        return self.settings.jira.token or _secret_from_env("JIRA_API_TOKEN")
+        return _token(self.settings.jira.token, f"{ENV_PREFIX}JIRA__TOKEN", "JIRA_API_TOKEN")
 
     @property
     def github_token(self) -> SecretStr | None:
-        return self.settings.github.token or _secret_from_env("GITHUB_TOKEN")
+        return _token(self.settings.github.token, f"{ENV_PREFIX}GITHUB__TOKEN", "GITHUB_TOKEN")
 
 
-def _secret_from_env(name: str) -> SecretStr | None:
-    value = os.environ.get(name, "")
-    return SecretStr(value) if value else None
+def _token(setting: SecretStr | None, variable: str, fallback: str) -> SecretStr | None:
+    """The token set in ``variable`` (read into the settings), else in ``fallback``,
+    without the blanks around it: a token pasted with its newline is that token. A
+    control character left inside it cannot go in an HTTP header, where requests would
+    refuse it with the whole token in its message: refused here, naming the variable."""
+    for name, value in (
+        (variable, setting.get_secret_value() if setting is not None else ""),
+        (fallback, os.environ.get(fallback, "")),
+    ):
+        if not value.strip():
+            continue
+        try:
+            return SecretStr(clean_token(value))
+        except ValueError:
+            raise ConfigError(
+                f"environment variable {name}: the token has a line break or another "
+                f"control character inside it; set {name} to the token alone"
+            ) from None
+    return None
+
+
+def clean_token(value: str) -> str:
+    """A token without the whitespace around it; ValueError, never showing it, when a
+    control (or other unprintable) character is left inside."""
+    token = value.strip()
+    if not token.isprintable():
+        raise ValueError("the token has a control character inside it")
+    return token
 
 
 def find_config(explicit: str | os.PathLike[str] | None, cwd: Path | None = None) -> Path | None:

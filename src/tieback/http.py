@@ -1,73 +1,199 @@
-"""The one retry policy for every HTTP call (tenacity), timeouts, and secret redaction."""
+"""The one retry policy for every HTTP call (tenacity), timeouts, and secret redaction.
+
+Every wait a server asks for is honoured as asked up to ``max_wait`` (``[jira]`` and
+``[github] max_wait``); beyond it the call stops at once, saying when to try again. A
+wait of a few seconds or more is said on stderr as it starts. Every answer is read
+whole against a deadline of the timeout from the request's start, so a server that
+sends its body a byte at a time cannot hold a run.
+"""
 
 from __future__ import annotations
 
+import base64
 import email.utils
+import math
+import os
 import queue
 import random
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, cast
+from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 import requests
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    stop_after_delay,
-)
+from tenacity import RetryCallState, Retrying, retry_if_exception
+from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSLError
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# A wait this long or longer is said as it starts: a silent pause of seconds looks hung.
+ANNOUNCE_FROM = 5.0
+# The most one read of a body asks for. A read returns what has come, up to this: a
+# page of a megabyte that arrived while the thread waited is taken in one read.
+_READ_SIZE = 1 << 20
+# Where the secrets a user sets live, besides the ones the clients are given.
+SECRET_VARIABLES = (
+    "TIEBACK_JIRA__TOKEN",
+    "JIRA_API_TOKEN",
+    "TIEBACK_GITHUB__TOKEN",
+    "GITHUB_TOKEN",
+    "PGPASSWORD",
+)
 
 T = TypeVar("T")
 
 
 class TransientError(Exception):
-    """A response or failure worth retrying; carries the server's requested wait."""
+    """A response or failure worth retrying; carries the server's requested wait and
+    the HTTP status (0 when there was no answer)."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, retry_after: float | None = None, status: int = 0) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.status = status
+
+
+class WaitTooLong(Exception):
+    """The server asked for a longer wait than ``max_wait``: the call stopped at once
+    rather than wait that long, or retry sooner than it was told to."""
+
+    def __init__(self, status: int, wait: float, max_wait: float, now: datetime) -> None:
+        super().__init__(f"HTTP {status}: asked to wait {math.ceil(wait)} s")
+        self.status = status
+        self.wait = wait
+        self.max_wait = max_wait
+        self.now = now
+
+    @property
+    def until(self) -> datetime:
+        """When the wait ends, rounded up to the minute."""
+        end = self.now + timedelta(seconds=self.wait)
+        minute = end.replace(second=0, microsecond=0)
+        return minute if minute == end else minute + timedelta(minutes=1)
+
+    def describe(self, tracker: str, section: str) -> str:
+        """One line for the user; ``section`` is the configuration table (``jira``)."""
+        asked = (
+            "rate-limited this run" if _rate_limit(self.status) else f"answered HTTP {self.status}"
+        )
+        until = self.until
+        shown = f"{until:%H:%M}" if until.date() == self.now.date() else f"{until:%Y-%m-%d %H:%M}"
+        return (
+            f"{tracker} {asked} and asked to wait {math.ceil(self.wait)} s (more than "
+            f"[{section}] max_wait = {self.max_wait:g}): try again after {shown} UTC"
+        )
+
+
+class DeadlineExceeded(requests.exceptions.Timeout):
+    """The whole answer (connection, headers and body) took longer than the timeout.
+
+    Not retried: a server that sends an answer this slowly is likely to send the next
+    one as slowly, and each attempt would cost the whole timeout again.
+    """
+
+    def __init__(self, timeout: float, received: int) -> None:
+        super().__init__(f"no whole answer within {timeout:g} s ({received} bytes came)")
+        self.timeout = timeout
+        self.received = received
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff with full jitter, honouring Retry-After; bounded both ways."""
+    """Exponential backoff with full jitter; a wait the server asks for is honoured as
+    asked up to ``max_wait`` and stops the call beyond it; bounded in attempts and time."""
 
     attempts: int = 6
     initial: float = 1.0
-    maximum: float = 60.0  # the longest single wait
+    maximum: float = 60.0  # the longest backoff of tieback's own
     budget: float = 300.0  # the longest total time spent retrying one call
+    max_wait: float = 60.0  # the longest wait a server may ask for before the call stops
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
     jitter: Callable[[float, float], float] = field(default=random.uniform, compare=False)
+    say: Callable[[str], None] = field(default=_say, compare=False)  # a line on stderr
 
     def wait(self, state: RetryCallState) -> float:
-        backoff = self.jitter(0, min(self.maximum, self.initial * 2 ** (state.attempt_number - 1)))
-        outcome = state.outcome
-        error = outcome.exception() if outcome is not None else None
-        requested = getattr(error, "retry_after", None)
+        requested = getattr(_error(state), "retry_after", None)
         if requested is not None:
-            return float(min(max(requested, 0.0), self.maximum))
-        return float(backoff)
+            return float(max(requested, 0.0))
+        ceiling = min(self.maximum, self.initial * 2 ** (state.attempt_number - 1))
+        return float(self.jitter(0, ceiling))
 
-    def retrying(self) -> Retrying:
-        return Retrying(
+    def stop(self, state: RetryCallState) -> bool:
+        requested = getattr(_error(state), "retry_after", None)
+        return (
+            state.attempt_number >= self.attempts
+            or (state.seconds_since_start or 0.0) >= self.budget
+            or (requested is not None and requested > self.max_wait)
+        )
+
+    def call(self, once: Callable[[], T], name: str = "") -> T:
+        """What ``once`` returns, trying it again under the policy while it raises a
+        transient error. ``name`` (``jira``, ``github``) names the tracker in the lines
+        said on stderr. Raises WaitTooLong when the server asks for more than
+        ``max_wait``, else the last error once the attempts or the budget run out."""
+
+        def announce(state: RetryCallState) -> None:
+            seconds = state.next_action.sleep if state.next_action is not None else 0.0
+            if seconds >= ANNOUNCE_FROM:
+                self.say(_waiting(name, _error(state), seconds))
+
+        retrying = Retrying(
             retry=retry_if_exception(_worth_retrying),
-            stop=stop_after_attempt(self.attempts) | stop_after_delay(self.budget),
+            stop=self.stop,
             wait=self.wait,
             sleep=self.sleep,
+            before_sleep=announce,
             reraise=True,
         )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    return once()
+        except TransientError as exc:
+            if exc.retry_after is not None and exc.retry_after > self.max_wait:
+                raise WaitTooLong(
+                    exc.status, exc.retry_after, self.max_wait, datetime.now(UTC)
+                ) from exc
+            raise
+        raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
+
+
+def _error(state: RetryCallState) -> BaseException | None:
+    outcome = state.outcome
+    return outcome.exception() if outcome is not None else None
+
+
+def _rate_limit(status: int) -> bool:
+    """429, or 403 (GitHub's rate limits; a plain 403 is never retried, so never waited)."""
+    return status in (403, 429)
+
+
+def _waiting(name: str, error: BaseException | None, seconds: float) -> str:
+    """The line said as a wait starts: ``tieback: jira: rate-limited (HTTP 429), waiting
+    30 s as asked``."""
+    status = getattr(error, "status", 0)
+    if status:
+        reason = f"rate-limited (HTTP {status})" if _rate_limit(status) else f"HTTP {status}"
+    else:
+        reason = type(error).__name__
+    asked = getattr(error, "retry_after", None) is not None
+    how = "as asked" if asked else "before trying again"
+    who = f"{name}: " if name else ""
+    return f"tieback: {who}{reason}, waiting {round(seconds)} s {how}"
 
 
 def _worth_retrying(error: BaseException) -> bool:
     """Transient answers and network failures; never a certificate error (SSLError is a
-    ConnectionError to requests, but retrying it only delays the same failure)."""
-    if isinstance(error, requests.exceptions.SSLError):
+    ConnectionError to requests, but retrying it only delays the same failure), nor an
+    answer too slow to come whole within the timeout."""
+    if isinstance(error, requests.exceptions.SSLError | DeadlineExceeded):
         return False
     return isinstance(error, TransientError | requests.ConnectionError | requests.Timeout)
 
@@ -105,6 +231,55 @@ def is_transient(status: int, headers: Mapping[str, str]) -> bool:
     )
 
 
+def read_body(response: requests.Response, deadline: float, timeout: float) -> bytes:
+    """The whole body of ``response`` (not read yet), taken as it comes; raises
+    DeadlineExceeded, the response closed, once ``time.monotonic()`` passes
+    ``deadline``. Each read waits at most the socket's own timeout for its next bytes."""
+    raw = response.raw
+    chunks: list[bytes] = []
+    received = 0
+    try:
+        while True:
+            if time.monotonic() > deadline:
+                response.close()
+                raise DeadlineExceeded(timeout, received)
+            chunk = raw.read1(_READ_SIZE, decode_content=True)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+            received += len(chunk)
+    # As requests' own reading turns urllib3's errors into its own.
+    except ProtocolError as exc:
+        raise requests.exceptions.ChunkedEncodingError(exc) from exc
+    except DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(exc) from exc
+    except ReadTimeoutError as exc:
+        raise requests.exceptions.ConnectionError(exc) from exc
+    except SSLError as exc:
+        raise requests.exceptions.SSLError(exc) from exc
+
+
+def whole_answer_within(timeout: float) -> Callable[..., requests.Response]:
+    """A ``requests`` response hook that reads each answer's body against a deadline of
+    ``timeout`` from the request's start (connection, headers and body together).
+
+    requests' own timeout bounds each wait for the next bytes, not the whole: a body
+    sent a byte at a time would hold the call for as long as the server likes. The hook
+    runs once the headers are in and before requests reads the body; it reads it,
+    streamed or not, so what the caller gets is the whole answer or DeadlineExceeded.
+    """
+
+    def hook(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        started = time.monotonic() - response.elapsed.total_seconds()
+        content = read_body(response, started + timeout, timeout)
+        # Where requests keeps a body it has read: it reads nothing more.
+        response._content = content
+        response._content_consumed = True  # type: ignore[attr-defined]
+        return response
+
+    return hook
+
+
 def send(
     session: requests.Session,
     method: str,
@@ -113,36 +288,80 @@ def send(
     policy: RetryPolicy,
     idempotent: bool = True,
     timeout: float = 30,
+    name: str = "",
     **kwargs: Any,
 ) -> requests.Response:
-    """Send one request under the policy. A non-idempotent request is sent once: the
-    caller must look before it tries again (e.g. for a comment's marker)."""
-    if not idempotent:
-        return session.request(method, url, timeout=timeout, **kwargs)
-    for attempt in policy.retrying():
-        with attempt:
-            response = session.request(method, url, timeout=timeout, **kwargs)
-            if is_transient(response.status_code, response.headers):
-                raise TransientError(
-                    f"HTTP {response.status_code} from {method} {redact_url(url)}",
-                    retry_after(response.headers),
-                )
-            return response
-    raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
+    """Send one request under the policy, its answer read whole within ``timeout``. A
+    non-idempotent request is sent once: the caller must look before it tries again
+    (e.g. for a comment's marker)."""
+    hooks = {"response": [whole_answer_within(timeout)]}
+
+    def once() -> requests.Response:
+        response = session.request(method, url, timeout=timeout, hooks=hooks, **kwargs)
+        if idempotent and is_transient(response.status_code, response.headers):
+            raise TransientError(
+                f"HTTP {response.status_code} from {method} {redact_url(url)}",
+                retry_after(response.headers),
+                response.status_code,
+            )
+        return response
+
+    return policy.call(once, name) if idempotent else once()
+
+
+def secret_forms(secret: str) -> list[str]:
+    """The ways a message may show a secret, longest first: as it is, URL-encoded (in a
+    path or a query), in base64 (an Authorization header), and with its control
+    characters escaped (a ``repr``)."""
+    raw = secret.encode()
+    encoded = base64.b64encode(raw).decode("ascii")
+    url_safe = base64.urlsafe_b64encode(raw).decode("ascii")
+    forms = {
+        secret,
+        quote(secret),
+        quote(secret, safe=""),
+        quote_plus(secret),
+        encoded,
+        encoded.rstrip("="),
+        url_safe,
+        url_safe.rstrip("="),
+        repr(secret)[1:-1],
+        repr(raw)[2:-1],
+    }
+    return sorted(forms, key=len, reverse=True)
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:
     """Replace every secret (and its common encodings) in text before showing it."""
     for secret in secrets:
         if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
+            for form in secret_forms(secret):
+                text = text.replace(form, "***")
     return text
+
+
+_given: set[str] = set()
+
+
+def remember_secrets(*secrets: str) -> None:
+    """Secrets a client was given (a token, the Basic pair made of it), for
+    ``redact_known``: an error no client caught may still carry them."""
+    _given.update(secret for secret in secrets if secret)
+
+
+def redact_known(text: str) -> str:
+    """``text`` without any secret this run knows of: the clients', and the values of
+    the variables users keep secrets in, as set (a pasted newline included) and trimmed."""
+    values = [os.environ.get(name, "") for name in SECRET_VARIABLES]
+    known = {*_given, *values, *(value.strip() for value in values)}
+    password = urlsplit(os.environ.get("TIEBACK_STORE__URL", "")).password
+    if password:
+        known.add(password)
+    return redact(text, known)
 
 
 def redact_url(url: str) -> str:
     """A URL without user info or query string, for messages."""
-    from urllib.parse import urlsplit, urlunsplit
-
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.port:

@@ -131,7 +131,11 @@ class GithubSink(Sink):
         if self._client is None:
             try:
                 self._client = GithubClient(
-                    self._settings.api_url, self._config.github_token, self._policy
+                    self._settings.api_url,
+                    self._config.github_token,
+                    self._policy,
+                    self._settings.timeout,
+                    self._settings.max_wait,
                 )
             except GithubApiError as exc:
                 raise SinkError(str(exc)) from None

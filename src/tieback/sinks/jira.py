@@ -253,6 +253,7 @@ class JiraSink(Sink):
                     self._config.jira_token,
                     self._policy,
                     self._settings.timeout,
+                    self._settings.max_wait,
                 )
             except JiraApiError as exc:
                 raise SinkError(str(exc)) from None

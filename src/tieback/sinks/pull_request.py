@@ -915,7 +915,8 @@ def run_pr(
     declarations = load_declarations(config)
     api_url = _api_url(config, environ)
     if client is None:
-        client = GithubClient(api_url, config.github_token, policy)
+        github = config.settings.github
+        client = GithubClient(api_url, config.github_token, policy, github.timeout, github.max_wait)
     number = event.number
     missing = "no pull request named by the event"
     if number is None and event.name == "workflow_run" and event.head_label:

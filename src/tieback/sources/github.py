@@ -6,6 +6,7 @@ export-file source shares without importing any HTTP client.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -15,16 +16,22 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import requests
 from requests.structures import CaseInsensitiveDict
 
+from tieback.config import clean_token
 from tieback.errors import SourceError
 from tieback.http import (
+    ANNOUNCE_FROM,
+    DeadlineExceeded,
     RetryPolicy,
     TransientError,
+    WaitTooLong,
     in_background,
     is_transient,
     read_ahead,
     redact,
     redact_url,
+    remember_secrets,
     retry_after,
+    whole_answer_within,
 )
 from tieback.model import Item
 from tieback.sources.interface import Page, TrackerSource
@@ -47,6 +54,9 @@ from tieback.sources.github_payload import is_pull_request, item_from_issue
 # where no retry can wrap a single page. ``requestJsonAndCheck`` returns one page's JSON
 # and headers, so paging follows ``Link`` and every request runs under tieback's one
 # retry policy. PyGithub's own retries and throttling are switched off.
+
+
+_TOKEN_ENV = "GITHUB_TOKEN or TIEBACK_GITHUB__TOKEN"
 
 
 class GithubApiError(SourceError):
@@ -78,26 +88,39 @@ class GithubClient:
         api_url: str,
         token: SecretStr | None,
         policy: RetryPolicy | None = None,
-        timeout: int = 30,
+        timeout: float = 30,
+        max_wait: float | None = None,
     ) -> None:
         from github import Auth, Github
 
         from tieback import __version__
 
-        if token is None or not token.get_secret_value():
+        if token is None or not token.get_secret_value().strip():
             raise GithubApiError(
-                "no GitHub token: set GITHUB_TOKEN or TIEBACK_GITHUB__TOKEN "
+                f"no GitHub token: set {_TOKEN_ENV} "
                 "(in a workflow, pass the token input or secrets.GITHUB_TOKEN)"
             )
+        try:
+            self._secret = clean_token(token.get_secret_value())
+        except ValueError:
+            raise GithubApiError(
+                "the GitHub token has a line break or another control character inside it: "
+                f"set {_TOKEN_ENV} to the token alone"
+            ) from None
+        remember_secrets(self._secret)
         self.api_url = api_url.rstrip("/")
-        self._secret = token.get_secret_value()
         self.policy = policy or RetryPolicy()
+        if max_wait is not None:  # [github] max_wait, over the policy's own
+            self.policy = dataclasses.replace(self.policy, max_wait=max_wait)
+        self.timeout = timeout
         self.requests = 0
         self._github = Github(
             base_url=self.api_url,
             auth=Auth.Token(self._secret),
             per_page=100,
-            timeout=timeout,
+            # Each wait on the socket, in the whole seconds PyGithub takes; the hook below
+            # holds the whole answer to the timeout itself.
+            timeout=math.ceil(timeout),
             user_agent=f"tieback/{__version__}",
             # One retry policy (tieback.http) and no sleeping of PyGithub's own.
             retry=None,
@@ -105,6 +128,7 @@ class GithubClient:
             seconds_between_writes=None,
         )
         self._requester = self._github.requester
+        _read_within(self._requester, timeout)
 
     def request(
         self,
@@ -117,11 +141,11 @@ class GithubClient:
     ) -> tuple[Mapping[str, str], Any]:
         """One REST call (``path`` relative to ``api_url``, or a URL GitHub gave us).
 
-        Rate limits, 429 and 5xx are retried under the policy; a request that is not
-        idempotent is sent once (its caller looks before it tries again). A write that
-        GitHub turns away for a rate limit was not made: it waits as GitHub asks, when
-        the policy allows so long a wait, and is sent once more, never again. Raises
-        GithubApiError with a one-line message otherwise.
+        Rate limits, 429 and 5xx are retried under the policy, waiting as long as GitHub
+        asks up to ``max_wait``; a request that is not idempotent is sent once (its
+        caller looks before it tries again). A write that GitHub turns away for a rate
+        limit was not made: it waits as GitHub asks, up to ``max_wait``, and is sent once
+        more, never again. Raises GithubApiError with a one-line message otherwise.
         """
         from github import GithubException
 
@@ -140,23 +164,24 @@ class GithubClient:
                     raise  # waited out once by _after_rate_limit, not under the policy
                 if idempotent and is_transient(exc.status, wait):
                     raise TransientError(
-                        f"HTTP {exc.status} from {verb} {_shown(path)}", retry_after(wait)
+                        f"HTTP {exc.status} from {verb} {_shown(path)}",
+                        retry_after(wait),
+                        exc.status,
                     ) from exc
                 raise
             return CaseInsensitiveDict(headers or {}), data
 
         def sent() -> tuple[Mapping[str, str], Any]:
-            if not idempotent:
-                return once()
-            for attempt in self.policy.retrying():
-                with attempt:
-                    return once()
-            raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+            return self.policy.call(once, "github") if idempotent else once()
 
+        where = f"{verb} {_shown(path)}"
+        unsure = "" if idempotent else " (it may have been written; the next run looks first)"
         try:
             if write:
-                return _after_rate_limit(sent, self.policy, f"{verb} {_shown(path)}")
+                return _after_rate_limit(sent, self.policy, where)
             return sent()
+        except WaitTooLong as exc:
+            raise GithubApiError(exc.describe("GitHub", "github"), exc.status) from None
         except TransientError as exc:
             cause = exc.__cause__
             status = cause.status if isinstance(cause, GithubException) else 0
@@ -165,9 +190,24 @@ class GithubClient:
         except GithubException as exc:
             message = self._redact(self._describe(verb, path, exc))
             raise GithubApiError(message, exc.status) from None
+        except DeadlineExceeded as exc:
+            raise GithubApiError(
+                f"GitHub did not send its whole answer to {where} within [github] timeout = "
+                f"{exc.timeout:g} s ({exc.received} bytes came): the site or the network is "
+                "too slow; try again later, or raise [github] timeout" + unsure
+            ) from None
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise GithubApiError(
-                self._redact(f"cannot reach GitHub at {redact_url(self.api_url)}: {exc}")
+                self._redact(f"cannot reach GitHub at {redact_url(self.api_url)}: {_line(exc)}")
+                + unsure
+            ) from None
+        except requests.RequestException as exc:
+            # Not a network failure: a request requests cannot send (a bad URL or header).
+            raise GithubApiError(
+                self._redact(
+                    f"cannot send {where} to GitHub at {redact_url(self.api_url)}: "
+                    f"{type(exc).__name__}: {_line(exc)}"
+                )
             ) from None
 
     def pages(
@@ -253,7 +293,7 @@ class GithubClient:
         if status == 401:
             return (
                 f"GitHub rejected the token (HTTP 401 {message or 'Bad credentials'}) on "
-                f"{where}: check GITHUB_TOKEN or TIEBACK_GITHUB__TOKEN"
+                f"{where}: check {_TOKEN_ENV}"
             )
         if status in (403, 429) and is_transient(status, CaseInsensitiveDict(exc.headers or {})):
             if retried:
@@ -279,7 +319,7 @@ class GithubClient:
 def _write_wait(exc: Any, policy: RetryPolicy) -> float | None:
     """Seconds GitHub asks a rate-limited write to wait (403 or 429 with ``retry-after``,
     or a spent quota's reset); None when the answer is no rate limit. Without a stated
-    wait, GitHub asks for at least a minute: the policy's longest wait."""
+    wait, GitHub asks for at least a minute: the policy's longest backoff."""
     headers = CaseInsensitiveDict(exc.headers or {})
     if exc.status not in (403, 429) or not is_transient(exc.status, headers):
         return None
@@ -290,8 +330,8 @@ def _write_wait(exc: Any, policy: RetryPolicy) -> float | None:
 def _after_rate_limit(send: Callable[[], T], policy: RetryPolicy, where: str) -> T:
     """``send()``; when GitHub turns the write away for a rate limit, it was not made:
     wait as asked and send it once more. GitHub asks integrators to wait out a rate
-    limit (retrying early prolongs it), so a wait longer than the policy's longest is
-    not waited: the write fails, saying when it may be tried again."""
+    limit (retrying early prolongs it), so a wait longer than ``max_wait`` is not
+    waited: the write fails, saying when it may be tried again."""
     from github import GithubException
 
     try:
@@ -300,13 +340,18 @@ def _after_rate_limit(send: Callable[[], T], policy: RetryPolicy, where: str) ->
         wait = _write_wait(exc, policy)
         if wait is None:
             raise
-        if wait > policy.maximum:
+        if wait > policy.max_wait:
             raise GithubApiError(
                 f"GitHub rate-limited {where} (HTTP {exc.status}) for {_seconds(wait)}, "
-                f"longer than tieback waits ({_seconds(policy.maximum)}): not written; "
+                f"more than [github] max_wait = {policy.max_wait:g}: not written; "
                 f"retry after {_clock(wait)}",
                 exc.status,
             ) from None
+        if wait >= ANNOUNCE_FROM:
+            policy.say(
+                f"tieback: github: rate-limited (HTTP {exc.status}), waiting "
+                f"{_seconds(wait)} as asked"
+            )
         policy.sleep(wait)
     try:
         return send()
@@ -330,6 +375,27 @@ def _clock(wait: float) -> str:
     return f"{datetime.now(UTC) + timedelta(seconds=math.ceil(wait)):%H:%M:%S} UTC"
 
 
+def _read_within(requester: Any, timeout: float) -> None:
+    """Have ``requester`` read each answer whole within ``timeout``.
+
+    PyGithub reads an answer inside requests, where only a timeout for each wait on the
+    socket reaches. Its requester makes its connection (and the requests session in it)
+    from a class it keeps per requester; a subclass whose session has the hook of
+    ``tieback.http.whole_answer_within`` makes every answer come whole within the
+    timeout, or not at all.
+    """
+    name = "_Requester__connectionClass"
+    plain = getattr(requester, name)
+    hook = whole_answer_within(timeout)
+
+    class Bounded(plain):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.session.hooks["response"].append(hook)
+
+    setattr(requester, name, Bounded)
+
+
 def next_link(header: str) -> str | None:
     """The ``rel="next"`` URL of a ``Link`` header, if any."""
     for part in header.split(","):
@@ -337,6 +403,13 @@ def next_link(header: str) -> str | None:
         if re.search(r'rel="?next"?', rest):
             return url.strip().strip("<>")
     return None
+
+
+def _line(exc: BaseException) -> str:
+    """An error's message on one line, cut short: requests' can run over several and
+    repeat the whole URL."""
+    reason = " ".join(str(exc).split())
+    return reason if len(reason) <= 300 else reason[:297] + "..."
 
 
 def _shown(path: str) -> str:
@@ -401,7 +474,13 @@ class GithubSource(TrackerSource):
         return self._client
 
     def _new_client(self) -> GithubClient:
-        return GithubClient(self._settings.api_url, self._config.github_token, self._policy)
+        return GithubClient(
+            self._settings.api_url,
+            self._config.github_token,
+            self._policy,
+            self._settings.timeout,
+            self._settings.max_wait,
+        )
 
     @property
     def query(self) -> str:

@@ -6,8 +6,8 @@ export-file source shares without importing any HTTP client.
 
 from __future__ import annotations
 
-import base64
 import contextlib
+import dataclasses
 import difflib
 import functools
 import json
@@ -20,17 +20,22 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 
+from tieback.config import clean_token
 from tieback.errors import SourceError
 from tieback.http import (
     RETRY_STATUSES,
+    DeadlineExceeded,
     RetryPolicy,
     TransientError,
+    WaitTooLong,
     in_background,
     read_ahead,
     redact,
     redact_url,
+    remember_secrets,
     retry_after,
     side_by_side,
+    whole_answer_within,
 )
 from tieback.jsonio import loads
 from tieback.model import Item
@@ -139,27 +144,38 @@ class JiraClient:
         token: SecretStr | None,
         policy: RetryPolicy | None = None,
         timeout: float = 30,
+        max_wait: float | None = None,
     ) -> None:
         from jira import JIRA
 
         from tieback import __version__
 
-        if token is None or not token.get_secret_value():
+        if token is None or not token.get_secret_value().strip():
             raise JiraApiError(
                 f"no Jira token: set {_TOKEN_ENV} (Cloud: an API token with [jira] email; "
                 "Data Center: a personal access token)"
             )
+        try:
+            secret = clean_token(token.get_secret_value())
+        except ValueError:
+            raise JiraApiError(
+                "the Jira token has a line break or another control character inside it: "
+                f"set {_TOKEN_ENV} to the token alone"
+            ) from None
         self.url = url.rstrip("/")
         self.email = email.strip()
         self.policy = policy or RetryPolicy()
+        if max_wait is not None:  # [jira] max_wait, over the policy's own
+            self.policy = dataclasses.replace(self.policy, max_wait=max_wait)
+        self.timeout = timeout
         self.requests = 0
         self._counting = threading.Lock()  # requests may be sent from several threads
-        secret = token.get_secret_value()
-        # What a message could ever echo: the token, and the Basic header made of it.
+        # What a message could ever echo: the token, and the Basic pair made of it (whose
+        # base64 is the Authorization header); redact() covers their encodings.
         self._secrets = [secret]
         if self.email:
-            pair = f"{self.email}:{secret}".encode()
-            self._secrets.append(base64.b64encode(pair).decode("ascii"))
+            self._secrets.append(f"{self.email}:{secret}")
+        remember_secrets(*self._secrets)
         self._jira = JIRA(
             server=self.url,
             options={"check_update": False, "headers": {"User-Agent": f"tieback/{__version__}"}},
@@ -171,6 +187,8 @@ class JiraClient:
             logging=False,
         )
         self._session = self._jira._session
+        # Every answer read whole within the timeout, before the library looks at it.
+        self._session.hooks["response"].append(whole_answer_within(timeout))
         self._deployment: str | None = None
 
     # --- requests ----------------------------------------------------------------------
@@ -213,12 +231,15 @@ class JiraClient:
             if idempotent and status in RETRY_STATUSES:
                 statuses.append(status)
                 raise TransientError(
-                    f"HTTP {status} from {where}", retry_after(answer.response.headers)
+                    f"HTTP {status} from {where}", retry_after(answer.response.headers), status
                 )
             return answer
 
+        unsure = "" if idempotent else " (it may have been written; the next run looks first)"
         try:
-            answer = self._retried(once) if idempotent else once()
+            answer = self.policy.call(once, "jira") if idempotent else once()
+        except WaitTooLong as exc:
+            raise JiraApiError(exc.describe("Jira", "jira"), exc.status) from None
         except TransientError:
             status = statuses[-1]
             raise JiraApiError(
@@ -226,8 +247,13 @@ class JiraClient:
                 "attempts: the site is overloaded or down; try again later",
                 status,
             ) from None
+        except DeadlineExceeded as exc:
+            raise JiraApiError(
+                f"Jira did not send its whole answer to {where} within [jira] timeout = "
+                f"{exc.timeout:g} s ({exc.received} bytes came): the site or the network is "
+                "too slow; try again later, or raise [jira] timeout" + unsure
+            ) from None
         except (requests.ConnectionError, requests.Timeout) as exc:
-            unsure = "" if idempotent else " (it may have been written; the next run looks first)"
             # requests' messages run over several lines and repeat the whole URL.
             reason = " ".join(str(exc).split())
             reason = reason if len(reason) <= 300 else reason[:297] + "..."
@@ -249,16 +275,14 @@ class JiraClient:
             raise JiraApiError(self._redact(message), response.status_code)
         return answer
 
-    def _retried(self, once: Callable[[], Answer]) -> Answer:
-        for attempt in self.policy.retrying():
-            with attempt:
-                return once()
-        raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
-
     def _send(
         self, method: str, path: str, params: Mapping[str, Any] | None, body: Any
     ) -> tuple[requests.Response, bytes]:
-        """The response and its body."""
+        """The response and its body, read whole within the timeout by the session's hook
+        (``tieback.http.whole_answer_within``): in reads of whatever has come, so a page
+        of a megabyte is a few reads, not the hundred of requests' 10 KB chunks, after
+        each of which this thread must take the interpreter lock back from the one
+        turning the last page into items."""
         from jira.exceptions import JIRAError
 
         try:
@@ -267,7 +291,6 @@ class JiraClient:
                 f"{self.url}{path}",
                 params=dict(params) if params else None,
                 json=body,
-                stream=True,
             )
         except JIRAError as exc:
             # The session raises on any error status; the response is what we judge.
@@ -275,11 +298,7 @@ class JiraClient:
             if exc.response is None:
                 raise JiraApiError(f"Jira gave no answer to {method} {path}") from None
             return exc.response, exc.response.content
-        # The body in one read. requests reads a body 10 KB at a time, and after each
-        # read this thread must take the interpreter lock back: while another thread is
-        # busy (turning the last page into items) each wait can last the switch interval
-        # (5 ms), and a Data Center page of a thousand issues is a hundred reads.
-        return response, b"".join(response.iter_content(chunk_size=None))
+        return response, response.content
 
     def decode(self, answer: Answer) -> Any:
         """The JSON of an answer ``_answer`` gave; None when it has no body."""
@@ -771,6 +790,7 @@ class JiraSource(TrackerSource):
                 self._config.jira_token,
                 self._policy,
                 self._settings.timeout,
+                self._settings.max_wait,
             )
         return self._client
 
