@@ -334,3 +334,19 @@ def test_init_offers_no_config_option(tmp_path: Path) -> None:
     assert "--config" not in result.stdout and "--dir" in result.stdout
     refused = run("init", "--config", "x.toml", cwd=tmp_path)
     assert refused.returncode == 1 and "unrecognized arguments: --config" in refused.stderr
+
+
+def test_a_jira_site_named_only_for_links_is_no_source_to_sync(project: Path) -> None:
+    # Exports only: [jira] url gives their links, with no query to sync from Jira.
+    (project / "tieback.toml").write_text(
+        '[files]\npaths = ["issues.json"]\n[exempt]\nlabels = ["chore"]\n'
+        '[jira]\nurl = "https://acme.atlassian.net"\n'
+    )
+    audit = run("audit", "--format", "json", "--fail-under", "10", cwd=project)
+    assert audit.returncode == 0, audit.stderr
+    assert json.loads(audit.stdout)["warnings"] == []
+    lint = run("lint", cwd=project)
+    assert "[jira] jql is empty: Jira is read only through [files] exports" in lint.stdout
+    sync = run("sync", "--source", "jira", cwd=project)
+    assert sync.returncode == 1
+    assert "nothing to sync for jira: set [jira] url and jql" in sync.stderr

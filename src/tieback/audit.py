@@ -205,7 +205,7 @@ def run_audit(
     from tieback.report import build_report
 
     settings = config.settings
-    if not (settings.files.paths or settings.jira.enabled or settings.github.enabled):
+    if not (settings.files.paths or settings.jira.syncs or settings.github.enabled):
         from tieback.errors import ConfigError
 
         raise ConfigError(

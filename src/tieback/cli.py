@@ -545,8 +545,8 @@ def _sync(args: argparse.Namespace) -> int:
     if not synced:
         wanted = args.source or "any source"
         raise ConfigError(
-            f"{config.label}: nothing to sync for {wanted}: set [jira] url, [github] repos "
-            "or [files] paths"
+            f"{config.label}: nothing to sync for {wanted}: set [jira] url and jql, "
+            "[github] repos or [files] paths"
         )
     return EXIT_OK
 

@@ -108,7 +108,14 @@ class Jira(Section):
 
     @property
     def enabled(self) -> bool:
+        """Whether tieback talks to this Jira (post-back, links, the PR check's keys)."""
         return bool(self.url)
+
+    @property
+    def syncs(self) -> bool:
+        """Whether this Jira is a live source: a site and a query. A site alone only
+        names where exported issues link to and where post-back writes."""
+        return bool(self.url and self.jql.strip())
 
     @field_validator("url")
     @classmethod

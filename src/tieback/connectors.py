@@ -18,7 +18,7 @@ def tracker_queries(config: Config) -> dict[str, str]:
     cursor and sync state are kept under in the store, worked out without loading the
     source (an offline audit reads the store by these)."""
     queries: dict[str, str] = {}
-    if config.settings.jira.enabled:
+    if config.settings.jira.syncs:
         queries["jira"] = jira_query(config)
     if config.settings.github.enabled:
         queries["github"] = github_query(config)
@@ -69,7 +69,7 @@ def github_query(config: Config) -> str:
 def tracker_sources(config: Config, only: str | None = None) -> list[TrackerSource]:
     """The configured live sources (``[jira] url``, ``[github] repos``)."""
     sources: list[TrackerSource] = []
-    if config.settings.jira.enabled and only in (None, "jira"):
+    if config.settings.jira.syncs and only in (None, "jira"):
         from tieback.sources.jira import JiraSource
 
         sources.append(JiraSource(config))

@@ -38,9 +38,14 @@ def _config_findings(config: Config) -> list[Finding]:
                     "jira",
                 )
             )
-        if not jira.jql:
+        if not jira.jql.strip():
             findings.append(
-                Finding("no-jql", "[jira] jql is empty: say which issues to audit", "jira")
+                Finding(
+                    "no-jql",
+                    "[jira] jql is empty: Jira is read only through [files] exports (the url "
+                    "makes their links); set jql to say which issues to sync",
+                    "jira",
+                )
             )
     github = config.settings.github
     if github.enabled and config.github_token is None:
