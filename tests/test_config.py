@@ -157,3 +157,16 @@ def test_tieback_config_and_debug_are_not_settings(
     path = write(tmp_path / "tieback.toml", "")
     monkeypatch.setenv("TIEBACK_DEBUG", "1")
     assert load_config(path).settings.coverage.fail_under == 0
+
+
+def test_a_variable_not_shaped_like_a_setting_is_ignored_with_a_debug_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path / "tieback.toml", "")
+    monkeypatch.setenv("TIEBACK_VERSION", "0.1.0")  # a CI job's own pin
+    assert load_config(path).settings.coverage.fail_under == 0
+    assert capsys.readouterr().err == ""
+    load_config(path, debug=True)
+    assert capsys.readouterr().err == (
+        "tieback: debug: environment variable TIEBACK_VERSION is not a setting; ignored\n"
+    )

@@ -249,7 +249,22 @@ def test_when_tieback_stops_on_an_error_the_step_says_so_and_fails(
     code, stderr, summary, outputs = run_check_step(Checkout(tmp_path, fake), "not-the-token")
     [error] = [line for line in stderr.splitlines() if line.startswith("tieback: error:")]
     assert code == 1
+    # tieback said it itself, once: the step adds nothing of its own.
+    assert outputs["status"] == "error"
+    said = error.removeprefix("tieback: error: ")
+    assert f"tieback could not check this pull request: {said}" in summary
+    assert "tieback pr stopped with an error" not in summary
+    assert "not-the-token" not in summary
+
+
+def test_when_tieback_cannot_start_the_step_says_so_and_fails(
+    tmp_path: Path, fake: FakeGithub
+) -> None:
+    checkout = Checkout(tmp_path, fake)
+    (checkout.root / "tieback.toml").write_text("[coverage]\nfail_undr = 3\n")
+    code, stderr, summary, outputs = run_check_step(checkout, "not-the-token")
+    [error] = [line for line in stderr.splitlines() if line.startswith("tieback: error:")]
+    assert code == 1
     assert outputs == {"status": "error"}
     assert "tieback pr stopped with an error (exit 1)" in summary
     assert f"\n    {error}\n" in summary  # tieback's error line, as code: nothing rendered
-    assert "not-the-token" not in summary

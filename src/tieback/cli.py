@@ -372,7 +372,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _config(args: argparse.Namespace) -> Config:
     from tieback.config import load_config
 
-    return load_config(getattr(args, "config", None))
+    debug = bool(getattr(args, "debug", False)) or os.environ.get("TIEBACK_DEBUG") == "1"
+    return load_config(getattr(args, "config", None), debug=debug)
 
 
 def _audit(args: argparse.Namespace) -> int:

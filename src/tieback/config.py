@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -220,22 +221,36 @@ class Settings(Section):
     github: Github = Github()
 
 
-def _environment_overrides() -> dict[str, Any]:
+def _environment_overrides(debug: bool = False) -> dict[str, Any]:
     """``TIEBACK_<SECTION>__<KEY>`` values as a nested table, unvalidated."""
     names = [
         name
         for name in os.environ
         if name.upper().startswith(ENV_PREFIX) and name.upper() not in _NON_SETTINGS_ENV
     ]
-    if not names:
-        return {}
+    settings_names = []
     for name in names:
-        top = name[len(ENV_PREFIX) :].split("__", 1)[0].lower()
-        if top not in Settings.model_fields:
+        rest = name[len(ENV_PREFIX) :]
+        top = rest.split("__", 1)[0].lower()
+        if top in Settings.model_fields:
+            settings_names.append(name)
+        elif "__" not in rest:
+            # Not shaped like a setting (TIEBACK_VERSION, a CI pin of its own): not ours.
+            if debug:
+                print(
+                    f"tieback: debug: environment variable {name.upper()} is not a setting; "
+                    "ignored",
+                    file=sys.stderr,
+                )
+        else:
+            # TIEBACK_<SECTION>__<KEY> with a section that does not exist: a typo.
             raise ConfigError(
                 f"environment variable {name.upper()}: unknown key {top} (check the "
                 "spelling; see config.example.toml)"
             )
+    if not settings_names:
+        return {}
+    for name in settings_names:
         _check_json(name)
     from pydantic_settings import EnvSettingsSource
 
@@ -437,8 +452,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {TOO_DEEP}") from None
 
 
-def load_config(explicit: str | os.PathLike[str] | None = None, cwd: Path | None = None) -> Config:
-    """Find, read and validate the configuration; raise ConfigError with one clear line."""
+def load_config(
+    explicit: str | os.PathLike[str] | None = None, cwd: Path | None = None, debug: bool = False
+) -> Config:
+    """Find, read and validate the configuration; raise ConfigError with one clear line.
+    ``debug`` says on stderr which ``TIEBACK_*`` variables were ignored as no setting."""
     cwd = cwd or Path.cwd()
     path = find_config(explicit, cwd)
     data: dict[str, Any] = {}
@@ -454,7 +472,7 @@ def load_config(explicit: str | os.PathLike[str] | None = None, cwd: Path | None
             raise ConfigError(f"{path}: [tool.tieback] must be a table")
     _reject_tokens_in_file(data, path)
     try:
-        settings = Settings.model_validate(_merge(data, _environment_overrides()))
+        settings = Settings.model_validate(_merge(data, _environment_overrides(debug)))
     except ValidationError as exc:
         raise ConfigError(_describe(exc, path)) from None
     base_dir = path.resolve().parent if path else cwd.resolve()

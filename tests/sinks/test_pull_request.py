@@ -671,3 +671,19 @@ def test_mode_off_skips_without_an_event(
     del env["GITHUB_EVENT_PATH"]
     assert run_pr(config, env, mode="off") == 0
     assert outputs(repo)["status"] == "skipped"
+
+
+@responses.activate
+def test_a_github_out_of_reach_still_gives_a_summary_and_status_error(
+    config: Config, environ: Callable[..., dict[str, str]], repo: Path
+) -> None:
+    import requests
+
+    responses.post(f"{MOCK}/graphql", body=requests.ConnectionError("connection refused"))
+    responses.get(f"{API}/repos/acme/app/pulls/7", body=requests.ConnectionError("refused"))
+    with pytest.raises(TiebackError) as raised:
+        run_pr(config, environ(), client=client())
+    assert "cannot reach GitHub" in str(raised.value)
+    assert outputs(repo)["status"] == "error"
+    summary = (repo / "summary.md").read_text()
+    assert "tieback could not check this pull request: cannot reach GitHub" in summary

@@ -27,6 +27,7 @@ fork's pull request is never listed). With none, or several, nothing is checked.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sys
@@ -911,6 +912,27 @@ def run_pr(
         print("tieback pr: mode off, nothing checked")
         _finish(environ, Outcome("skipped", notes=["mode off: nothing checked"]), config)
         return EXIT_OK
+    try:
+        return _check(config, environ, mode, policy, client, annotate)
+    except TiebackError as exc:
+        # No verdict could be had (the API out of reach, a bad token or event): the
+        # workflow still gets a summary saying why and status=error, then the error.
+        note = f"tieback could not check this pull request: {exc}"
+        with contextlib.suppress(TiebackError):
+            _finish(environ, Outcome("error", notes=[note]), config)
+        raise
+
+
+def _check(
+    config: Config,
+    environ: Mapping[str, str],
+    mode: str,
+    policy: RetryPolicy | None,
+    client: GithubClient | None,
+    annotate: bool,
+) -> int:
+    """``run_pr`` past the mode: read the event, decide, comment, summarise."""
+    settings = config.settings.github.pull_request
     event = read_event(environ)
     declarations = load_declarations(config)
     api_url = _api_url(config, environ)
