@@ -86,3 +86,48 @@ def test_trend_since_a_future_date_says_the_range_is_empty(project: Path) -> Non
     assert result.returncode == 0, result.stderr
     assert result.stdout == "No snapshots at or after 2999-01-01 (1 taken before it).\n"
     assert "No coverage history yet" not in result.stdout
+
+
+def test_trend_follows_every_grouping_the_audit_shows(project: Path) -> None:
+    assert run("audit", cwd=project).returncode == 0
+    issues = json.loads((project / "issues.json").read_text())
+    issues.append(github_issue(7, ["outcome:activation"]))
+    (project / "issues.json").write_text(json.dumps(issues))
+    assert run("audit", cwd=project).returncode == 0
+    for by, name in (("source", "github"), ("status", "open"), ("type", "Issue")):
+        result = run("trend", "--by", by, "--format", "json", cwd=project)
+        assert result.returncode == 0, (by, result.stderr)
+        series = json.loads(result.stdout)["series"]
+        assert [p["items"] for p in series[name]] == [5, 6], (by, series)
+        assert [p["coverage"] for p in series[name]] == [50.0, 60.0]
+
+
+def test_a_snapshot_keeps_each_facet_by_weight_as_the_report_counts_it() -> None:
+    from factories import HOSTILE, item, sample_declarations
+    from tieback.alignment import align
+    from tieback.config import Coverage, Exempt, Tagging
+    from tieback.history import snapshot_of
+    from tieback.report import build_report
+
+    items = [
+        item("EDU-1", labels=("outcome:fast-results",), type="Story", points=3),
+        item("EDU-2", title=HOSTILE, type="Story", points=5),
+        item("EDU-3", type="Bug", points=1),
+        item("acme/app#8", source="github", type="Issue", team="acme/app"),
+    ]
+    alignments = align(items, sample_declarations(), Tagging(), Exempt(types=["Bug"])).alignments
+    report = build_report(
+        alignments, sample_declarations(), Coverage(weight="points", default_points=2)
+    )
+    groups = snapshot_of(report)["groups"]
+    assert groups["source"]["jira"] == {
+        "items": 3,
+        "aligned": 3,
+        "unaligned": 5,
+        "exempt": 1,
+        "coverage": 100 * 3 / 8,
+    }
+    assert groups["source"]["github"]["unaligned"] == 2  # unestimated: default_points
+    assert groups["type"]["Story"]["items"] == 2 and groups["type"]["Bug"]["exempt"] == 1
+    totals = report.data["totals"]
+    assert sum(g["aligned"] for g in groups["status"].values()) == totals["aligned"]

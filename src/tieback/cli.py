@@ -249,11 +249,15 @@ def build_parser() -> argparse.ArgumentParser:
         "trend",
         parents=[common],
         help="coverage over time, from the snapshots each audit and post records",
-        description="Show how coverage moved across the snapshots in the store: overall, "
-        "per team, or (with --by outcome) how many items serve each outcome.",
+        description="Show how coverage moved across this configuration's snapshots in the "
+        "store: overall, per team, source, status or type, or (with --by outcome) how many "
+        "items serve each outcome.",
     )
     trend.add_argument(
-        "--by", choices=("total", "team", "outcome"), default="total", help="default: total"
+        "--by",
+        choices=("total", *GROUPINGS),
+        default="total",
+        help="overall, or grouped as audit --by groups (default: total)",
     )
     trend.add_argument(
         "--since", metavar="DATE", help="only snapshots at or after DATE (YYYY-MM-DD)"

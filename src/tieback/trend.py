@@ -12,7 +12,7 @@ from typing import Literal
 from tieback.coverage import display_coverage
 from tieback.store import Snapshot
 
-TrendBy = Literal["total", "team", "outcome"]
+TrendBy = Literal["total", "team", "outcome", "source", "status", "type"]
 SPARKS = "▁▂▃▄▅▆▇█"
 TOTAL = "(all)"
 
@@ -37,6 +37,9 @@ def series(snapshots: Sequence[Snapshot], by: TrendBy = "total") -> dict[str, li
             entries = {TOTAL: data.get("totals", {})}
         elif by == "team":
             entries = data.get("teams", {})
+        elif by != "outcome":
+            # Source, status and type: kept since schema 7's snapshots; none before.
+            entries = data.get("groups", {}).get(by, {})
         else:
             # An outcome's line counts the items that serve it; coverage does not apply.
             entries = {
@@ -111,7 +114,7 @@ def _table(lines: dict[str, list[Point]], by: TrendBy, precision: int) -> str:
         return "No coverage history yet: every 'tieback audit' records a snapshot.\n"
     measure = "items" if by == "outcome" else "coverage"
     table = Table(box=box.SIMPLE_HEAD)
-    table.add_column({"total": "Scope", "team": "Team", "outcome": "Outcome"}[by])
+    table.add_column(by.capitalize() if by != "total" else "Scope")
     table.add_column("Snapshots", justify="right")
     table.add_column("First", justify="right")
     table.add_column("Last", justify="right")
