@@ -548,12 +548,12 @@ def test_a_store_another_run_holds_is_waited_for_then_named_busy(
 ) -> None:
     import sqlite3
 
-    import tieback.store as module
+    from tieback.store import engines
 
     path = tmp_path / "store.db"
     with Store.open(path):
         pass
-    monkeypatch.setattr(module, "BUSY_TIMEOUT", 0.2)
+    monkeypatch.setattr(engines, "BUSY_TIMEOUT", 0.2)
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another run in the middle of a write
     try:

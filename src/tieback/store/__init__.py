@@ -1,9 +1,7 @@
 """The store: synced items, sync cursors, posted comments and coverage snapshots.
 
-SQLite by default (``[store] path``); PostgreSQL when ``[store] url`` is set, so
-history survives ephemeral CI runners and several repositories report into one
-place. One schema and one set of migrations serve both: the SQL below is the
-common ground of the two engines (``ON CONFLICT``, ``RETURNING``).
+One schema and one set of migrations serve SQLite and PostgreSQL (``engines``): the
+SQL below is the common ground of the two engines (``ON CONFLICT``, ``RETURNING``).
 
 Items and the cursor that covers them are written in transactions, so a sync
 killed at any point and run again loses nothing and duplicates nothing.
@@ -12,18 +10,20 @@ killed at any point and run again loses nothing and duplicates nothing.
 from __future__ import annotations
 
 import json
-import re
-import sqlite3
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from tieback.errors import StoreError
 from tieback.model import Item, marker_lines
+from tieback.store.engines import BUSY_TIMEOUT as BUSY_TIMEOUT
+from tieback.store.engines import Engine, connect, store_error
+from tieback.store.engines import is_url as is_url
+from tieback.store.engines import safe_location as safe_location
 
 # The query under which items copied from [files] exports are kept.
 FILES_QUERY = "files"
@@ -237,8 +237,6 @@ _COLUMNS = (
     "source, key, query, title, url, facets, done, labels, field_refs, marks, parent, "
     "points, updated"
 )
-# Seconds a SQLite store busy with another run's write is waited for before giving up.
-BUSY_TIMEOUT = 60.0
 _BATCH = 2000  # descriptions read at a time when every one is looked at again
 _UPSERT_ITEM = (
     f"INSERT INTO items ({_COLUMNS}) VALUES ({', '.join('?' * 13)}) "
@@ -299,105 +297,10 @@ class Snapshot:
     data: dict[str, Any]
 
 
-class _Rows(Protocol):
-    rowcount: int
-
-    def fetchone(self) -> Any: ...
-
-    def __iter__(self) -> Iterator[Any]: ...
-
-
-class _Engine:
-    """What differs between SQLite and PostgreSQL, and nothing else."""
-
-    name = "sqlite"
-    rowid = " WITHOUT ROWID"
-    serial = "INTEGER PRIMARY KEY AUTOINCREMENT"
-    find = "instr"  # the position of a text in another, from 1; 0 when absent
-    binary = ""  # compares text byte by byte (SQLite's default for a column)
-
-    def __init__(self, connection: Any, where: str) -> None:
-        self.connection = connection
-        self.where = where  # how messages name the store; never a password
-
-    def execute(self, sql: str, args: Sequence[Any] = ()) -> _Rows:
-        rows: _Rows = self.connection.execute(sql, args)
-        return rows
-
-    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
-        cursor = self.connection.executemany(sql, rows)
-        return int(cursor.rowcount)
-
-    def script(self, sql: str) -> None:
-        self.connection.executescript(sql)
-
-    def get_version(self) -> int:
-        return int(self.execute("PRAGMA user_version").fetchone()[0])
-
-    def version_sql(self, number: int) -> str:
-        return f"PRAGMA user_version = {number};"
-
-    def reclaim(self) -> None:
-        """Give the disk back the pages a migration freed, when they are many (an eighth
-        of the file: the old items table of version 5 is a sixth of a million-item
-        store): SQLite keeps them in the file for later rows otherwise."""
-        [free] = self.execute("PRAGMA freelist_count").fetchone()
-        [pages] = self.execute("PRAGMA page_count").fetchone()
-        if free * 8 > pages:
-            self.execute("VACUUM")
-
-    def close(self) -> None:
-        self.connection.close()
-
-
-class _Postgres(_Engine):
-    name = "postgresql"
-    rowid = ""
-    serial = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
-    find = "strpos"
-    binary = ' COLLATE "C"'  # not the database's language-aware collation
-
-    def execute(self, sql: str, args: Sequence[Any] = ()) -> _Rows:
-        rows: _Rows = self.connection.execute(sql.replace("?", "%s"), args)
-        return rows
-
-    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
-        with self.connection.cursor() as cursor:
-            cursor.executemany(sql.replace("?", "%s"), list(rows))
-            return int(cursor.rowcount)
-
-    def script(self, sql: str) -> None:
-        self.connection.execute(sql)
-
-    def get_version(self) -> int:
-        self.execute("CREATE TABLE IF NOT EXISTS tieback_schema (version INTEGER NOT NULL)")
-        row = self.execute("SELECT max(version) FROM tieback_schema").fetchone()
-        return int(row[0] or 0)
-
-    def version_sql(self, number: int) -> str:
-        return f"INSERT INTO tieback_schema (version) VALUES ({number});"
-
-    def reclaim(self) -> None:
-        """PostgreSQL's autovacuum reuses the space."""
-
-
-def is_url(location: str | Path) -> bool:
-    return isinstance(location, str) and bool(re.match(r"postgres(ql)?://", location))
-
-
-def safe_location(location: str | Path) -> str:
-    """The store's name for messages: a URL loses its password and query string."""
-    if not is_url(location):
-        return str(location)
-    from tieback.http import redact_url
-
-    return redact_url(str(location))
-
-
 class Store:
     """One database; open with ``Store.open(path_or_url)`` as a context manager."""
 
-    def __init__(self, engine: _Engine) -> None:
+    def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._depth = 0
         self.where = engine.where
@@ -407,17 +310,16 @@ class Store:
     @classmethod
     @contextmanager
     def open(cls, location: Path | str) -> Iterator[Store]:
-        engine = _connect(location)
+        engine = connect(location)
         store = cls(engine)
         try:
             store._prepare()
             yield store
-        except sqlite3.DatabaseError as exc:
-            raise _database_error(store.where, exc) from None
         except Exception as exc:
-            if type(exc).__module__.startswith("psycopg"):
-                raise StoreError(f"{store.where}: {_first_line(exc)}") from None
-            raise
+            error = store_error(store.where, exc)
+            if error is None:
+                raise
+            raise error from None
         finally:
             engine.close()
 
@@ -912,48 +814,6 @@ class Store:
         return found[-1] if found else None
 
 
-def _connect(location: Path | str) -> _Engine:
-    where = safe_location(location)
-    if is_url(location):
-        try:
-            import psycopg
-        except ImportError:
-            raise StoreError(
-                f"{where}: a PostgreSQL store needs psycopg: pip install 'tieback[postgres]'"
-            ) from None
-        try:
-            server = psycopg.connect(str(location), autocommit=True, connect_timeout=15)
-        except psycopg.Error as exc:
-            raise StoreError(f"{where}: cannot connect: {_first_line(exc)}") from None
-        return _Postgres(server, where)
-    path = Path(location)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
-    except sqlite3.DatabaseError as exc:
-        raise _database_error(where, exc) from None
-    except (OSError, sqlite3.Error) as exc:
-        raise StoreError(f"{where}: cannot open the store: {exc}") from None
-    return _Engine(connection, where)
-
-
-def _database_error(where: str, exc: sqlite3.DatabaseError) -> StoreError:
-    """A SQLite error as one line. A store another run holds is busy, not broken: it
-    is waited for (``BUSY_TIMEOUT``), then said so, and never advised to be moved
-    aside, which would throw away its history and the record of posted comments."""
-    text = str(exc)
-    if isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
-        return StoreError(
-            f"{where}: another tieback run is writing to the store and still held it after "
-            f"{BUSY_TIMEOUT:g} s; try again once it ends (nothing was lost)"
-        )
-    return StoreError(
-        f"{where}: the store is unreadable ({text}); move it aside and run 'tieback sync --full'"
-    )
-
-
 def _scope(
     source: str, query: str | None = None, besides: str | None = None
 ) -> tuple[str, tuple[str, ...]]:
@@ -964,11 +824,6 @@ def _scope(
     if besides is not None:
         return " WHERE source = ? AND query <> ?", (source, besides)
     return " WHERE source = ?", (source,)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 def _split(known: dict[str, tuple[str, ...]], joined: str) -> tuple[str, ...]:
