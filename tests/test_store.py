@@ -315,11 +315,11 @@ def test_a_version_1_store_is_migrated(tmp_path: Path, capsys: pytest.CaptureFix
 def test_a_version_3_store_keeps_its_items_and_marks_them_at_the_first_sync(
     store_location: str | Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tieback.store as module
+    from tieback.store import migrations
 
     with monkeypatch.context() as old:
-        old.setattr(module, "_MIGRATIONS", module._MIGRATIONS[:3])
-        old.setattr(module, "SCHEMA_VERSION", 3)
+        old.setattr(migrations, "_MIGRATIONS", migrations._MIGRATIONS[:3])
+        old.setattr(migrations, "SCHEMA_VERSION", 3)
         with Store.open(store_location) as store:
             store._engine.execute(
                 "INSERT INTO items (source, key, query, title, url, type, status, done, labels, "
@@ -376,9 +376,8 @@ def _written_by_version(
 ) -> None:
     """A store at ``version`` (4 or 5) holding ``items`` as that version wrote them,
     marked with "Outcome:": type, status, team and author in columns of their own."""
-    import tieback.store as module
     from tieback.model import marker_lines
-    from tieback.store import SEP
+    from tieback.store import SEP, migrations
 
     rows = [
         (
@@ -390,8 +389,8 @@ def _written_by_version(
     ]
     bodies = [(i.source, i.key, i.body) for i in items if i.body]
     with monkeypatch.context() as old:
-        old.setattr(module, "_MIGRATIONS", module._MIGRATIONS[:version])
-        old.setattr(module, "SCHEMA_VERSION", version)
+        old.setattr(migrations, "_MIGRATIONS", migrations._MIGRATIONS[:version])
+        old.setattr(migrations, "SCHEMA_VERSION", version)
         with Store.open(location) as store, store.transaction():
             store.mark_with("Outcome:")
             store._engine.executemany(
@@ -481,12 +480,11 @@ def test_key_counts_agree_with_group_of_for_any_keys(keys: list[str]) -> None:
 def test_a_version_6_store_keeps_its_items_queries_and_completed_syncs(
     store_location: str | Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tieback.store as module
-    from tieback.store import SEP
+    from tieback.store import SEP, migrations
 
     with monkeypatch.context() as old:
-        old.setattr(module, "_MIGRATIONS", module._MIGRATIONS[:6])
-        old.setattr(module, "SCHEMA_VERSION", 6)
+        old.setattr(migrations, "_MIGRATIONS", migrations._MIGRATIONS[:6])
+        old.setattr(migrations, "SCHEMA_VERSION", 6)
         with Store.open(store_location) as store:
             facets = SEP.join(("Story", "To Do", "Growth", "ann"))
             store._engine.executemany(
