@@ -116,7 +116,7 @@ def test_a_marked_store_gives_audits_the_marker_lines_not_the_body(
 def test_a_new_marker_marks_every_stored_body_again(
     store_location: str | Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("tieback.store._BATCH", 3)  # several batches, over two sources
+    monkeypatch.setattr("tieback.store.api._BATCH", 3)  # several batches, over two sources
     items = [
         item(f"EDU-{n}", body=f"Outcome: a{n}\nGoal: g{n}" if n % 2 else "plain")
         for n in range(1, 8)

@@ -29,8 +29,9 @@ class Rows(Protocol):
 
 
 class Engine:
-    """A SQLite store: runs the SQL as written, keeps the schema's version in
-    ``user_version``. Its attributes fill the schema's per-engine blanks."""
+    """The SQLite engine, and the shape of every engine: runs the store's SQL as
+    written and keeps the schema's version in ``user_version``; the attributes below
+    fill the schema's per-engine blanks."""
 
     name = "sqlite"
     rowid = " WITHOUT ROWID"
