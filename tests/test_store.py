@@ -116,7 +116,7 @@ def test_a_marked_store_gives_audits_the_marker_lines_not_the_body(
 def test_a_new_marker_marks_every_stored_body_again(
     store_location: str | Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("tieback.store._BATCH", 3)  # several batches, over two sources
+    monkeypatch.setattr("tieback.store.api._BATCH", 3)  # several batches, over two sources
     items = [
         item(f"EDU-{n}", body=f"Outcome: a{n}\nGoal: g{n}" if n % 2 else "plain")
         for n in range(1, 8)
@@ -315,11 +315,11 @@ def test_a_version_1_store_is_migrated(tmp_path: Path, capsys: pytest.CaptureFix
 def test_a_version_3_store_keeps_its_items_and_marks_them_at_the_first_sync(
     store_location: str | Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tieback.store as module
+    from tieback.store import migrations
 
     with monkeypatch.context() as old:
-        old.setattr(module, "_MIGRATIONS", module._MIGRATIONS[:3])
-        old.setattr(module, "SCHEMA_VERSION", 3)
+        old.setattr(migrations, "_MIGRATIONS", migrations._MIGRATIONS[:3])
+        old.setattr(migrations, "SCHEMA_VERSION", 3)
         with Store.open(store_location) as store:
             store._engine.execute(
                 "INSERT INTO items (source, key, query, title, url, type, status, done, labels, "
@@ -376,9 +376,8 @@ def _written_by_version(
 ) -> None:
     """A store at ``version`` (4 or 5) holding ``items`` as that version wrote them,
     marked with "Outcome:": type, status, team and author in columns of their own."""
-    import tieback.store as module
     from tieback.model import marker_lines
-    from tieback.store import SEP
+    from tieback.store import SEP, migrations
 
     rows = [
         (
@@ -390,8 +389,8 @@ def _written_by_version(
     ]
     bodies = [(i.source, i.key, i.body) for i in items if i.body]
     with monkeypatch.context() as old:
-        old.setattr(module, "_MIGRATIONS", module._MIGRATIONS[:version])
-        old.setattr(module, "SCHEMA_VERSION", version)
+        old.setattr(migrations, "_MIGRATIONS", migrations._MIGRATIONS[:version])
+        old.setattr(migrations, "SCHEMA_VERSION", version)
         with Store.open(location) as store, store.transaction():
             store.mark_with("Outcome:")
             store._engine.executemany(
@@ -481,12 +480,11 @@ def test_key_counts_agree_with_group_of_for_any_keys(keys: list[str]) -> None:
 def test_a_version_6_store_keeps_its_items_queries_and_completed_syncs(
     store_location: str | Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tieback.store as module
-    from tieback.store import SEP
+    from tieback.store import SEP, migrations
 
     with monkeypatch.context() as old:
-        old.setattr(module, "_MIGRATIONS", module._MIGRATIONS[:6])
-        old.setattr(module, "SCHEMA_VERSION", 6)
+        old.setattr(migrations, "_MIGRATIONS", migrations._MIGRATIONS[:6])
+        old.setattr(migrations, "SCHEMA_VERSION", 6)
         with Store.open(store_location) as store:
             facets = SEP.join(("Story", "To Do", "Growth", "ann"))
             store._engine.executemany(
@@ -548,12 +546,12 @@ def test_a_store_another_run_holds_is_waited_for_then_named_busy(
 ) -> None:
     import sqlite3
 
-    import tieback.store as module
+    from tieback.store import engines
 
     path = tmp_path / "store.db"
     with Store.open(path):
         pass
-    monkeypatch.setattr(module, "BUSY_TIMEOUT", 0.2)
+    monkeypatch.setattr(engines, "BUSY_TIMEOUT", 0.2)
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another run in the middle of a write
     try:

@@ -1,9 +1,7 @@
-"""The store: synced items, sync cursors, posted comments and coverage snapshots.
+"""The store's API: items, cursors, sync state, leases, comments and snapshots.
 
-SQLite by default (``[store] path``); PostgreSQL when ``[store] url`` is set, so
-history survives ephemeral CI runners and several repositories report into one
-place. One schema and one set of migrations serve both: the SQL below is the
-common ground of the two engines (``ON CONFLICT``, ``RETURNING``).
+One schema (``migrations``) serves SQLite and PostgreSQL (``engines``): the SQL
+below is the common ground of the two engines (``ON CONFLICT``, ``RETURNING``).
 
 Items and the cursor that covers them are written in transactions, so a sync
 killed at any point and run again loses nothing and duplicates nothing.
@@ -12,233 +10,25 @@ killed at any point and run again loses nothing and duplicates nothing.
 from __future__ import annotations
 
 import json
-import re
-import sqlite3
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from tieback.errors import StoreError
 from tieback.model import Item, marker_lines
+from tieback.store.engines import Engine, connect, store_error
+from tieback.store.migrations import SEP, migrate
 
 # The query under which items copied from [files] exports are kept.
 FILES_QUERY = "files"
-SEP = "\x1f"  # joins labels and refs in one column; never part of a label
 _MEMORY = 1 << 16  # distinct label sets (and point values) remembered while reading items
-
-# {rowid} and {serial} are filled per engine; everything else is common SQL. A
-# migration that only one engine needs is a mapping from the engine's name to its SQL.
-_MIGRATIONS: tuple[str | Mapping[str, str], ...] = (
-    # 1: items, cursors, snapshots
-    """
-    CREATE TABLE items (
-        source TEXT NOT NULL,
-        key TEXT NOT NULL,
-        query TEXT NOT NULL,
-        title TEXT NOT NULL,
-        url TEXT NOT NULL,
-        type TEXT NOT NULL,
-        status TEXT NOT NULL,
-        done INTEGER NOT NULL,
-        labels TEXT NOT NULL,
-        field_refs TEXT NOT NULL,
-        body TEXT NOT NULL,
-        parent TEXT,
-        points DOUBLE PRECISION,
-        team TEXT NOT NULL,
-        author TEXT NOT NULL,
-        updated TEXT NOT NULL,
-        PRIMARY KEY (source, key)
-    ){rowid};
-    CREATE INDEX items_by_query ON items (source, query);
-    CREATE TABLE cursors (
-        source TEXT NOT NULL,
-        query TEXT NOT NULL,
-        cursor TEXT NOT NULL,
-        synced_at TEXT NOT NULL,
-        PRIMARY KEY (source, query)
-    );
-    CREATE TABLE snapshots (
-        id {serial},
-        taken_at TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        data TEXT NOT NULL
-    );
-    """,
-    # 2: the comments tieback wrote, so it never posts one twice nor rewrites it unchanged
-    """
-    CREATE TABLE comments (
-        source TEXT NOT NULL,
-        target TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        comment_id TEXT NOT NULL,
-        digest TEXT NOT NULL,
-        written_at TEXT NOT NULL,
-        PRIMARY KEY (source, target, kind)
-    );
-    """,
-    # 3: no index on (source, query): keeping it up cost a third of every sync's writes,
-    # and its one reader (the keys a query synced) scans the source's rows as fast
-    "DROP INDEX IF EXISTS items_by_query;",
-    # 4: descriptions in a table of their own, and each one's marker lines (``marks``)
-    # beside the item. An audit reads the marks, never a description; counting or
-    # listing a query's keys reads narrow rows. Marks are found with the marker in
-    # ``settings``; items copied from version 3 have none until a sync sets one
-    # (``Store.mark_with``), and audits read their descriptions until then.
-    """
-    CREATE TABLE items_next (
-        source TEXT NOT NULL,
-        key TEXT NOT NULL,
-        query TEXT NOT NULL,
-        title TEXT NOT NULL,
-        url TEXT NOT NULL,
-        type TEXT NOT NULL,
-        status TEXT NOT NULL,
-        done INTEGER NOT NULL,
-        labels TEXT NOT NULL,
-        field_refs TEXT NOT NULL,
-        marks TEXT NOT NULL,
-        parent TEXT,
-        points DOUBLE PRECISION,
-        team TEXT NOT NULL,
-        author TEXT NOT NULL,
-        updated TEXT NOT NULL,
-        PRIMARY KEY (source, key)
-    ){rowid};
-    INSERT INTO items_next (
-        source, key, query, title, url, type, status, done, labels, field_refs, marks,
-        parent, points, team, author, updated
-    )
-    SELECT source, key, query, title, url, type, status, done, labels, field_refs, '',
-        parent, points, team, author, updated
-    FROM items;
-    CREATE TABLE bodies (
-        source TEXT NOT NULL,
-        key TEXT NOT NULL,
-        body TEXT NOT NULL,
-        PRIMARY KEY (source, key)
-    ){rowid};
-    INSERT INTO bodies (source, key, body) SELECT source, key, body FROM items WHERE body <> '';
-    DROP TABLE items;
-    ALTER TABLE items_next RENAME TO items;
-    CREATE TABLE settings (
-        name TEXT NOT NULL PRIMARY KEY,
-        value TEXT NOT NULL
-    );
-    """,
-    # 5: on SQLite, descriptions in a table with row ids. Without them, a table's rows
-    # live in its key's B-tree, whose pages hold rows of a few hundred bytes badly: 69 MB
-    # of descriptions took 132 MB of pages, against 85 MB with the key's own index, and
-    # writing them took a third to a half longer. PostgreSQL's tables always have their own heap.
-    {
-        "sqlite": """
-    CREATE TABLE bodies_next (
-        source TEXT NOT NULL,
-        key TEXT NOT NULL,
-        body TEXT NOT NULL,
-        PRIMARY KEY (source, key)
-    );
-    INSERT INTO bodies_next (source, key, body)
-    SELECT source, key, body FROM bodies ORDER BY source, key;
-    DROP TABLE bodies;
-    ALTER TABLE bodies_next RENAME TO bodies;
-    """,
-        "postgresql": "",
-    },
-    # 6: an item's type, status, team and author in one column (``facets``), joined by
-    # the separator of labels. A backlog repeats a few hundred combinations of them, and
-    # an audit builds one string a row and splits each combination once, where it
-    # built four strings a row: 0.3 to 0.6 s less of a million-item audit's read.
-    """
-    CREATE TABLE items_next (
-        source TEXT NOT NULL,
-        key TEXT NOT NULL,
-        query TEXT NOT NULL,
-        title TEXT NOT NULL,
-        url TEXT NOT NULL,
-        facets TEXT NOT NULL,
-        done INTEGER NOT NULL,
-        labels TEXT NOT NULL,
-        field_refs TEXT NOT NULL,
-        marks TEXT NOT NULL,
-        parent TEXT,
-        points DOUBLE PRECISION,
-        updated TEXT NOT NULL,
-        PRIMARY KEY (source, key)
-    ){rowid};
-    INSERT INTO items_next (
-        source, key, query, title, url, facets, done, labels, field_refs, marks, parent,
-        points, updated
-    )
-    SELECT source, key, query, title, url,
-        type || '{sep}' || status || '{sep}' || team || '{sep}' || author,
-        done, labels, field_refs, marks, parent, points, updated
-    FROM items;
-    DROP TABLE items;
-    ALTER TABLE items_next RENAME TO items;
-    """,
-    # 7: one store, several configurations. An item is kept per query that synced it
-    # (the key's second column), so one configuration's full sync removes only its own
-    # items and never overwrites another's; descriptions stay one per issue. ``syncs``
-    # says whether each query's last sync completed (a cursor only says when one did);
-    # ``leases`` lets one post-back at a time write to a tracker; a snapshot names the
-    # configuration whose audit took it (empty for those taken before).
-    """
-    CREATE TABLE items_next (
-        source TEXT NOT NULL,
-        key TEXT NOT NULL,
-        query TEXT NOT NULL,
-        title TEXT NOT NULL,
-        url TEXT NOT NULL,
-        facets TEXT NOT NULL,
-        done INTEGER NOT NULL,
-        labels TEXT NOT NULL,
-        field_refs TEXT NOT NULL,
-        marks TEXT NOT NULL,
-        parent TEXT,
-        points DOUBLE PRECISION,
-        updated TEXT NOT NULL,
-        PRIMARY KEY (source, query, key)
-    ){rowid};
-    INSERT INTO items_next (
-        source, key, query, title, url, facets, done, labels, field_refs, marks, parent,
-        points, updated
-    )
-    SELECT source, key, query, title, url, facets, done, labels, field_refs, marks, parent,
-        points, updated
-    FROM items;
-    DROP TABLE items;
-    ALTER TABLE items_next RENAME TO items;
-    CREATE TABLE syncs (
-        source TEXT NOT NULL,
-        query TEXT NOT NULL,
-        state TEXT NOT NULL,
-        started_at TEXT NOT NULL,
-        completed_at TEXT NOT NULL,
-        error TEXT NOT NULL,
-        PRIMARY KEY (source, query)
-    );
-    INSERT INTO syncs (source, query, state, started_at, completed_at, error)
-    SELECT source, query, 'complete', synced_at, synced_at, '' FROM cursors;
-    CREATE TABLE leases (
-        name TEXT NOT NULL PRIMARY KEY,
-        holder TEXT NOT NULL,
-        expires_at DOUBLE PRECISION NOT NULL
-    );
-    ALTER TABLE snapshots ADD COLUMN scope TEXT NOT NULL DEFAULT '';
-    """,
-)
-SCHEMA_VERSION = len(_MIGRATIONS)
 _COLUMNS = (
     "source, key, query, title, url, facets, done, labels, field_refs, marks, parent, "
     "points, updated"
 )
-# Seconds a SQLite store busy with another run's write is waited for before giving up.
-BUSY_TIMEOUT = 60.0
 _BATCH = 2000  # descriptions read at a time when every one is looked at again
 _UPSERT_ITEM = (
     f"INSERT INTO items ({_COLUMNS}) VALUES ({', '.join('?' * 13)}) "
@@ -299,105 +89,10 @@ class Snapshot:
     data: dict[str, Any]
 
 
-class _Rows(Protocol):
-    rowcount: int
-
-    def fetchone(self) -> Any: ...
-
-    def __iter__(self) -> Iterator[Any]: ...
-
-
-class _Engine:
-    """What differs between SQLite and PostgreSQL, and nothing else."""
-
-    name = "sqlite"
-    rowid = " WITHOUT ROWID"
-    serial = "INTEGER PRIMARY KEY AUTOINCREMENT"
-    find = "instr"  # the position of a text in another, from 1; 0 when absent
-    binary = ""  # compares text byte by byte (SQLite's default for a column)
-
-    def __init__(self, connection: Any, where: str) -> None:
-        self.connection = connection
-        self.where = where  # how messages name the store; never a password
-
-    def execute(self, sql: str, args: Sequence[Any] = ()) -> _Rows:
-        rows: _Rows = self.connection.execute(sql, args)
-        return rows
-
-    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
-        cursor = self.connection.executemany(sql, rows)
-        return int(cursor.rowcount)
-
-    def script(self, sql: str) -> None:
-        self.connection.executescript(sql)
-
-    def get_version(self) -> int:
-        return int(self.execute("PRAGMA user_version").fetchone()[0])
-
-    def version_sql(self, number: int) -> str:
-        return f"PRAGMA user_version = {number};"
-
-    def reclaim(self) -> None:
-        """Give the disk back the pages a migration freed, when they are many (an eighth
-        of the file: the old items table of version 5 is a sixth of a million-item
-        store): SQLite keeps them in the file for later rows otherwise."""
-        [free] = self.execute("PRAGMA freelist_count").fetchone()
-        [pages] = self.execute("PRAGMA page_count").fetchone()
-        if free * 8 > pages:
-            self.execute("VACUUM")
-
-    def close(self) -> None:
-        self.connection.close()
-
-
-class _Postgres(_Engine):
-    name = "postgresql"
-    rowid = ""
-    serial = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
-    find = "strpos"
-    binary = ' COLLATE "C"'  # not the database's language-aware collation
-
-    def execute(self, sql: str, args: Sequence[Any] = ()) -> _Rows:
-        rows: _Rows = self.connection.execute(sql.replace("?", "%s"), args)
-        return rows
-
-    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
-        with self.connection.cursor() as cursor:
-            cursor.executemany(sql.replace("?", "%s"), list(rows))
-            return int(cursor.rowcount)
-
-    def script(self, sql: str) -> None:
-        self.connection.execute(sql)
-
-    def get_version(self) -> int:
-        self.execute("CREATE TABLE IF NOT EXISTS tieback_schema (version INTEGER NOT NULL)")
-        row = self.execute("SELECT max(version) FROM tieback_schema").fetchone()
-        return int(row[0] or 0)
-
-    def version_sql(self, number: int) -> str:
-        return f"INSERT INTO tieback_schema (version) VALUES ({number});"
-
-    def reclaim(self) -> None:
-        """PostgreSQL's autovacuum reuses the space."""
-
-
-def is_url(location: str | Path) -> bool:
-    return isinstance(location, str) and bool(re.match(r"postgres(ql)?://", location))
-
-
-def safe_location(location: str | Path) -> str:
-    """The store's name for messages: a URL loses its password and query string."""
-    if not is_url(location):
-        return str(location)
-    from tieback.http import redact_url
-
-    return redact_url(str(location))
-
-
 class Store:
     """One database; open with ``Store.open(path_or_url)`` as a context manager."""
 
-    def __init__(self, engine: _Engine) -> None:
+    def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._depth = 0
         self.where = engine.where
@@ -407,46 +102,18 @@ class Store:
     @classmethod
     @contextmanager
     def open(cls, location: Path | str) -> Iterator[Store]:
-        engine = _connect(location)
+        engine = connect(location)
         store = cls(engine)
         try:
-            store._prepare()
+            migrate(engine)
             yield store
-        except sqlite3.DatabaseError as exc:
-            raise _database_error(store.where, exc) from None
         except Exception as exc:
-            if type(exc).__module__.startswith("psycopg"):
-                raise StoreError(f"{store.where}: {_first_line(exc)}") from None
-            raise
+            error = store_error(store.where, exc)
+            if error is None:
+                raise
+            raise error from None
         finally:
             engine.close()
-
-    def _prepare(self) -> None:
-        version = self._engine.get_version()
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.where}: the store was written by a newer tieback (schema {version}, "
-                f"this one reads up to {SCHEMA_VERSION}); upgrade tieback"
-            )
-        engine = self._engine
-        updating = 0 < version < SCHEMA_VERSION
-        if updating:
-            # A big store takes a while (a million items: up to 45 s a version): say why.
-            print(
-                f"tieback: {self.where}: updating the store from schema {version} to "
-                f"{SCHEMA_VERSION}, once",
-                file=sys.stderr,
-                flush=True,
-            )
-        for number in range(version, SCHEMA_VERSION):
-            migration = _MIGRATIONS[number]
-            sql = migration if isinstance(migration, str) else migration[engine.name]
-            ddl = sql.format(rowid=engine.rowid, serial=engine.serial, sep=SEP)
-            # One script a migration, transaction included: DDL and the new version
-            # land together or not at all (SQLite's executescript commits on its own).
-            engine.script(f"BEGIN;{ddl}{engine.version_sql(number + 1)}COMMIT;")
-        if updating:
-            engine.reclaim()
 
     @property
     def schema_version(self) -> int:
@@ -912,48 +579,6 @@ class Store:
         return found[-1] if found else None
 
 
-def _connect(location: Path | str) -> _Engine:
-    where = safe_location(location)
-    if is_url(location):
-        try:
-            import psycopg
-        except ImportError:
-            raise StoreError(
-                f"{where}: a PostgreSQL store needs psycopg: pip install 'tieback[postgres]'"
-            ) from None
-        try:
-            server = psycopg.connect(str(location), autocommit=True, connect_timeout=15)
-        except psycopg.Error as exc:
-            raise StoreError(f"{where}: cannot connect: {_first_line(exc)}") from None
-        return _Postgres(server, where)
-    path = Path(location)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
-    except sqlite3.DatabaseError as exc:
-        raise _database_error(where, exc) from None
-    except (OSError, sqlite3.Error) as exc:
-        raise StoreError(f"{where}: cannot open the store: {exc}") from None
-    return _Engine(connection, where)
-
-
-def _database_error(where: str, exc: sqlite3.DatabaseError) -> StoreError:
-    """A SQLite error as one line. A store another run holds is busy, not broken: it
-    is waited for (``BUSY_TIMEOUT``), then said so, and never advised to be moved
-    aside, which would throw away its history and the record of posted comments."""
-    text = str(exc)
-    if isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
-        return StoreError(
-            f"{where}: another tieback run is writing to the store and still held it after "
-            f"{BUSY_TIMEOUT:g} s; try again once it ends (nothing was lost)"
-        )
-    return StoreError(
-        f"{where}: the store is unreadable ({text}); move it aside and run 'tieback sync --full'"
-    )
-
-
 def _scope(
     source: str, query: str | None = None, besides: str | None = None
 ) -> tuple[str, tuple[str, ...]]:
@@ -964,11 +589,6 @@ def _scope(
     if besides is not None:
         return " WHERE source = ? AND query <> ?", (source, besides)
     return " WHERE source = ?", (source,)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 def _split(known: dict[str, tuple[str, ...]], joined: str) -> tuple[str, ...]:
