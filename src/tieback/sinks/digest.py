@@ -24,8 +24,8 @@ from typing import Any
 
 import jinja2
 
+from tieback.connectors.jira import adf
 from tieback.coverage import display_coverage, display_weight
-from tieback.formats import adf
 from tieback.formats.escape import escape_wiki, safe_url
 from tieback.formats.templates import environment
 from tieback.history import snapshot_of
