@@ -62,9 +62,18 @@ def _entry_point(group: str, name: str) -> Any | None:
     return None
 
 
-@cache
+# Every connector looked up this run, by name; None for a name that is none.
+_found: dict[str, Connector[Any] | None] = {}
+
+
 def find_connector(name: str) -> Connector[Any] | None:
     """The connector called ``name``: built in, else installed; None when neither."""
+    if name not in _found:
+        _found[name] = _find(name)
+    return _found[name]
+
+
+def _find(name: str) -> Connector[Any] | None:
     target = BUILTIN_CONNECTORS.get(name)
     found = _load(target) if target else _entry_point(CONNECTOR_GROUP, name)
     if found is None:
@@ -86,6 +95,17 @@ def connector(name: str) -> Connector[Any]:
     if found is None:
         raise LookupError(f"no connector called {name!r}")
     return found
+
+
+def token_variables() -> list[str]:
+    """Where users keep the connectors' tokens: ``TIEBACK_<NAME>__TOKEN`` and the
+    variables each connector also reads, for the built-in ones and any loaded this run."""
+    names: list[str] = []
+    for name in dict.fromkeys([*BUILTIN_CONNECTORS, *_found]):
+        found = find_connector(name)
+        if found is not None:
+            names += [f"TIEBACK_{name.upper()}__TOKEN", *found.token_variables]
+    return names
 
 
 def is_connector(name: str) -> bool:
