@@ -26,12 +26,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from tieback.connectors.github.client import GithubApiError, GithubClient
+from tieback.connectors.github.digest import digest_markdown
 from tieback.connectors.github.settings import Github
 from tieback.errors import SinkError
 from tieback.formats.templates import environment
 from tieback.model import Alignment, Outcome
 from tieback.report import Report
-from tieback.sinks.digest import build_digest, digest_markdown, fingerprint, is_current
+from tieback.sinks.digest import build_digest, fingerprint, is_current
 from tieback.sinks.interface import (
     MARKER_PREFIX,
     Action,

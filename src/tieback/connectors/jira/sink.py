@@ -368,7 +368,8 @@ class JiraSink(Sink):
         )
 
     def _summary_renderer(self) -> Callable[[Any], str | dict[str, Any]]:
-        from tieback.sinks.digest import Digest, digest_adf, digest_wiki
+        from tieback.connectors.jira.digest import digest_adf, digest_wiki
+        from tieback.sinks.digest import Digest
 
         if self.cloud:
 
