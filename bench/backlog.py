@@ -167,7 +167,7 @@ def write_workspace(directory: Path, size: int) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "outcomes.toml").write_text(outcomes_toml())
     from tieback.config import load_config
-    from tieback.connectors import jira_query
+    from tieback.connectors.jira import jira_query
 
     config = directory / "tieback.toml"
     config.write_text(

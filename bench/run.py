@@ -624,9 +624,9 @@ def bench_github_sync(size: int, runs: int, latency: float, scratch: Path) -> li
 
 def jira_ready() -> str:
     """Why the Jira benchmark cannot run yet, or an empty string when it can."""
-    source = ROOT / "src" / "tieback" / "sources" / "jira.py"
+    source = ROOT / "src" / "tieback" / "connectors" / "jira" / "source.py"
     if "class JiraSource" not in source.read_text(encoding="utf-8"):
-        return "the live Jira connector (tieback.sources.jira.JiraSource) is not there yet"
+        return "the live Jira connector (connectors/jira/source.py) is not there yet"
     if not (ROOT / "tests" / "e2e" / "fake_jira.py").is_file():
         return "the fake Jira (tests/e2e/fake_jira.py) is not there yet"
     return ""

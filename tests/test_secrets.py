@@ -14,10 +14,11 @@ from pydantic import SecretStr
 
 import tieback.cli
 from tieback.config import Config
+from tieback.connectors.github.client import GithubApiError, GithubClient
+from tieback.connectors.jira.client import JiraApiError, JiraClient
+from tieback.connectors.jira.source import JiraSource
 from tieback.errors import ConfigError, SourceError
 from tieback.http import RetryPolicy, redact
-from tieback.sources.github import GithubApiError, GithubClient
-from tieback.sources.jira import JiraApiError, JiraClient, JiraSource
 
 CLOUD = "https://acme.atlassian.net"
 EMAIL = "pm@acme.example"

@@ -14,13 +14,14 @@ import responses
 import tieback.http
 import tieback.sinks.pull_request
 from tieback.config import Config
+from tieback.connectors.github.client import GithubClient
+from tieback.connectors.github.sink import GithubSink
+from tieback.connectors.github.source import GithubSource
+from tieback.connectors.jira.sink import JiraSink
+from tieback.connectors.jira.source import JiraSource
 from tieback.errors import ConfigError, SourceError
 from tieback.http import RetryPolicy
-from tieback.sinks.github import GithubSink
-from tieback.sinks.jira import JiraSink
 from tieback.sinks.pull_request import run_pr
-from tieback.sources.github import GithubClient, GithubSource
-from tieback.sources.jira import JiraSource
 
 CLOUD = "https://acme.atlassian.net"
 GITHUB_MOCK = "https://api.github.com:443"

@@ -44,8 +44,8 @@ def sync_files(config: Config) -> int:
     what another configuration copied stays. Copies an older tieback kept under the one
     query all configurations shared are dropped here, as this copy replaces them.
     """
-    from tieback.connectors import files_query
-    from tieback.sources.files import FilesSource
+    from tieback.connectors import export_sources, files_query
+    from tieback.connectors.files import FilesSource
     from tieback.store import FILES_QUERY, Store
 
     items = list(FilesSource(config).items())
@@ -53,7 +53,7 @@ def sync_files(config: Config) -> int:
     present = {(item.source, item.key) for item in items}
     with Store.open(config.store_location) as store, store.transaction():
         store.mark_with(config.settings.tagging.body_marker)
-        for source in ("jira", "github"):
+        for source in export_sources(config):
             gone = {k for k in store.keys(source, query) if (source, k) not in present}
             store.delete_items(source, query, gone)
             store.delete_items(source, FILES_QUERY, store.keys(source, FILES_QUERY))
@@ -64,12 +64,12 @@ def sync_files(config: Config) -> int:
 def store_scopes(config: Config) -> list[tuple[str, str]]:
     """The (source, query) pairs of the store this configuration reads: its trackers'
     queries, then its copied exports."""
-    from tieback.connectors import files_query, tracker_queries
+    from tieback.connectors import export_sources, files_query, tracker_queries
 
     scopes = list(tracker_queries(config).items())
     if config.settings.files.paths:
         query = files_query(config)
-        scopes.extend((source, query) for source in ("jira", "github"))
+        scopes.extend((source, query) for source in export_sources(config))
     return scopes
 
 
@@ -104,7 +104,7 @@ def read_items(
                 found = list(store.items(body_marker=marker, stamped=not lean, scopes=[scope]))
                 stored = _merge(stored, found) if stored else found
     if config.settings.files.paths:
-        from tieback.sources.files import FilesSource
+        from tieback.connectors.files import FilesSource
 
         files: Source = FilesSource(config)
         exported = list(files.items())
@@ -201,17 +201,20 @@ def run_audit(
     progress: ProgressCallback | None = None,
 ) -> Report:
     from tieback.alignment import align
+    from tieback.connectors import source_hints, tracker_queries
     from tieback.outcomes import focus_warnings, load_declarations
     from tieback.report import build_report
 
     settings = config.settings
-    if not (settings.files.paths or settings.jira.syncs or settings.github.enabled):
+    if not (settings.files.paths or tracker_queries(config)):
         from tieback.errors import ConfigError
 
+        hints = source_hints(config)
+        also = f", or set {', or '.join(hints)}" if hints else ""
         raise ConfigError(
             f"{config.label}: nothing to audit: no source is configured; list export files "
-            "in [files] paths, or set [jira] url and jql, or [github] repos ('tieback init "
-            "--full' writes an example configuration with every key)"
+            f"in [files] paths{also} ('tieback init --full' writes an example "
+            "configuration with every key)"
         )
     declarations = declarations or load_declarations(config)
     if not offline:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from tieback import __version__
+from tieback.connectors.registry import BUILTIN_FORMATS
 
 if TYPE_CHECKING:
     from tieback.config import Config
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from tieback.trend import Point
 
 EXIT_OK, EXIT_ERROR, EXIT_POLICY = 0, 1, 2
-FORMATS = ("table", "json", "markdown", "csv", "html", "mermaid", "badge")
+FORMATS = tuple(BUILTIN_FORMATS)
 GROUPINGS = ("team", "source", "outcome", "status", "type")
 # Formats whose document has no place for the report's warnings: they go to stderr.
 _WARNINGLESS_FORMATS = ("csv", "badge", "mermaid")
@@ -76,11 +77,17 @@ _EXTENSIONS = {
 def _formats(text: str) -> list[str]:
     names = [name.strip() for name in text.split(",")]
     for name in names:
-        if name not in FORMATS:
+        if name not in FORMATS and not _installed_format(name):
             raise argparse.ArgumentTypeError(
                 f"unknown format {name!r} (choose from {', '.join(FORMATS)})"
             )
     return names
+
+
+def _installed_format(name: str) -> bool:
+    from tieback.connectors.registry import format_class
+
+    return format_class(name) is not None
 
 
 def _paths(text: str) -> list[str]:
@@ -117,6 +124,23 @@ def _count(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 0 or more")
     return value
+
+
+class _SourceNames(tuple[str, ...]):
+    """``sync --source``'s choices: the built-in connectors and ``files``, listed in the
+    help, and any installed connector, looked up only when named."""
+
+    def __new__(cls) -> _SourceNames:
+        from tieback.connectors.registry import BUILTIN_CONNECTORS
+
+        return super().__new__(cls, (*BUILTIN_CONNECTORS, "files"))
+
+    def __contains__(self, name: object) -> bool:
+        if super().__contains__(name):
+            return True
+        from tieback.connectors.registry import is_connector
+
+        return isinstance(name, str) and is_connector(name)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -214,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sync.add_argument(
         "--source",
-        choices=("jira", "github", "files"),
+        choices=_SourceNames(),
         help="sync only this source (files: copy the [files] exports into the store)",
     )
     sync.add_argument("--full", action="store_true", help="re-read everything and reconcile")
@@ -548,10 +572,12 @@ def _sync(args: argparse.Namespace) -> int:
                 print(f"tieback: warning: {warning}", file=sys.stderr)
             synced = True
     if not synced:
+        from tieback.connectors import source_hints
+
         wanted = args.source or "any source"
         raise ConfigError(
-            f"{config.label}: nothing to sync for {wanted}: set [jira] url and jql, "
-            "[github] repos or [files] paths"
+            f"{config.label}: nothing to sync for {wanted}: set "
+            f"{', '.join(source_hints(config))} or [files] paths"
         )
     return EXIT_OK
 
@@ -565,7 +591,7 @@ def _post(args: argparse.Namespace) -> int:
 def _post_in_turn(args: argparse.Namespace, turns: contextlib.ExitStack) -> int:
     from tieback.alignment import align
     from tieback.audit import incomplete_syncs, read_items
-    from tieback.connectors import sinks
+    from tieback.connectors import sink_hints, sinks
     from tieback.errors import ConfigError
     from tieback.lease import post_lease
     from tieback.outcomes import focus_warnings, load_declarations
@@ -574,7 +600,9 @@ def _post_in_turn(args: argparse.Namespace, turns: contextlib.ExitStack) -> int:
     config = _config(args)
     targets = sinks(config)
     if not targets:
-        raise ConfigError(f"{config.label}: nothing to post to: set [jira] url or [github] repos")
+        raise ConfigError(
+            f"{config.label}: nothing to post to: set {' or '.join(sink_hints(config))}"
+        )
     if not args.dry_run:
         # One run at a time writes to a tracker, and reads the store only once the run
         # before it has recorded what it wrote; a dry run writes nothing and waits for none.

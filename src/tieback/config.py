@@ -15,18 +15,20 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Literal, cast, get_args, get_origin
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from tieback.errors import ConfigError
+
+if TYPE_CHECKING:
+    from tieback.connectors.registry import ConfiguredSettings
 
 ENV_PREFIX = "TIEBACK_"
 # Variables that share the prefix but are not settings keys.
@@ -89,95 +91,7 @@ class Files(Section):
     paths: list[Path] = []
 
 
-class JiraPostBack(Section):
-    missing_label: str = "needs-outcome"
-    comment: bool = True
-    summary_issue: str = ""
-
-
-class Jira(Section):
-    url: str = ""
-    email: str = ""
-    token: SecretStr | None = None
-    jql: str = ""
-    deployment: Literal["auto", "cloud", "server"] = "auto"
-    points_field: str = "Story Points"
-    team_field: str = ""
-    timeout: float = Field(30, gt=0)  # seconds for a whole answer: connection, headers, body
-    max_wait: float = Field(60, ge=0)  # seconds: a longer wait asked for stops the run
-    post_back: JiraPostBack = JiraPostBack()
-
-    @property
-    def enabled(self) -> bool:
-        """Whether tieback talks to this Jira (post-back, links, the PR check's keys)."""
-        return bool(self.url)
-
-    @property
-    def syncs(self) -> bool:
-        """Whether this Jira is a live source: a site and a query. A site alone only
-        names where exported issues link to and where post-back writes."""
-        return bool(self.url and self.jql.strip())
-
-    @field_validator("url")
-    @classmethod
-    def _site(cls, url: str) -> str:
-        if not url:
-            return url
-        return _check_url(
-            url, "https://acme.atlassian.net", "TIEBACK_JIRA__TOKEN (or JIRA_API_TOKEN)"
-        )
-
-
-class GithubPostBack(Section):
-    missing_label: str = "needs-outcome"
-    comment: bool = False
-    summary_issue: str = ""
-
-    @field_validator("summary_issue")
-    @classmethod
-    def _issue_key(cls, key: str) -> str:
-        if key and not re.fullmatch(r"[\w.-]+/[\w.-]+#[1-9]\d*", key, re.ASCII):
-            raise ValueError("expected owner/repo#number, e.g. acme/app#1, or empty")
-        return key
-
-
-class GithubPullRequest(Section):
-    mode: Literal["enforce", "warn", "off"] = "enforce"
-    skip_label: str = "no-outcome"
-    jira_keys: list[str] = []
-    comment: bool = True
-
-
-class Github(Section):
-    api_url: str = "https://api.github.com"
-    token: SecretStr | None = None
-    repos: list[str] = []
-    include_pull_requests: bool = False
-    timeout: float = Field(30, gt=0)  # seconds for a whole answer: connection, headers, body
-    max_wait: float = Field(60, ge=0)  # seconds: a longer wait asked for stops the run
-    post_back: GithubPostBack = GithubPostBack()
-    pull_request: GithubPullRequest = GithubPullRequest()
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.repos)
-
-    @field_validator("api_url")
-    @classmethod
-    def _api(cls, url: str) -> str:
-        return _check_url(url, "https://api.github.com", "TIEBACK_GITHUB__TOKEN (or GITHUB_TOKEN)")
-
-    @field_validator("repos")
-    @classmethod
-    def _owner_slash_name(cls, repos: list[str]) -> list[str]:
-        for repo in repos:
-            owner, _, name = repo.partition("/")
-            if not owner or not name or "/" in name:
-                raise ValueError(f"{repo!r} is not of the form owner/name")
-        return repos
-
-
-def _check_url(url: str, example: str, token_variable: str) -> str:
+def check_url(url: str, example: str, token_variable: str) -> str:
     """``url`` if it is an http(s) base URL a request can start from; else ValueError
     saying what is wrong, without the URL, which may hold a password."""
     if any(character.isspace() or not character.isprintable() for character in url):
@@ -207,7 +121,8 @@ def _check_url(url: str, example: str, token_variable: str) -> str:
 
 
 class Settings(Section):
-    """The whole configuration, validated from the file merged with the environment."""
+    """The core configuration. A configuration is validated by a subclass with a field
+    for each connector's table besides (``registry.settings_model``): ``settings.jira``."""
 
     outcomes_file: Path = Path("outcomes.toml")
     impacts: list[dict[str, Any]] = []
@@ -217,22 +132,38 @@ class Settings(Section):
     coverage: Coverage = Coverage()
     store: Store = Store()
     files: Files = Files()
-    jira: Jira = Jira()
-    github: Github = Github()
 
 
-def _environment_overrides(debug: bool = False) -> dict[str, Any]:
-    """``TIEBACK_<SECTION>__<KEY>`` values as a nested table, unvalidated."""
-    names = [
+def settings_model(names: Iterable[str] = ()) -> type[Settings]:
+    """The model a configuration is validated by: the core tables, every built-in
+    connector's, and those of the installed connectors among ``names`` (the tables a
+    file or the environment names that are not core ones)."""
+    from tieback.connectors.registry import settings_model as with_connectors
+
+    return with_connectors(tuple(name for name in names if name not in Settings.model_fields))
+
+
+def _environment_names() -> list[str]:
+    """The ``TIEBACK_*`` variables that may be settings."""
+    return [
         name
         for name in os.environ
         if name.upper().startswith(ENV_PREFIX) and name.upper() not in _NON_SETTINGS_ENV
     ]
+
+
+def _environment_tables() -> list[str]:
+    """The tables ``TIEBACK_<SECTION>__<KEY>`` variables name, lower-cased."""
+    return [name[len(ENV_PREFIX) :].split("__", 1)[0].lower() for name in _environment_names()]
+
+
+def _environment_overrides(model: type[Settings], debug: bool = False) -> dict[str, Any]:
+    """``TIEBACK_<SECTION>__<KEY>`` values as a nested table, unvalidated."""
     settings_names = []
-    for name in names:
+    for name in _environment_names():
         rest = name[len(ENV_PREFIX) :]
         top = rest.split("__", 1)[0].lower()
-        if top in Settings.model_fields:
+        if top in model.model_fields:
             settings_names.append(name)
         elif "__" not in rest:
             # Not shaped like a setting (TIEBACK_VERSION, a CI pin of its own): not ours.
@@ -251,11 +182,11 @@ def _environment_overrides(debug: bool = False) -> dict[str, Any]:
     if not settings_names:
         return {}
     for name in settings_names:
-        _check_json(name)
+        _check_json(model, name)
     from pydantic_settings import EnvSettingsSource
 
     source = EnvSettingsSource(
-        Settings,  # type: ignore[arg-type]  # a plain model: only its fields are read
+        model,  # type: ignore[arg-type]  # a plain model: only its fields are read
         env_prefix=ENV_PREFIX,
         env_nested_delimiter="__",
         case_sensitive=False,
@@ -263,13 +194,13 @@ def _environment_overrides(debug: bool = False) -> dict[str, Any]:
     return dict(source())
 
 
-def _check_json(name: str) -> None:
+def _check_json(model: type[Settings], name: str) -> None:
     """Raise ConfigError when a variable for a list or table is not that, as JSON.
 
     pydantic-settings would raise an error naming only the section (or, nested deep
     enough, a RecursionError).
     """
-    shape = _json_shape(name[len(ENV_PREFIX) :].lower().split("__"))
+    shape = _json_shape(model, name[len(ENV_PREFIX) :].lower().split("__"))
     if shape is None:
         return
     text = os.environ[name]
@@ -290,9 +221,11 @@ def _check_json(name: str) -> None:
         )
 
 
-def _json_shape(keys: list[str]) -> Literal["list", "tables", "object"] | None:
+def _json_shape(
+    settings: type[Settings], keys: list[str]
+) -> Literal["list", "tables", "object"] | None:
     """What JSON a variable for the settings key ``keys`` must hold; None for a value."""
-    model: type[BaseModel] = Settings
+    model: type[BaseModel] = settings
     for depth, key in enumerate(keys):
         field = model.model_fields.get(key)
         if field is None:
@@ -334,7 +267,7 @@ def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, An
 class Config:
     """Validated settings plus where they came from."""
 
-    settings: Settings
+    settings: ConfiguredSettings  # a Settings with each connector's table (settings_model)
     path: Path | None  # the file read; None when no file was found
     base_dir: Path  # relative paths in the file are relative to this
 
@@ -375,23 +308,31 @@ class Config:
     def file_paths(self) -> list[Path]:
         return [self.resolve(p) for p in self.settings.files.paths]
 
-    @property
-    def jira_token(self) -> SecretStr | None:
-        return _token(self.settings.jira.token, f"{ENV_PREFIX}JIRA__TOKEN", "JIRA_API_TOKEN")
+    def token(self, connector: str) -> SecretStr | None:
+        """The token of ``connector``: from ``TIEBACK_<NAME>__TOKEN``, else from the
+        variables the connector names (``JIRA_API_TOKEN``)."""
+        from tieback.connectors.registry import connector as registered
 
-    @property
-    def github_token(self) -> SecretStr | None:
-        return _token(self.settings.github.token, f"{ENV_PREFIX}GITHUB__TOKEN", "GITHUB_TOKEN")
+        setting = getattr(getattr(self.settings, connector), "token", None)
+        variable = f"{ENV_PREFIX}{connector.upper()}__TOKEN"
+        return _token(setting, variable, registered(connector).token_variables)
+
+    def __getattr__(self, name: str) -> Any:
+        """``config.<connector>_token``: ``config.token("<connector>")``."""
+        connector, _, rest = name.rpartition("_")
+        if rest == "token" and connector and not name.startswith("_"):
+            return self.token(connector)
+        raise AttributeError(name)
 
 
-def _token(setting: SecretStr | None, variable: str, fallback: str) -> SecretStr | None:
-    """The token set in ``variable`` (read into the settings), else in ``fallback``,
+def _token(setting: SecretStr | None, variable: str, fallbacks: Iterable[str]) -> SecretStr | None:
+    """The token set in ``variable`` (read into the settings), else in ``fallbacks``,
     without the blanks around it: a token pasted with its newline is that token. A
     control character left inside it cannot go in an HTTP header, where requests would
     refuse it with the whole token in its message: refused here, naming the variable."""
     for name, value in (
         (variable, setting.get_secret_value() if setting is not None else ""),
-        (fallback, os.environ.get(fallback, "")),
+        *((fallback, os.environ.get(fallback, "")) for fallback in fallbacks),
     ):
         if not value.strip():
             continue
@@ -470,16 +411,19 @@ def load_config(
             data = document
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: [tool.tieback] must be a table")
-    _reject_tokens_in_file(data, path)
+    model = settings_model([*data, *_environment_tables()])
+    _reject_tokens_in_file(model, data, path)
     try:
-        settings = Settings.model_validate(_merge(data, _environment_overrides(debug)))
+        settings = model.model_validate(_merge(data, _environment_overrides(model, debug)))
     except ValidationError as exc:
         raise ConfigError(_describe(exc, path)) from None
     base_dir = path.resolve().parent if path else cwd.resolve()
-    return Config(settings=settings, path=path, base_dir=base_dir)
+    return Config(settings=cast("ConfiguredSettings", settings), path=path, base_dir=base_dir)
 
 
-def _reject_tokens_in_file(data: Mapping[str, Any], path: Path | None) -> None:
+def _reject_tokens_in_file(
+    model: type[Settings], data: Mapping[str, Any], path: Path | None
+) -> None:
     store = data.get("store")
     if isinstance(store, Mapping) and isinstance(store.get("url"), str):
         from urllib.parse import urlsplit
@@ -489,7 +433,14 @@ def _reject_tokens_in_file(data: Mapping[str, Any], path: Path | None) -> None:
                 f"{path}: [store] url: a password never lives in the file; set PGPASSWORD, "
                 "or the whole URL in TIEBACK_STORE__URL"
             )
-    for section in ("jira", "github"):
+    for section, field in model.model_fields.items():
+        annotation = field.annotation
+        if section in Settings.model_fields or not (
+            isinstance(annotation, type)
+            and issubclass(annotation, BaseModel)
+            and "token" in annotation.model_fields
+        ):
+            continue
         table = data.get(section)
         if isinstance(table, Mapping) and "token" in table:
             env = f"{ENV_PREFIX}{section.upper()}__TOKEN"

@@ -34,14 +34,9 @@ ANNOUNCE_FROM = 5.0
 # The most one read of a body asks for. A read returns what has come, up to this: a
 # page of a megabyte that arrived while the thread waited is taken in one read.
 _READ_SIZE = 1 << 20
-# Where the secrets a user sets live, besides the ones the clients are given.
-SECRET_VARIABLES = (
-    "TIEBACK_JIRA__TOKEN",
-    "JIRA_API_TOKEN",
-    "TIEBACK_GITHUB__TOKEN",
-    "GITHUB_TOKEN",
-    "PGPASSWORD",
-)
+# Where the secrets a user sets live, besides the ones the clients are given and the
+# connectors' tokens (``registry.token_variables``).
+SECRET_VARIABLES = ("PGPASSWORD",)
 
 T = TypeVar("T")
 
@@ -352,7 +347,10 @@ def remember_secrets(*secrets: str) -> None:
 def redact_known(text: str) -> str:
     """``text`` without any secret this run knows of: the clients', and the values of
     the variables users keep secrets in, as set (a pasted newline included) and trimmed."""
-    values = [os.environ.get(name, "") for name in SECRET_VARIABLES]
+    from tieback.connectors.registry import token_variables
+
+    names = [*token_variables(), *SECRET_VARIABLES]
+    values = [os.environ.get(name, "") for name in names]
     known = {*_given, *values, *(value.strip() for value in values)}
     password = urlsplit(os.environ.get("TIEBACK_STORE__URL", "")).password
     if password:

@@ -28,32 +28,8 @@ def _config_findings(config: Config) -> list[Finding]:
             findings.append(
                 Finding("missing-file", f"[files] paths: {path} does not exist", "files")
             )
-    jira = config.settings.jira
-    if jira.enabled:
-        if config.jira_token is None:
-            findings.append(
-                Finding(
-                    "no-token",
-                    "[jira] url is set but no token: set TIEBACK_JIRA__TOKEN or JIRA_API_TOKEN",
-                    "jira",
-                )
-            )
-        if not jira.jql.strip():
-            findings.append(
-                Finding(
-                    "no-jql",
-                    "[jira] jql is empty: Jira is read only through [files] exports (the url "
-                    "makes their links); set jql to say which issues to sync",
-                    "jira",
-                )
-            )
-    github = config.settings.github
-    if github.enabled and config.github_token is None:
-        findings.append(
-            Finding(
-                "no-token",
-                "[github] repos are set but no token: set TIEBACK_GITHUB__TOKEN or GITHUB_TOKEN",
-                "github",
-            )
-        )
+    from tieback.connectors import configured
+
+    for connector, context in configured(config):
+        findings.extend(connector.lint(context))
     return findings

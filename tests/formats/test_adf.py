@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from factories import HOSTILE
-from tieback.formats import adf
+from tieback.connectors.jira import adf
 
 
 def test_text_marks() -> None:

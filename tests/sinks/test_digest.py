@@ -15,23 +15,20 @@ from typing import Any
 
 import pytest
 
-import tieback.sinks.digest as digest_module
+import tieback.connectors.jira.digest as digest_module
 from factories import HOSTILE, fixed_report, item, sample_declarations
 from tieback.alignment import align
 from tieback.config import Coverage, Exempt, Tagging
+from tieback.connectors.github.digest import GITHUB_LIMIT, digest_markdown
+from tieback.connectors.jira.digest import JIRA_LIMIT, digest_adf, digest_wiki
 from tieback.history import snapshot_of
 from tieback.model import Alignment, Classification, Item
 from tieback.report import Report, build_report
 from tieback.sinks.digest import (
-    GITHUB_LIMIT,
-    JIRA_LIMIT,
     NEWLY_LISTED,
     Digest,
     LostOutcome,
     build_digest,
-    digest_adf,
-    digest_markdown,
-    digest_wiki,
     display_change,
     fingerprint,
     is_current,

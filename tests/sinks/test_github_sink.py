@@ -12,21 +12,21 @@ import responses
 from factories import HOSTILE, item
 from tieback.alignment import align
 from tieback.config import Config
-from tieback.errors import ConfigError, SinkError
-from tieback.history import record_snapshot
-from tieback.http import RetryPolicy
-from tieback.model import Item
-from tieback.outcomes import load_declarations
-from tieback.report import Report, build_report
-from tieback.sinks.github import (
+from tieback.connectors.github.sink import (
     EXPLAIN_MARKER,
     SUMMARY,
     SUMMARY_MARKER,
     GithubSink,
     summary_target,
 )
+from tieback.connectors.github.source import GithubSource
+from tieback.errors import ConfigError, SinkError
+from tieback.history import record_snapshot
+from tieback.http import RetryPolicy
+from tieback.model import Item
+from tieback.outcomes import load_declarations
+from tieback.report import Report, build_report
 from tieback.sinks.interface import Action, ActionKind
-from tieback.sources.github import GithubSource
 from tieback.store import PostedComment, Store
 
 MOCK = "https://api.github.com:443"  # PyGithub names the port; responses matches as sent

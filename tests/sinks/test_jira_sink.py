@@ -16,15 +16,15 @@ from tieback.alignment import align
 from tieback.audit import read_items
 from tieback.cli import main
 from tieback.config import Config
+from tieback.connectors.jira.payload import adf_text
+from tieback.connectors.jira.sink import Account, JiraSink, is_tieback_comment
+from tieback.connectors.jira.source import JiraSource
 from tieback.errors import SinkError
 from tieback.http import RetryPolicy
 from tieback.model import Item
 from tieback.outcomes import load_declarations
 from tieback.report import Report, build_report
 from tieback.sinks.interface import ActionKind
-from tieback.sinks.jira import Account, JiraSink, is_tieback_comment
-from tieback.sources.jira import JiraSource
-from tieback.sources.jira_payload import adf_text
 from tieback.store import PostedComment, Store
 
 CLOUD = "https://acme.atlassian.net"

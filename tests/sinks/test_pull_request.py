@@ -15,6 +15,8 @@ from pydantic import SecretStr
 
 from factories import item
 from tieback.config import Config
+from tieback.connectors.github.client import GithubClient
+from tieback.connectors.github.source import GithubSource
 from tieback.errors import TiebackError
 from tieback.http import RetryPolicy
 from tieback.model import Outcome
@@ -28,7 +30,6 @@ from tieback.sinks.pull_request import (
     render_comment,
     run_pr,
 )
-from tieback.sources.github import GithubClient, GithubSource
 from tieback.store import Store
 
 API = "https://api.github.com"

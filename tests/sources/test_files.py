@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from tieback.config import Config
+from tieback.connectors.files import UNRECOGNISED, FilesSource
 from tieback.errors import SourceError
 from tieback.model import Item
-from tieback.sources.files import UNRECOGNISED, FilesSource
 
 DATA = Path(__file__).parent / "data"
 WriteConfig = Callable[..., Config]

@@ -7,8 +7,8 @@ import pytest
 import responses
 from pydantic import SecretStr
 
+from tieback.connectors.github.client import GithubApiError, GithubClient
 from tieback.http import RetryPolicy
-from tieback.sources.github import GithubApiError, GithubClient
 
 API = "https://api.github.com"
 MOCK = "https://api.github.com:443"  # PyGithub names the port; responses matches as sent

@@ -14,8 +14,9 @@ from pydantic import SecretStr
 
 from factories import full_sync_garbage
 from tieback.config import Config
+from tieback.connectors.github.client import GithubApiError, GithubClient, next_link
+from tieback.connectors.github.source import GithubSource
 from tieback.http import RetryPolicy
-from tieback.sources.github import GithubApiError, GithubClient, GithubSource, next_link
 from tieback.store import Store
 from tieback.sync import sync_source
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from tieback.connectors.github.payload import is_pull_request, item_from_issue, parent_key
 from tieback.errors import SourceError
-from tieback.sources.github_payload import is_pull_request, item_from_issue, parent_key
 
 ISSUES: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "github-issues.json").read_text(encoding="utf-8")

@@ -17,18 +17,16 @@ from pydantic import SecretStr
 
 from factories import full_sync_garbage
 from tieback.config import Config
-from tieback.errors import SourceError
-from tieback.http import RetryPolicy
-from tieback.sources.jira import (
+from tieback.connectors.jira.client import JiraApiError, JiraClient, _next_page_token
+from tieback.connectors.jira.source import (
     BASE_FIELDS,
-    JiraApiError,
-    JiraClient,
     JiraSource,
-    _next_page_token,
     jql_time,
     search_jql,
     strip_order_by,
 )
+from tieback.errors import SourceError
+from tieback.http import RetryPolicy
 from tieback.store import Store
 from tieback.sync import sync_source
 

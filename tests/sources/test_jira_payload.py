@@ -12,8 +12,8 @@ import pytest
 from factories import sample_declarations
 from tieback.alignment import Tagger
 from tieback.config import Tagging
+from tieback.connectors.jira.payload import JiraFields, adf_text, item_from_issue, team_name
 from tieback.errors import SourceError
-from tieback.sources.jira_payload import JiraFields, adf_text, item_from_issue, team_name
 
 DATA = Path(__file__).parent / "data"
 

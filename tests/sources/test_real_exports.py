@@ -17,9 +17,9 @@ from conftest import OUTCOMES_TOML
 
 from tieback.cli import main
 from tieback.config import Config
+from tieback.connectors.files import FilesSource
 from tieback.errors import SourceError
 from tieback.model import Item
-from tieback.sources.files import FilesSource
 
 DATA = Path(__file__).parent / "data"
 Read = Callable[..., tuple[dict[str, Item], list[str]]]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tieback.coverage import display_coverage
-from tieback.formats.interface import Format
+from tieback.formats.interface import Format, Options
 from tieback.formats.templates import environment
 from tieback.model import Alignment, Classification
 from tieback.report import Report, sort_key
@@ -34,6 +34,10 @@ class HtmlFormat(Format):
     def __init__(self, history: Sequence[Point] = (), lint: Sequence[str] = ()) -> None:
         self.history = list(history)
         self.lint = list(lint)
+
+    @classmethod
+    def from_options(cls, options: Options) -> Format:
+        return cls(history=options.history, lint=options.lint)
 
     def render(self, report: Report) -> str:
         served: dict[str, list[Alignment]] = defaultdict(list)

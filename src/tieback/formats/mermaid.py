@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from tieback.formats.interface import Format
+from tieback.formats.interface import Format, Options
 from tieback.model import Alignment, Classification
 from tieback.report import Report, sort_key
 
@@ -16,6 +16,10 @@ class MermaidFormat(Format):
 
     def __init__(self, max_outputs: int = 8) -> None:
         self.max_outputs = max_outputs
+
+    @classmethod
+    def from_options(cls, options: Options) -> Format:
+        return cls(max_outputs=options.max_outputs)
 
     def render(self, report: Report) -> str:
         data = report.data

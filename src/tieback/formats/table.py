@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tieback.coverage import display_coverage, display_weight
-from tieback.formats.interface import Format
+from tieback.formats.interface import Format, Options
 from tieback.report import Report
 
 # Without a terminal (a pipe, a file, a CI log) no width is given: each table is as wide
@@ -50,6 +50,10 @@ class TableFormat(Format):
     def __init__(self, color: bool = False, width: int | None = None) -> None:
         self.color = color
         self.width = width  # None: not a terminal (see PIPED_WIDTH)
+
+    @classmethod
+    def from_options(cls, options: Options) -> Format:
+        return cls(color=options.color, width=options.width)
 
     def render(self, report: Report) -> str:
         renderable, widest = _renderable(report.data, report.precision, self.MAX_ROWS, self.width)

@@ -11,9 +11,11 @@ from tieback.formats.escape import escape_markdown, safe_url
 
 
 @cache
-def environment() -> jinja2.Environment:
+def environment(package: str = "tieback") -> jinja2.Environment:
+    """The environment of the templates in ``package``'s ``templates`` folder (a
+    connector's own: ``tieback.connectors.jira``)."""
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("tieback", "templates"),
+        loader=jinja2.PackageLoader(package, "templates"),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2")),
         trim_blocks=True,
         lstrip_blocks=True,

@@ -1,9 +1,9 @@
 """The coverage digest a summary comment shows: what changed since the previous snapshot.
 
 One ``Digest`` is computed from the report, the previous snapshot and the items that
-get ``missing_label`` this run; it renders as GitHub Markdown, Jira wiki markup (Data
-Center) or ADF (Jira Cloud). Every untrusted text is escaped for the format it lands
-in, and each rendering stays under its tracker's comment limit.
+get ``missing_label`` this run; each connector renders it in its tracker's formats
+(``connectors.<name>.digest``), escaping every untrusted text for the format it lands
+in and staying under its tracker's comment limit (``render_within``).
 
 A summary comment is edited in place, and a run that changed nothing must not rewrite
 it. The digest of such a run still differs from the last one posted ("no change since
@@ -19,14 +19,11 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 
 import jinja2
 
 from tieback.coverage import display_coverage, display_weight
-from tieback.formats import adf
-from tieback.formats.escape import escape_wiki, safe_url
 from tieback.formats.templates import environment
 from tieback.history import snapshot_of
 from tieback.model import Alignment
@@ -41,24 +38,24 @@ __all__ = [
     "OrphanOutcome",
     "TeamCoverage",
     "build_digest",
-    "digest_adf",
-    "digest_markdown",
-    "digest_wiki",
     "display_change",
     "fingerprint",
     "is_current",
+    "percent",
+    "render_within",
+    "templates",
     "timeless",
+    "when",
 ]
 
 # Newly unaligned items listed before the rest are only counted.
 NEWLY_LISTED = 20
 # Entries of the other lists (teams, outcomes) shown while a rendering fits its
 # tracker's limit; fewer are shown until it does.
-_LIST_LIMITS = (50, 20, 5, 0)
-GITHUB_LIMIT = 65_536  # characters in a GitHub comment
-JIRA_LIMIT = 32_767  # characters in a Jira comment (jira.text.field.character.limit)
-# Room left for what a limit counts differently (GitHub counts some characters twice).
-_MARGIN = 4_000
+LIST_LIMITS = (50, 20, 5, 0)
+# Room left for what a tracker's comment limit counts differently (GitHub counts some
+# characters twice).
+MARGIN = 4_000
 
 
 @dataclass(frozen=True)
@@ -290,12 +287,12 @@ def display_change(delta: float, precision: int) -> str:
     return f"{arrow}{shown} points"
 
 
-def _percent(coverage: float | None, precision: int) -> str:
+def percent(coverage: float | None, precision: int) -> str:
     shown = display_coverage(coverage, precision)
     return shown if coverage is None else f"{shown}%"
 
 
-def _when(taken_at: str) -> str:
+def when(taken_at: str) -> str:
     """``2026-11-21T10:00:00Z`` as ``2026-11-21 10:00 UTC``."""
     try:
         moment = datetime.fromisoformat(taken_at)
@@ -306,37 +303,28 @@ def _when(taken_at: str) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _wiki_url(url: str) -> str:
-    """An http(s) URL that cannot end a wiki link early: else empty, and no link."""
-    url = safe_url(url)
-    return "" if any(c in url for c in "[]|{}!") else url
-
-
-@cache
-def _templates() -> jinja2.Environment:
-    env = environment().overlay()
-    env.filters["wiki"] = escape_wiki
-    env.filters["wiki_url"] = _wiki_url
-    env.filters["percent"] = _percent
+def templates(package: str) -> jinja2.Environment:
+    """A new environment for the digest templates in ``package``'s templates: the
+    report's, with the digest's filters (a connector keeps it, and adds its own)."""
+    env = environment(package).overlay()
+    env.filters["percent"] = percent
     env.filters["change"] = display_change
-    env.filters["when"] = _when
+    env.filters["when"] = when
     return env
 
 
-def _render(template: str, digest: Digest, marker: str, budget: int) -> str:
+def render_within(
+    env: jinja2.Environment, template: str, digest: Digest, marker: str, budget: int
+) -> str:
     """The template at the longest lists that fit ``budget``, else cut at a line."""
     body = ""
-    for limit in _LIST_LIMITS:
-        body = (
-            _templates()
-            .get_template(template)
-            .render(
-                digest=digest,
-                marker=marker,
-                limit=limit,
-                precision=digest.precision,
-                weight=display_weight,
-            )
+    for limit in LIST_LIMITS:
+        body = env.get_template(template).render(
+            digest=digest,
+            marker=marker,
+            limit=limit,
+            precision=digest.precision,
+            weight=display_weight,
         )
         if len(body) <= budget:
             return body
@@ -345,116 +333,3 @@ def _render(template: str, digest: Digest, marker: str, budget: int) -> str:
     last = body.rstrip("\n").rsplit("\n", 1)[-1]
     kept = body[: budget - len(last) - 40].rsplit("\n", 1)[0]
     return f"{kept}\n\n… (cut to the comment limit)\n\n{last}\n"
-
-
-def digest_markdown(digest: Digest, marker: str) -> str:
-    """GitHub Markdown that opens with the hidden ``marker`` (``<!-- tieback:... -->``)."""
-    body = _render("digest.md.j2", digest, marker, GITHUB_LIMIT - _MARGIN)
-    if not body.startswith(marker):
-        raise AssertionError("the digest template must open with its marker")  # pragma: no cover
-    return body
-
-
-def digest_wiki(digest: Digest, marker: str) -> str:
-    """Jira wiki markup (Data Center); ``marker`` (plain text) ends it in small print."""
-    return _render("digest.wiki.j2", digest, marker, JIRA_LIMIT - _MARGIN)
-
-
-def digest_adf(digest: Digest) -> dict[str, Any]:
-    """An ADF document (Jira Cloud); the Jira sink marks the comment with a property."""
-    document: dict[str, Any] = {}
-    for limit in _LIST_LIMITS:
-        document = _adf(digest, limit)
-        if len(json.dumps(document, ensure_ascii=False)) <= JIRA_LIMIT - _MARGIN:
-            break
-    return document
-
-
-def _adf(digest: Digest, limit: int) -> dict[str, Any]:
-    precision = digest.precision
-    blocks: list[dict[str, Any]] = [
-        adf.heading(3, "tieback: outcome coverage"),
-        adf.paragraph(
-            adf.text(_percent(digest.coverage, precision), strong=True),
-            f" of the {_scope(digest)} backlog ties to a declared outcome: "
-            f"{display_weight(digest.aligned)} aligned, {display_weight(digest.unaligned)} "
-            f"unaligned, {display_weight(digest.exempt)} exempt ({digest.items} items, "
-            f"weighted by {digest.weight}).",
-        ),
-        adf.paragraph(*_adf_change(digest)),
-    ]
-    if digest.newly_unaligned:
-        blocks.append(adf.heading(4, f"Newly unaligned ({digest.newly_unaligned_count})"))
-        shown = digest.newly_unaligned[:limit]
-        entries: list[adf.ListEntry] = [_adf_newly(entry) for entry in shown]
-        if digest.newly_unaligned_count > len(shown):
-            entries.append(f"… and {digest.newly_unaligned_count - len(shown)} more")
-        blocks.append(adf.bullet_list(*entries))
-    for title, outcomes in (
-        ("Outcomes that lost all their outputs", digest.lost_outcomes),
-        ("Orphan outcomes: no item in scope serves them", digest.orphan_outcomes),
-    ):
-        if not outcomes:
-            continue
-        blocks.append(adf.heading(4, f"{title} ({len(outcomes)})"))
-        lines: list[adf.ListEntry] = [_adf_outcome(outcome) for outcome in outcomes[:limit]]
-        if len(outcomes) > limit:
-            lines.append(f"… and {len(outcomes) - limit} more")
-        blocks.append(adf.bullet_list(*lines))
-    if digest.teams:
-        blocks.append(adf.heading(4, "Coverage by team"))
-        rows: list[adf.ListEntry] = [_adf_team(team, precision) for team in digest.teams[:limit]]
-        if len(digest.teams) > limit:
-            rows.append(f"… and {len(digest.teams) - limit} more teams")
-        blocks.append(adf.bullet_list(*rows))
-    return adf.doc(*blocks)
-
-
-def _scope(digest: Digest) -> str:
-    return "open" if digest.scope == "open" else "whole"
-
-
-def _adf_change(digest: Digest) -> list[adf.Inline]:
-    precision = digest.precision
-    if not digest.has_previous:
-        return ["First snapshot: no earlier coverage to compare with."]
-    since = f"Since the previous snapshot ({_when(digest.previous_taken_at)})"
-    if not digest.previous_taken_at:
-        since = "Since the previous snapshot"
-    if not digest.comparable:
-        return [f"{since}: it counted another scope or weight, so there is no comparison."]
-    if digest.delta is None:
-        return [f"{since}: coverage was {_percent(digest.previous_coverage, precision)}."]
-    return [
-        f"{since}: ",
-        adf.text(display_change(digest.delta, precision), strong=True),
-        f" (from {_percent(digest.previous_coverage, precision)}).",
-    ]
-
-
-def _adf_newly(entry: NewlyUnaligned) -> dict[str, Any]:
-    parts: list[adf.Inline] = [adf.text(entry.key, link=entry.url), f": {entry.title}"]
-    if entry.suggestion:
-        parts += [f" ({entry.reason}; did you mean ", adf.text(entry.suggestion, code=True), "?)"]
-    else:
-        parts.append(f" ({entry.reason})")
-    return adf.paragraph(*parts)
-
-
-def _adf_outcome(outcome: LostOutcome | OrphanOutcome) -> dict[str, Any]:
-    parts: list[adf.Inline] = [adf.text(outcome.id, code=True)]
-    if outcome.title:
-        parts += [": ", outcome.title]
-    if isinstance(outcome, LostOutcome):
-        parts.append(f" (had {outcome.items_before} items)")
-    return adf.paragraph(*parts)
-
-
-def _adf_team(team: TeamCoverage, precision: int) -> dict[str, Any]:
-    parts: list[adf.Inline] = [
-        adf.text(team.name, strong=True),
-        f": {_percent(team.coverage, precision)} of {team.items} items",
-    ]
-    if team.delta is not None:
-        parts.append(f" ({display_change(team.delta, precision)})")
-    return adf.paragraph(*parts)

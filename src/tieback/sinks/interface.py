@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tieback.errors import SinkError
 from tieback.model import Alignment, Classification, Item
@@ -20,6 +20,8 @@ from tieback.report import Report
 
 if TYPE_CHECKING:
     from tieback.config import Config
+    from tieback.connectors.interface import Context
+    from tieback.http import RetryPolicy
     from tieback.store import PostedComment, Snapshot
 
 __all__ = ["Action", "ActionKind", "Sink", "SinkError", "plan_item_actions"]
@@ -91,8 +93,10 @@ class Sink(ABC):
 
     name: str
 
-    def __init__(self, config: Config) -> None:
-        self._config = config
+    def __init__(self, context: Context[Any] | Config, policy: RetryPolicy | None = None) -> None:
+        from tieback.connectors.interface import narrow
+
+        self.context = narrow(context, self.name, policy)
         # Problems that skipped one item without stopping the run, for the CLI to print.
         self.warnings: list[str] = []
         # Writes that failed, one line each ("EDU-12: add label needs-outcome: ..."); the
@@ -126,23 +130,19 @@ class Sink(ABC):
 
     def _commented(self, kind: str) -> set[str]:
         """The items the store says carry a comment of ``kind`` from tieback."""
-        if not self._config.store_exists:
+        if not self.context.store.exists:
             return set()
-        from tieback.store import Store
-
-        with Store.open(self._config.store_location) as store:
+        with self.context.store.open() as store:
             return store.commented(self.name, kind)
 
     def _summary_history(self, key: str, kind: str) -> tuple[Snapshot | None, PostedComment | None]:
         """The latest snapshot (this run's is recorded after apply) and the summary
         comment the store remembers on ``key``."""
-        if not self._config.store_exists:
+        handle = self.context.store
+        if not handle.exists:
             return None, None
-        from tieback.connectors import store_scope
-        from tieback.store import Store
-
-        with Store.open(self._config.store_location) as store:
-            previous = store.latest_snapshot(scope=store_scope(self._config))
+        with handle.open() as store:
+            previous = store.latest_snapshot(scope=handle.scope)
             return previous, store.comment(self.name, key, kind)
 
     def _remember(self, labels: Mapping[str, Sequence[str]], comments: Sequence[Written]) -> None:
@@ -153,14 +153,14 @@ class Sink(ABC):
             for key, names in labels.items()
             if key in self._items and tuple(names) != self._items[key].labels
         }
-        if not (changed or comments) or not self._config.store_exists:
+        handle = self.context.store
+        if not (changed or comments) or not handle.exists:
             return
-        from tieback.audit import store_scopes
-        from tieback.store import PostedComment, Store
+        from tieback.store import PostedComment
 
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        queries = [query for source, query in store_scopes(self._config) if source == self.name]
-        with Store.open(self._config.store_location) as store, store.transaction():
+        queries = handle.queries
+        with handle.open() as store, store.transaction():
             store.set_labels(self.name, changed, queries)
             for key, kind, comment_id, digest in comments:
                 store.set_comment(PostedComment(self.name, key, kind, comment_id, digest, now))

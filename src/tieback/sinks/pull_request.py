@@ -42,6 +42,9 @@ from tieback import __version__
 from tieback.alignment import ExemptRules, Tagger, align
 from tieback.audit import read_items
 from tieback.config import Config
+from tieback.connectors.github.client import GithubApiError, GithubClient
+from tieback.connectors.github.payload import item_from_issue
+from tieback.connectors.github.sink import UNKNOWN_ACCOUNT, digest, find_marked_comment, same_text
 from tieback.coverage import display_coverage
 from tieback.errors import ConfigError, TiebackError
 from tieback.formats.templates import environment
@@ -51,10 +54,7 @@ from tieback.outcomes import Declarations, focus_warnings, load_declarations
 from tieback.payload import mapping_of as _mapping
 from tieback.payload import text_of as _text
 from tieback.report import Report, build_report
-from tieback.sinks.github import UNKNOWN_ACCOUNT, digest, find_marked_comment, same_text
 from tieback.sinks.interface import MARKER_PREFIX
-from tieback.sources.github import GithubApiError, GithubClient
-from tieback.sources.github_payload import item_from_issue
 
 STICKY = "sticky"  # the store's kind for the pull request's comment
 STICKY_MARKER = f"{MARKER_PREFIX}pull-request -->"

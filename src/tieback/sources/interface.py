@@ -5,13 +5,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from tieback.errors import SourceError
 from tieback.model import Item
 
 if TYPE_CHECKING:
     from tieback.config import Config
+    from tieback.connectors.interface import Context
     from tieback.http import RetryPolicy
 
 __all__ = ["Page", "Source", "SourceError", "TrackerSource"]
@@ -45,7 +47,7 @@ class Page:
 
 
 class TrackerSource(Source):
-    """A live tracker read page by page into the store (Jira, GitHub).
+    """A live tracker read page by page into the store: a connector's source.
 
     ``query`` identifies what is synced (the JQL, the repository), so a changed query
     starts from scratch instead of mixing results. ``pages(since)`` yields items
@@ -63,10 +65,19 @@ class TrackerSource(Source):
 
     separator: str | None = None
 
-    def __init__(self, config: Config, policy: RetryPolicy | None = None) -> None:
+    def __init__(self, context: Context[Any] | Config, policy: RetryPolicy | None = None) -> None:
         super().__init__()
-        self._config = config
+        self._given = context
         self._policy = policy
+
+    @cached_property
+    def context(self) -> Context[Any]:
+        """The connector's context; a whole configuration given is narrowed to it."""
+        from tieback.connectors.interface import narrow
+
+        context = narrow(self._given, self.name, self._policy)
+        self._policy = context.policy
+        return context
 
     @property
     @abstractmethod

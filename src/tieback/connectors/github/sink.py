@@ -22,17 +22,17 @@ import hashlib
 import os
 from collections.abc import Sequence
 from functools import cached_property, partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from tieback.config import Config
+from tieback.connectors.github.client import GithubApiError, GithubClient
+from tieback.connectors.github.digest import digest_markdown
+from tieback.connectors.github.settings import Github
 from tieback.errors import SinkError
 from tieback.formats.templates import environment
-from tieback.http import RetryPolicy
 from tieback.model import Alignment, Outcome
-from tieback.outcomes import load_declarations
 from tieback.report import Report
-from tieback.sinks.digest import build_digest, digest_markdown, fingerprint, is_current
+from tieback.sinks.digest import build_digest, fingerprint, is_current
 from tieback.sinks.interface import (
     MARKER_PREFIX,
     Action,
@@ -41,7 +41,11 @@ from tieback.sinks.interface import (
     Written,
     plan_item_actions,
 )
-from tieback.sources.github import GithubApiError, GithubClient
+
+if TYPE_CHECKING:
+    from tieback.config import Config
+    from tieback.connectors.interface import Context
+    from tieback.http import RetryPolicy
 
 EXPLAIN = "explain"  # the store's kind for the explanatory comment
 EXPLAIN_MARKER = f"{MARKER_PREFIX}{EXPLAIN} -->"
@@ -116,13 +120,12 @@ class GithubSink(Sink):
 
     def __init__(
         self,
-        config: Config,
+        context: Context[Github] | Config,
         policy: RetryPolicy | None = None,
         client: GithubClient | None = None,
     ) -> None:
-        super().__init__(config)
-        self._settings = config.settings.github
-        self._policy = policy
+        super().__init__(context, policy)
+        self._settings: Github = self.context.settings
         self._client = client
         self._login: str | None = None
 
@@ -132,8 +135,8 @@ class GithubSink(Sink):
             try:
                 self._client = GithubClient(
                     self._settings.api_url,
-                    self._config.github_token,
-                    self._policy,
+                    self.context.token,
+                    self.context.policy,
                     self._settings.timeout,
                     self._settings.max_wait,
                 )
@@ -215,25 +218,25 @@ class GithubSink(Sink):
     @cached_property
     def _active_outcomes(self) -> list[Outcome]:
         """Read once a run: every explanatory comment lists the same outcomes."""
-        return [o for o in load_declarations(self._config).outcomes if o.active]
+        return [o for o in self.context.declarations().outcomes if o.active]
 
     def _explanation(self, alignment: Alignment) -> str:
         active = self._active_outcomes
-        settings = self._config.settings
+        context = self.context
         return (
-            environment()
+            environment("tieback.connectors.github")
             .get_template("pr-issue-explain.md.j2")
             .render(
                 marker=EXPLAIN_MARKER,
                 reason=alignment.reason.value if alignment.reason else "untagged",
                 refs=alignment.unknown_refs or alignment.refs,
                 suggestion=alignment.suggestion,
-                prefix=settings.tagging.prefix,
-                marker_line=settings.tagging.body_marker,
-                exempt_labels=settings.exempt.labels,
+                prefix=context.tagging.prefix,
+                marker_line=context.tagging.body_marker,
+                exempt_labels=context.exempt.labels,
                 outcomes=active[:_LISTED_OUTCOMES],
                 more=max(0, len(active) - _LISTED_OUTCOMES),
-                outcomes_file=self._config.display(self._config.outcomes_path),
+                outcomes_file=self.context.outcomes_file,
                 missing_label=self._settings.post_back.missing_label,
             )
         )

@@ -6,13 +6,16 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tieback.config import Settings
 from tieback.errors import SourceError
 from tieback.model import Item
 from tieback.payload import mapping_of as _mapping
 from tieback.payload import text_of as _text
+
+if TYPE_CHECKING:
+    from tieback.config import Tagging
+    from tieback.connectors.jira.settings import Jira
 
 CUSTOM_FIELD_ID = re.compile(r"customfield_\d+", re.IGNORECASE)
 EPIC_LINK = "Epic Link"
@@ -132,16 +135,17 @@ class JiraFields:
     @classmethod
     def from_settings(
         cls,
-        settings: Settings,
+        jira: Jira,
+        tagging: Tagging,
         names: Mapping[str, str],
         schemas: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> JiraFields:
         """Resolve the fields named in ``[jira]`` and ``[tagging]``."""
         return cls.resolve(
             names,
-            points=settings.jira.points_field,
-            team=settings.jira.team_field,
-            outcome=settings.tagging.jira_field,
+            points=jira.points_field,
+            team=jira.team_field,
+            outcome=tagging.jira_field,
             schemas=schemas,
         )
 

@@ -1,22 +1,15 @@
-"""The live Jira source: Cloud and Data Center searches under tieback's one retry policy.
-
-The issue objects it reads become items in ``tieback.sources.jira_payload``, which the
-export-file source shares without importing any HTTP client.
-"""
+"""The Jira client: Cloud and Data Center REST calls under tieback's one retry policy."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import difflib
 import functools
 import json
 import re
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, NamedTuple
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 
@@ -29,28 +22,18 @@ from tieback.http import (
     TransientError,
     WaitTooLong,
     in_background,
-    read_ahead,
     redact,
     redact_url,
     remember_secrets,
     retry_after,
-    side_by_side,
     whole_answer_within,
 )
 from tieback.jsonio import loads
-from tieback.model import Item
-from tieback.sources.interface import Page, TrackerSource
+from tieback.payload import text_of as _text
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
-    from tieback.config import Config
-
-from tieback.payload import mapping_of as _mapping
-from tieback.payload import text_of as _text
-from tieback.sources.jira_payload import JiraFields, item_from_issue
-
-# --- the live source -------------------------------------------------------------------
 #
 # The ``jira`` library is the client (auth for Cloud and Data Center, the session with
 # its JSON headers, its error type), used through its session for raw JSON rather than
@@ -61,32 +44,9 @@ from tieback.sources.jira_payload import JiraFields, item_from_issue
 # ``max_retries=0``, so tieback's one policy (``tieback.http``) decides every retry and
 # every wait.
 
-# Every issue field the items are built from; custom fields are added once resolved.
-# Not ``project``: its key is the issue key's prefix, and its object (with avatar URLs)
-# is a tenth of an issue's JSON, read and decoded for nothing.
-BASE_FIELDS = (
-    "summary",
-    "status",
-    "issuetype",
-    "labels",
-    "description",
-    "parent",
-    "updated",
-    "creator",
-    "reporter",
-)
-# Issues asked for a page of a full listing. Cloud's search/jql grants at most 100 when
-# fields are asked for; Data Center grants up to its ceiling (1000 by default), fewer
-# when an administrator lowered it: paging follows what came back, never the request.
-PAGE_SIZE = {"cloud": 100, "server": 1000}
 # The keys-only pass asks for more a page: Cloud grants up to 5000 when only keys are
 # wanted, Data Center's default ceiling (jira.search.views.default.max) is 1000.
 KEYS_PAGE_SIZE = {"cloud": 5000, "server": 1000}
-# A Cloud listing still going after this many pages (1,000 issues) changes course: the
-# rest of the query's ids are listed 5,000 a request, and their issues fetched through
-# ``issue/bulkfetch``, which grants 1,000 a request where search/jql grants 100. At
-# 100,000 issues that is 130 requests instead of 1,000.
-BULK_AFTER = 10
 # Issues a bulkfetch asks for: 1,000 when the fields are named (none of them paged,
 # as comments are), else 100; a site that refuses 1,000 (HTTP 400) is asked for 100.
 BULK_SIZE = 1000
@@ -96,11 +56,7 @@ BULK_TRIES = 3
 # How a site without bulkfetch answers it (no such resource, not that method, not built;
 # or a proxy in front of it that blocks the path): the listing goes on by search pages.
 BULK_REFUSALS = frozenset({404, 405, 501})
-JQL_ORDER = "ORDER BY key ASC"
-# When the user's time zone is unknown, a cursor read as UTC-12 covers every zone.
-_WIDEST_OFFSET = timedelta(hours=12)
 _TOKEN_ENV = "JIRA_API_TOKEN or TIEBACK_JIRA__TOKEN"
-_ORDER_BY = re.compile(r"order\s+by\b", re.IGNORECASE)
 # A path naming one issue, by key or id: not ``/issue/bulkfetch``, ``/issue/picker`` ...
 _ISSUE_PATH = re.compile(r"/issue/([A-Za-z][A-Za-z0-9_]*-\d+|\d+)(?=[/?]|$)")
 
@@ -689,235 +645,3 @@ def _issue_errors(answer: Mapping[str, Any]) -> dict[str, str]:
             for issue_id in _ids([error]):
                 found[issue_id] = " ".join(_text(error.get("errorMessage")).split())
     return found
-
-
-def strip_order_by(jql: str) -> str:
-    """The JQL without its ``ORDER BY`` clause; quoted text is left alone."""
-    quote = ""
-    escaped = False
-    for index, char in enumerate(jql):
-        if quote:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == quote:
-                quote = ""
-        elif char in "\"'":
-            quote = char
-        elif (index == 0 or not (jql[index - 1].isalnum() or jql[index - 1] == "_")) and (
-            _ORDER_BY.match(jql, index)
-        ):
-            return jql[:index].strip()
-    return jql.strip()
-
-
-def search_jql(jql: str, updated_since: str | None = None) -> str:
-    """The search's JQL: the configured query, maybe narrowed to recent updates, in
-    key order (stable while issues change, so paging neither skips nor repeats)."""
-    clauses = []
-    if base := strip_order_by(jql):
-        clauses.append(f"({base})")
-    if updated_since:
-        clauses.append(f'updated >= "{updated_since}"')
-    return " ".join([" AND ".join(clauses), JQL_ORDER]).strip()
-
-
-def jql_time(since: str, zone_name: str) -> tuple[str, bool]:
-    """An ISO 8601 moment as JQL's ``yyyy/MM/dd HH:mm`` in the user's time zone.
-
-    JQL reads dates in the zone of the account that searches. Returns the text and
-    whether the zone was known; when it is not, the moment is moved 12 hours earlier
-    so that it is not late in any zone (a few more items re-read, none missed).
-    """
-    moment = datetime.fromisoformat(since)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    try:
-        zone: tzinfo = ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        shifted = moment.astimezone(UTC) - _WIDEST_OFFSET
-        return shifted.strftime("%Y/%m/%d %H:%M"), False
-    # Minutes only, rounded down: an earlier bound re-reads, a later one would miss.
-    return moment.astimezone(zone).strftime("%Y/%m/%d %H:%M"), True
-
-
-def field_catalog(
-    fields: Iterable[Mapping[str, Any]],
-) -> tuple[dict[str, str], dict[str, Mapping[str, Any]]]:
-    """``/rest/api/2/field`` as ``{id: name}`` and ``{id: schema}``."""
-    names: dict[str, str] = {}
-    schemas: dict[str, Mapping[str, Any]] = {}
-    for field in fields:
-        field_id, name = field.get("id"), field.get("name")
-        if isinstance(field_id, str) and isinstance(name, str):
-            names[field_id] = name
-            schemas[field_id] = _mapping(field.get("schema"))
-    return names, schemas
-
-
-class JiraSource(TrackerSource):
-    """The issues the configured JQL matches, read page by page into the store.
-
-    Each sync asks ``/myself`` (the cheapest check of the credentials, and the time
-    zone JQL dates are read in), resolves the configured fields by name through
-    ``/rest/api/2/field``, then searches with an explicit ``fields`` list in key order.
-    ``counts()`` asks how many issues the query matches; ``keys()`` runs the same query
-    for keys alone.
-    """
-
-    name = "jira"
-
-    def __init__(
-        self,
-        config: Config,
-        policy: RetryPolicy | None = None,
-        client: JiraClient | None = None,
-    ) -> None:
-        super().__init__(config, policy)
-        self._settings = config.settings.jira
-        self._client = client
-        self._fields: JiraFields | None = None
-        self._zone: str | None = None
-        self._counting: Callable[[], int | None] | None = None
-
-    @property
-    def client(self) -> JiraClient:
-        if self._client is None:
-            self._client = JiraClient(
-                self._settings.url,
-                self._settings.email,
-                self._config.jira_token,
-                self._policy,
-                self._settings.timeout,
-                self._settings.max_wait,
-            )
-        return self._client
-
-    @property
-    def deployment(self) -> str:
-        return self.client.deployment(self._settings.deployment)
-
-    @property
-    def query(self) -> str:
-        from tieback.connectors import jira_query
-
-        return jira_query(self._config)
-
-    def pages(self, since: str | None) -> Iterator[Page]:
-        if not self._settings.jql.strip():
-            raise SourceError(
-                f"{self._config.label}: [jira] jql is empty: say which issues to read, "
-                'e.g. jql = "project = EDU"'
-            )
-        client = self.client  # made here, before the threads below share it
-        # Three questions that depend on nothing but the configuration, asked at once.
-        deployment, zone, fields = side_by_side(
-            lambda: self.deployment, self.time_zone, self.fields
-        )
-        updated = None
-        if since:
-            updated, known = jql_time(since, zone)
-            if not known:
-                self.warnings.append(
-                    f"jira: the account's time zone {zone or '(none)'!r} is unknown here; "
-                    "updates are read from 12 hours earlier to be safe"
-                )
-            # The sync asks next how many issues match: asked now, the count's request
-            # waits on the network beside the search's instead of after it.
-            self._counting = in_background(self._count, "tieback-jira-count")
-        jql = search_jql(self._settings.jql, updated)
-        wanted = [*BASE_FIELDS, *(f for f in fields.ids if f not in BASE_FIELDS)]
-        base = self._settings.url
-        size = PAGE_SIZE[deployment]
-        # The next page is fetched while this one is turned into items and stored.
-        listing = client.search(deployment, jql, wanted, size, bulk_after=BULK_AFTER)
-        for issues, position, total in read_ahead(listing):
-            yield Page(self._items(issues, fields, base), position=position, total=total)
-
-    def _items(
-        self, issues: Sequence[Mapping[str, Any]], fields: JiraFields, base: str
-    ) -> list[Item]:
-        items: list[Item] = []
-        for raw in issues:
-            try:
-                items.append(item_from_issue(raw, fields, base))
-            except SourceError as exc:
-                self.warnings.append(f"jira: skipped an issue: {exc}")
-        return items
-
-    def counts(self) -> dict[str, int | None]:
-        """How many issues the query matches now, in one request that reads none.
-
-        Data Center's search answers ``maxResults: 0`` with the exact ``total``. Cloud's
-        search/jql gives no total; its ``search/approximate-count`` may lag a change by
-        moments, which is safe here: a count that matches the store while an issue has
-        just left only defers the removal to the next sync, whose count is then short.
-        A count Jira refuses (Cloud wants a bounded query; a site without the endpoint
-        answers 404) is None: the keys are then listed. An incremental listing has asked
-        already, beside its search; that answer is used.
-        """
-        pending, self._counting = self._counting, None
-        try:
-            return {"": pending() if pending is not None else self._count()}
-        except JiraApiError as exc:
-            if exc.status not in (400, 404):
-                raise
-            return {"": None}
-
-    def _count(self) -> int | None:
-        jql = strip_order_by(search_jql(self._settings.jql))  # a count needs no order
-        return self.client.count(self.deployment, jql)
-
-    def keys(self, groups: Collection[str] | None = None) -> set[str]:
-        """Every key the query matches now, in pages of keys alone (Cloud grants 5000
-        a request when only keys are asked for, Data Center its usual ceiling)."""
-        deployment = self.deployment
-        jql = search_jql(self._settings.jql)
-        size = KEYS_PAGE_SIZE[deployment]
-        found: set[str] = set()
-        for issues, _, _ in self.client.search(deployment, jql, ["key"], size):
-            found.update(k for raw in issues if isinstance(k := raw.get("key"), str) and k)
-        return found
-
-    def time_zone(self) -> str:
-        """The account's time zone (``/myself``), asked once; empty when Jira names none."""
-        if self._zone is None:
-            self._zone = _text(self.client.myself().get("timeZone")) or ""
-        return self._zone
-
-    def fields(self) -> JiraFields:
-        """The configured fields resolved against the site's, asked once."""
-        if self._fields is None:
-            names, schemas = field_catalog(self.client.fields())
-            settings = self._config.settings
-            fields = JiraFields.from_settings(settings, names, schemas)
-            # A field the user named must exist: a typo would silently count every item
-            # as untagged or teamless. Points matter only when coverage weighs them (the
-            # default name is absent on sites that only have "Story point estimate").
-            asked = [
-                ("[jira] team_field", settings.jira.team_field, fields.team),
-                ("[tagging] jira_field", settings.tagging.jira_field, fields.outcome),
-            ]
-            if settings.coverage.weight == "points":
-                asked.append(("[jira] points_field", settings.jira.points_field, fields.points))
-            for where, wanted, found in asked:
-                if wanted.strip() and found is None:
-                    raise SourceError(
-                        f"Jira has no field named {wanted!r} ({where}){_similar(wanted, names)}"
-                    )
-            self._fields = fields
-        return self._fields
-
-
-def _similar(wanted: str, names: Mapping[str, str]) -> str:
-    """Close field names, to suggest ("Story point estimate" beside "Story Points")."""
-    by_lower = {name.lower(): name for name in names.values()}
-    close = difflib.get_close_matches(wanted.lower(), list(by_lower), n=3, cutoff=0.6)
-    if not close:
-        return ""
-    shown = ", ".join(
-        f"{by_lower[c]!r} ({', '.join(sorted(i for i, n in names.items() if n.lower() == c))})"
-        for c in close
-    )
-    return f"; similar: {shown}"

@@ -23,24 +23,27 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 import jinja2
 
-from tieback.config import Config
+from tieback.connectors.jira import adf
+from tieback.connectors.jira.client import JiraApiError, JiraClient
+from tieback.connectors.jira.payload import adf_text
+from tieback.connectors.jira.settings import Jira
 from tieback.errors import SinkError
-from tieback.formats import adf
 from tieback.formats.escape import escape_wiki
 from tieback.formats.templates import environment
-from tieback.http import RetryPolicy
 from tieback.model import Alignment, Outcome, Reason
-from tieback.outcomes import load_declarations
 from tieback.payload import text_of as _text
 from tieback.report import Report
 from tieback.sinks.interface import Action, ActionKind, Sink, Written, plan_item_actions
-from tieback.sources.jira import JiraApiError, JiraClient
-from tieback.sources.jira_payload import adf_text
+
+if TYPE_CHECKING:
+    from tieback.config import Config
+    from tieback.connectors.interface import Context
+    from tieback.http import RetryPolicy
 
 EXPLAIN = "explain"  # the store's and the property's kind for the explanatory comment
 SUMMARY = "summary"  # ... and for the coverage summary on [jira.post_back] summary_issue
@@ -130,7 +133,7 @@ class Explanation:
 
 @cache
 def _templates() -> jinja2.Environment:
-    env = environment().overlay()
+    env = environment("tieback.connectors.jira").overlay()
     env.filters["wiki"] = escape_wiki
     return env
 
@@ -232,13 +235,12 @@ class JiraSink(Sink):
 
     def __init__(
         self,
-        config: Config,
+        context: Context[Jira] | Config,
         policy: RetryPolicy | None = None,
         client: JiraClient | None = None,
     ) -> None:
-        super().__init__(config)
-        self._settings = config.settings.jira
-        self._policy = policy
+        super().__init__(context, policy)
+        self._settings: Jira = self.context.settings
         self._client = client
         self._active: list[Outcome] | None = None
         self._account: Account | None = None  # asked once a run, when a comment is read
@@ -250,8 +252,8 @@ class JiraSink(Sink):
                 self._client = JiraClient(
                     self._settings.url,
                     self._settings.email,
-                    self._config.jira_token,
-                    self._policy,
+                    self.context.token,
+                    self.context.policy,
                     self._settings.timeout,
                     self._settings.max_wait,
                 )
@@ -314,9 +316,9 @@ class JiraSink(Sink):
 
     def _explanation(self, alignment: Alignment) -> Explanation:
         if self._active is None:
-            self._active = [o for o in load_declarations(self._config).outcomes if o.active]
+            self._active = [o for o in self.context.declarations().outcomes if o.active]
         active = self._active
-        settings = self._config.settings
+        context = self.context
         retired = alignment.reason is Reason.RETIRED_OUTCOME
         return Explanation(
             reason=alignment.reason.value if alignment.reason else "untagged",
@@ -324,13 +326,13 @@ class JiraSink(Sink):
             retired_refs=alignment.refs if retired else (),
             suggestion=alignment.suggestion,
             inherited_from=alignment.inherited_from,
-            prefix=settings.tagging.prefix,
-            marker_line=settings.tagging.body_marker,
-            field=settings.tagging.jira_field,
-            exempt_labels=tuple(settings.exempt.labels),
+            prefix=context.tagging.prefix,
+            marker_line=context.tagging.body_marker,
+            field=context.tagging.jira_field,
+            exempt_labels=tuple(context.exempt.labels),
             outcomes=tuple((o.id, o.title) for o in active[:_LISTED_OUTCOMES]),
             more=max(0, len(active) - _LISTED_OUTCOMES),
-            outcomes_file=self._config.display(self._config.outcomes_path),
+            outcomes_file=self.context.outcomes_file,
             missing_label=self._settings.post_back.missing_label,
         )
 
@@ -345,7 +347,7 @@ class JiraSink(Sink):
                 f"[jira.post_back] summary_issue {key!r} is not a Jira issue key (e.g. EDU-1)"
             )
         previous, remembered = self._summary_history(key, SUMMARY)
-        digest = build_digest(report, previous, newly, self._config.settings.coverage.precision)
+        digest = build_digest(report, previous, newly, self.context.precision)
         render = self._summary_renderer()
         current = fingerprint(digest, render)
         self._summary_fingerprint = current
@@ -366,7 +368,8 @@ class JiraSink(Sink):
         )
 
     def _summary_renderer(self) -> Callable[[Any], str | dict[str, Any]]:
-        from tieback.sinks.digest import Digest, digest_adf, digest_wiki
+        from tieback.connectors.jira.digest import digest_adf, digest_wiki
+        from tieback.sinks.digest import Digest
 
         if self.cloud:
 

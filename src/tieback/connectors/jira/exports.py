@@ -1,38 +1,20 @@
-"""Read work items from export files in the trackers' own formats, recognised by content.
-
-Formats: a Jira REST search response (``/rest/api/2/search`` or ``/rest/api/3/search/jql``,
-one page or a JSON array of pages) or its bare ``issues`` array; a GitHub REST issues
-array, a ``/search/issues`` response, or either slurped page by page
-(``gh api --paginate --slurp``); and a Jira CSV export, with English, German, French or
-Spanish headers.
+"""Jira export files: search responses (REST v2 and v3, one page or an array of pages),
+bare ``issues`` arrays, and CSV exports with English, German, French or Spanish headers.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from math import isfinite
-from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from tieback.config import TOO_DEEP, Config
+from tieback.connectors.interface import ExportReader
+from tieback.connectors.jira import payload as jira
 from tieback.errors import SourceError
-from tieback.jsonio import loads
 from tieback.model import Item
-from tieback.sources import github_payload as github
-from tieback.sources import jira_payload as jira
-from tieback.sources.interface import Source
 
-UNRECOGNISED = (
-    "not a Jira search response, a Jira CSV export, a GitHub issues array or a GitHub "
-    'search response (expected a JSON object with "issues" or "items", a JSON array of '
-    'issues or of pages, or a CSV with an "Issue key" column)'
-)
 # Issues without their search response have lost its "names".
 _BARE_ISSUES_HINT = (
     'export the whole search response with expand=names (not only its "issues"), '
@@ -40,117 +22,47 @@ _BARE_ISSUES_HINT = (
 )
 # Jira's default export date format ("25/Feb/26 10:17 PM"); other site formats stay raw.
 _CSV_TIME = "%d/%b/%y %I:%M %p"
-# Descriptions longer than csv's default 128 KiB field limit do occur in real exports.
-_CSV_FIELD_LIMIT = 64 * 1024 * 1024
 
 
-class FilesSource(Source):
-    """Every item of the files in ``[files] paths``; a key seen again keeps the last one."""
+class JiraExports(ExportReader):
+    """Jira's export files, read with the [jira] fields and the [tagging] outcome field."""
 
-    name = "files"
-
-    def __init__(self, config: Config) -> None:
-        super().__init__()
-        self._settings = config.settings
-        # Messages name each file as the user wrote it in the configuration.
-        self._paths = list(zip(config.settings.files.paths, config.file_paths, strict=True))
-
-    def items(self) -> Iterator[Item]:
-        self.warnings = []
-        kept: dict[str, Item] = {}
-        origin: dict[str, int] = {}
-        repeats: Counter[tuple[int, int]] = Counter()
-        example: dict[tuple[int, int], str] = {}
-        for index, (shown, path) in enumerate(self._paths):
-            not_finite: list[str] = []
-            for item in self._read(str(shown), path):
-                points = item.points
-                # "inf", "nan" or 1e999 would make every total and coverage NaN.
-                if points is not None and not isfinite(points):
-                    item = item._replace(points=None)
-                    not_finite.append(item.key)
-                earlier = origin.get(item.key)
-                if earlier is not None:
-                    repeats[earlier, index] += 1
-                    example.setdefault((earlier, index), item.key)
-                kept[item.key] = item
-                origin[item.key] = index
-            if not_finite:
-                self.warnings.append(_not_finite_warning(str(shown), not_finite))
-        for (earlier, later), count in repeats.items():
-            self.warnings.append(
-                self._repeat_warning(earlier, later, count, example[earlier, later])
-            )
-        yield from kept.values()
-
-    def _repeat_warning(self, earlier: int, later: int, count: int, key: str) -> str:
-        first, last = str(self._paths[earlier][0]), str(self._paths[later][0])
-        items = "item appears" if count == 1 else "items appear"
-        if earlier == later:
-            return f"{last}: {count} {items} more than once (e.g. {key}); kept the last"
-        return f"{count} {items} in both {first} and {last} (e.g. {key}); kept those from {last}"
-
-    def _read(self, shown: str, path: Path) -> Iterator[Item]:
-        try:
-            with path.open(encoding="utf-8-sig", newline="") as handle:
-                first = _first_character(handle)
-                if not first:
-                    raise SourceError(f"{shown}: empty file; {UNRECOGNISED}")
-                handle.seek(0)
-                if first in "{[":
-                    yield from self._json(shown, _load_json(shown, handle))
-                else:
-                    yield from self._csv(shown, handle)
-        except FileNotFoundError:
-            raise SourceError(f"{shown}: file not found (check [files] paths)") from None
-        except UnicodeDecodeError:
-            raise SourceError(f"{shown}: not UTF-8 text; {UNRECOGNISED}") from None
-        except OSError as exc:
-            raise SourceError(f"{shown}: cannot read: {exc.strerror or exc}") from None
-
-    # --- JSON: Jira search pages or issues, GitHub issues or search pages ---------------
-
-    def _json(self, shown: str, document: object) -> Iterator[Item]:
+    def search(self, shown: str, document: object) -> Iterator[Item] | None:
         if isinstance(document, dict):
             if isinstance(document.get("issues"), list):
-                return self._jira_pages(shown, [document], single=True)
-            if _is_github_search(document):
-                return self._github_search(shown, [document], single=True)
+                return self._pages(shown, [document], single=True)
         elif isinstance(document, list):
-            if not document:
-                return iter(())
             head = document[0]
-            if isinstance(head, list):
-                return self._slurped(shown, document)
-            if isinstance(head, dict):
-                if isinstance(head.get("issues"), list):
-                    return self._jira_pages(shown, document, single=False)
-                if _is_github_search(head):
-                    return self._github_search(shown, document, single=False)
-                entries = [(f"[{position}]", raw) for position, raw in enumerate(document)]
-                if _is_jira_issue(head):
-                    return self._jira_issues(shown, entries, {}, _BARE_ISSUES_HINT)
-                if _is_github_issue(head):
-                    return self._github(shown, entries)
-        raise SourceError(f"{shown}: {_explain(document)}")
+            if isinstance(head, dict) and isinstance(head.get("issues"), list):
+                return self._pages(shown, document, single=False)
+        return None
 
-    def _slurped(self, shown: str, pages: list[Any]) -> Iterator[Item]:
-        """``gh api --paginate --slurp``: an array of pages, each an array of issues."""
-        entries: list[tuple[str, object]] = []
-        for number, page in enumerate(pages):
-            if not isinstance(page, list):
-                raise SourceError(f"{shown}: [{number}] is not a page of issues (a JSON array)")
-            entries.extend((f"[{number}][{position}]", raw) for position, raw in enumerate(page))
-        if not entries:
-            return iter(())
+    def issues(self, shown: str, entries: list[tuple[str, object]]) -> Iterator[Item] | None:
         head = entries[0][1]
         if isinstance(head, dict) and _is_jira_issue(head):
-            return self._jira_issues(shown, entries, {}, _BARE_ISSUES_HINT)
-        if isinstance(head, dict) and _is_github_issue(head):
-            return self._github(shown, entries)
-        raise SourceError(f"{shown}: {_explain(pages)}")
+            return self._issues(shown, entries, {}, _BARE_ISSUES_HINT)
+        return None
 
-    def _jira_pages(self, shown: str, pages: Sequence[object], single: bool) -> Iterator[Item]:
+    def explain_error(self, document: dict[str, Any]) -> str | None:
+        messages = document.get("errorMessages")
+        errors = document.get("errors")
+        if isinstance(messages, list) or (isinstance(errors, Mapping) and "data" not in document):
+            said = [str(text) for text in messages or () if text]
+            if isinstance(errors, Mapping):
+                said.extend(f"{field}: {text}" for field, text in errors.items())
+            detail = f": {said[0]}" if said else ""
+            return f"looks like a Jira error answer, not a search{detail}"
+        return None
+
+    def explain_single(self, document: dict[str, Any]) -> str | None:
+        if _is_jira_issue(document):
+            return (
+                "looks like a single Jira issue, not a search "
+                "(put it in a JSON array to read it alone)"
+            )
+        return None
+
+    def _pages(self, shown: str, pages: Sequence[object], single: bool) -> Iterator[Item]:
         names: dict[str, str] = {}
         entries: list[tuple[str, object]] = []
         for number, page in enumerate(pages):
@@ -163,18 +75,20 @@ class FilesSource(Source):
             page_names = page.get("names")
             if isinstance(page_names, dict):
                 names.update((k, v) for k, v in page_names.items() if isinstance(v, str))
-        return self._jira_issues(shown, entries, names, "export with expand=names or name its id")
+        return self._issues(shown, entries, names, "export with expand=names or name its id")
 
-    def _jira_issues(
+    def _issues(
         self, shown: str, entries: list[tuple[str, object]], names: dict[str, str], hint: str
     ) -> Iterator[Item]:
         try:
-            fields = jira.JiraFields.from_settings(self._settings, names)
+            fields = jira.JiraFields.from_settings(
+                self.context.settings, self.context.tagging, names
+            )
         except SourceError as exc:
             raise SourceError(f"{shown}: {exc}") from None
         self._warn_unresolved(shown, fields, "no field has that name" if names else hint)
         # Every item of an export links to the configured site, whatever its self links say.
-        site = self._settings.jira.url.rstrip("/")
+        site = self.context.settings.url.rstrip("/")
         uncategorised = inferred_done = 0
         gateway = False
         for where, raw in entries:
@@ -204,82 +118,40 @@ class FilesSource(Source):
             )
 
     def _warn_unresolved(self, shown: str, fields: jira.JiraFields, hint: str) -> None:
-        settings = self._settings
+        context = self.context
+        settings = context.settings
         wanted = [
-            ("[tagging] jira_field", settings.tagging.jira_field, fields.outcome),
-            ("[jira] team_field", settings.jira.team_field, fields.team),
+            ("[tagging] jira_field", context.tagging.jira_field, fields.outcome),
+            ("[jira] team_field", settings.team_field, fields.team),
         ]
         # The default points field is only worth a word when points are counted.
-        if settings.coverage.weight == "points":
-            wanted.append(("[jira] points_field", settings.jira.points_field, fields.points))
+        if context.weight == "points":
+            wanted.append(("[jira] points_field", settings.points_field, fields.points))
         for key, name, found in wanted:
             if name.strip() and found is None:
                 self.warnings.append(f"{shown}: Jira field {name!r} ({key}) not found; {hint}")
 
-    def _github_search(self, shown: str, pages: Sequence[object], single: bool) -> Iterator[Item]:
-        """GitHub ``/search/issues`` answers: one, or several slurped into an array."""
-        entries: list[tuple[str, object]] = []
-        incomplete = False
-        for number, page in enumerate(pages):
-            if not isinstance(page, dict) or not _is_github_search(page):
-                raise SourceError(f"{shown}: [{number}] is not a GitHub search response page")
-            prefix = "" if single else f"[{number}]."
-            entries.extend(
-                (f"{prefix}items[{position}]", raw) for position, raw in enumerate(page["items"])
-            )
-            incomplete = incomplete or page.get("incomplete_results") is True
-        if incomplete:
-            self.warnings.append(
-                f'{shown}: GitHub marked the search incomplete ("incomplete_results": true), '
-                "so some issues may be missing; export it again or narrow the query"
-            )
-        return self._github(shown, entries)
+    # --- CSV export ---------------------------------------------------------------------
 
-    def _github(self, shown: str, entries: list[tuple[str, object]]) -> Iterator[Item]:
-        include = self._settings.github.include_pull_requests
-        skipped = 0
-        for where, raw in entries:
-            if not isinstance(raw, dict):
-                raise SourceError(f"{shown}: {where}: not a GitHub issue object")
-            if not include and github.is_pull_request(raw):
-                skipped += 1
-                continue
-            try:
-                yield github.item_from_issue(raw)
-            except SourceError as exc:
-                raise SourceError(f"{shown}: {where}: {exc}") from None
-        if skipped:
-            requests = "pull request" if skipped == 1 else "pull requests"
-            self.warnings.append(
-                f"{shown}: skipped {skipped} {requests} "
-                "(set [github] include_pull_requests = true to count them)"
-            )
+    def reads_csv(self, header: list[str]) -> bool:
+        return _CsvExport(header).has("issue key")
 
-    # --- Jira CSV export ----------------------------------------------------------------
-
-    def _csv(self, shown: str, handle: TextIO) -> Iterator[Item]:
-        csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
-        reader = csv.reader(handle)
-        try:
-            export = _CsvExport(next(reader, []))
-            if not export.has("issue key"):
-                raise SourceError(f"{shown}: {_no_key_column(export)}")
-            if not export.has("summary"):
-                raise SourceError(f'{shown}: a Jira CSV export needs a "Summary" column')
-            items = self._csv_items(shown, reader, export)
-        except csv.Error as exc:
-            raise SourceError(
-                f"{shown}: not a readable CSV file: {exc} (line {reader.line_num})"
-            ) from None
-        yield from items
+    def csv(self, shown: str, header: list[str], rows: Iterator[list[str]]) -> list[Item]:
+        export = _CsvExport(header)
+        if not export.has("issue key"):
+            raise SourceError(f"{shown}: {_no_key_column(export)}")
+        if not export.has("summary"):
+            raise SourceError(f'{shown}: a Jira CSV export needs a "Summary" column')
+        return self._csv_items(shown, rows, export)
 
     def _csv_items(self, shown: str, reader: Iterator[list[str]], export: _CsvExport) -> list[Item]:
-        settings = self._settings
-        outcome = _custom(settings.tagging.jira_field)
-        team = _custom(settings.jira.team_field)
-        points = _custom(settings.jira.points_field)
+        context = self.context
+        settings = context.settings
+        outcome = _custom(context.tagging.jira_field)
+        team = _custom(settings.team_field)
+        points = _custom(settings.points_field)
         self._warn_missing_columns(shown, export)
-        site = settings.jira.url.rstrip("/")
+        site = settings.url.rstrip("/")
         items: list[Item] = []
         # Parents given by issue id resolve through the file's own "Issue id" column, so
         # they wait until the whole file is read.
@@ -362,13 +234,14 @@ class FilesSource(Source):
         return items
 
     def _warn_missing_columns(self, shown: str, export: _CsvExport) -> None:
-        settings = self._settings
+        context = self.context
+        settings = context.settings
         wanted = [
-            ("[tagging] jira_field", settings.tagging.jira_field),
-            ("[jira] team_field", settings.jira.team_field),
+            ("[tagging] jira_field", context.tagging.jira_field),
+            ("[jira] team_field", settings.team_field),
         ]
-        if settings.coverage.weight == "points":
-            wanted.append(("[jira] points_field", settings.jira.points_field))
+        if context.weight == "points":
+            wanted.append(("[jira] points_field", settings.points_field))
         for key, name in wanted:
             if name.strip() and not export.has(_custom(name)):
                 self.warnings.append(
@@ -562,14 +435,6 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
-def _not_finite_warning(shown: str, keys: list[str]) -> str:
-    items = "1 item has" if len(keys) == 1 else f"{len(keys)} items have"
-    return (
-        f"{shown}: {items} story points that are not a finite number (e.g. {keys[0]}); "
-        "counted as unestimated"
-    )
-
-
 def _custom(name: str) -> str:
     """The CSV column Jira writes for a custom field name, as ``_column`` reads it."""
     name = unicodedata.normalize("NFC", name).strip().lower()
@@ -583,97 +448,5 @@ def _iso_time(value: str) -> str:
         return value
 
 
-def _first_character(handle: TextIO) -> str:
-    while chunk := handle.read(4096):
-        stripped = chunk.lstrip()
-        if stripped:
-            return stripped[0]
-    return ""
-
-
-def _load_json(shown: str, handle: TextIO) -> object:
-    try:
-        return loads(handle.read())
-    except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno} column {exc.colno}"
-        if exc.msg == "Extra data":
-            # What gh api --paginate prints without --slurp: each page as it comes.
-            raise SourceError(
-                f"{shown}: not valid JSON: several JSON documents one after another "
-                f"({where}); with gh api --paginate, add --slurp to write one array of pages"
-            ) from None
-        raise SourceError(f"{shown}: not valid JSON: {exc.msg} ({where})") from None
-    except RecursionError:
-        raise SourceError(f"{shown}: not valid JSON: {TOO_DEEP}") from None
-
-
-def _is_github_search(document: Mapping[str, Any]) -> bool:
-    return isinstance(document.get("items"), list) and "total_count" in document
-
-
 def _is_jira_issue(raw: Mapping[str, Any]) -> bool:
     return isinstance(raw.get("key"), str) and isinstance(raw.get("fields"), dict)
-
-
-def _is_github_issue(raw: Mapping[str, Any]) -> bool:
-    return "number" in raw and bool(github.repo_of(raw))
-
-
-def _explain(document: object) -> str:
-    """Say what an unrecognised JSON document looks like, and what it probably is."""
-    shape = _shape(document)
-    if not isinstance(document, Mapping):
-        return f"{shape}; {UNRECOGNISED}"
-    messages = document.get("errorMessages")
-    errors = document.get("errors")
-    if isinstance(messages, list) or (isinstance(errors, Mapping) and "data" not in document):
-        said = [str(text) for text in messages or () if text]
-        if isinstance(errors, Mapping):
-            said.extend(f"{field}: {text}" for field, text in errors.items())
-        detail = f": {said[0]}" if said else ""
-        return f"{shape}: looks like a Jira error answer, not a search{detail}"
-    if isinstance(document.get("message"), str) and "documentation_url" in document:
-        return f"{shape}: looks like a GitHub error answer, not issues: {document['message']}"
-    if "data" in document:
-        return (
-            f"{shape}: looks like a GraphQL answer; tieback reads REST answers "
-            "(a Jira search, GitHub's issues or search/issues)"
-        )
-    if _is_jira_issue(document):
-        return (
-            f"{shape}: looks like a single Jira issue, not a search "
-            "(put it in a JSON array to read it alone)"
-        )
-    if "number" in document and "title" in document:
-        return (
-            f"{shape}: looks like a single GitHub issue, not an issues array "
-            "(put it in a JSON array to read it alone)"
-        )
-    return f"{shape}; {UNRECOGNISED}"
-
-
-def _shape(document: object) -> str:
-    """``a JSON object with keys a, b``, ``a JSON array of numbers`` ..."""
-    if isinstance(document, Mapping):
-        keys = [str(key) for key in document]
-        if not keys:
-            return "an empty JSON object"
-        listed = ", ".join(keys[:8]) + (f" and {len(keys) - 8} more" if len(keys) > 8 else "")
-        return f"a JSON object with keys {listed}"
-    if isinstance(document, list):
-        kinds = dict.fromkeys(_kind(element) for element in document[:20])
-        return f"a JSON array of {' and '.join(kinds)}"
-    return f"a JSON {_kind(document).removesuffix('s')}"
-
-
-def _kind(value: object) -> str:
-    if isinstance(value, Mapping):
-        keys = ", ".join(str(key) for key in list(value)[:8])
-        return f"objects with keys {keys}" if keys else "empty objects"
-    if isinstance(value, list):
-        return "arrays"
-    if isinstance(value, str):
-        return "strings"
-    if isinstance(value, bool) or value is None:
-        return "booleans" if value is not None else "nulls"
-    return "numbers"

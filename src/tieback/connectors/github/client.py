@@ -1,15 +1,11 @@
-"""The live GitHub source: PyGithub's requester under tieback's one retry policy.
-
-The issue objects it reads become items in ``tieback.sources.github_payload``, which the
-export-file source shares without importing any HTTP client.
-"""
+"""The GitHub client: PyGithub's requester under tieback's one retry policy."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
 import re
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -24,28 +20,19 @@ from tieback.http import (
     RetryPolicy,
     TransientError,
     WaitTooLong,
-    in_background,
     is_transient,
-    read_ahead,
     redact,
     redact_url,
     remember_secrets,
     retry_after,
     whole_answer_within,
 )
-from tieback.model import Item
-from tieback.sources.interface import Page, TrackerSource
+from tieback.payload import mapping_of as _mapping
+from tieback.payload import text_of as _text
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
-    from tieback.config import Config
-
-from tieback.payload import mapping_of as _mapping
-from tieback.payload import text_of as _text
-from tieback.sources.github_payload import is_pull_request, item_from_issue
-
-# --- the live source -------------------------------------------------------------------
 #
 # PyGithub is the client (token auth, the Enterprise base URL, the GraphQL endpoint next
 # to it, its exception types), used through its requester rather than its object model:
@@ -418,175 +405,3 @@ def _shown(path: str) -> str:
 
 
 # The GraphQL query for keys(): how many issues (and pull requests) each repository has.
-_COUNTS = """
-query($withPulls: Boolean!) {
-%s
-}
-"""
-_COUNT_ONE = (
-    '  r%d: repository(owner: "%s", name: "%s") { issues { totalCount } '
-    "pullRequests @include(if: $withPulls) { totalCount } }"
-)
-_NUMBERS = """
-query($owner: String!, $name: String!, $after: String) {
-  repository(owner: $owner, name: $name) {
-    nameWithOwner
-    %s(first: 100, after: $after) { nodes { number } pageInfo { hasNextPage endCursor } }
-  }
-}
-"""
-_REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
-
-
-class GithubSource(TrackerSource):
-    """Every issue (and, when configured, pull request) of the configured repositories.
-
-    Listing: ``GET /repos/{owner}/{repo}/issues?state=all&since=...&per_page=100`` in
-    GitHub's default order (newest created first), so an issue updated while the
-    listing runs keeps its place and is never skipped; one that moves between pages
-    is read twice, which the store absorbs.
-
-    Removals: GitHub has no keys-only listing, so ``counts()`` asks GraphQL for each
-    repository's issue count (one request for up to 50 repositories), grouped by
-    repository (``separator`` "#"). Only a repository whose count differs from the
-    store's (an issue deleted, transferred or turned into a discussion) is listed by
-    number by ``keys()``, 100 numbers a GraphQL request.
-    """
-
-    name = "github"
-    separator = "#"
-
-    def __init__(
-        self,
-        config: Config,
-        policy: RetryPolicy | None = None,
-        client: GithubClient | None = None,
-    ) -> None:
-        super().__init__(config, policy)
-        self._settings = config.settings.github
-        self._client = client
-        self._counting: Callable[[], dict[str, int]] | None = None
-
-    @property
-    def client(self) -> GithubClient:
-        if self._client is None:
-            self._client = self._new_client()
-        return self._client
-
-    def _new_client(self) -> GithubClient:
-        return GithubClient(
-            self._settings.api_url,
-            self._config.github_token,
-            self._policy,
-            self._settings.timeout,
-            self._settings.max_wait,
-        )
-
-    @property
-    def query(self) -> str:
-        from tieback.connectors import github_query
-
-        return github_query(self._config)
-
-    def pages(self, since: str | None) -> Iterator[Page]:
-        params: dict[str, Any] = {"state": "all"}
-        if since:
-            params["since"] = since
-        # Made here, not lazily in the thread that reads ahead. That thread alone uses
-        # it until the listing ends: PyGithub's requester keeps one connection object
-        # per host and is not safe for requests from two threads at once.
-        client = self.client
-        if since:
-            # The sync asks next how many issues each repository has: asked now, the
-            # count waits on the network beside the listing instead of after it, through
-            # a client (and requester) of its own.
-            counter = self._new_client()
-            self._counting = in_background(lambda: self._counts(counter), "tieback-github-count")
-
-        def listings() -> Iterator[tuple[str, int, list[dict[str, Any]]]]:
-            for repo in self._settings.repos:
-                listing = client.pages(f"/repos/{repo}/issues", params)
-                for number, raw_page in enumerate(listing, start=1):
-                    yield repo, number, raw_page
-
-        # The next page (the next repository's first) is fetched while this one is
-        # turned into items and stored.
-        for repo, number, raw_page in read_ahead(listings()):
-            yield Page(self._items(raw_page, repo), position=f"{repo} page {number}")
-
-    def _items(self, raw_page: list[dict[str, Any]], repo: str) -> list[Item]:
-        items: list[Item] = []
-        for raw in raw_page:
-            if is_pull_request(raw) and not self._settings.include_pull_requests:
-                continue
-            try:
-                items.append(item_from_issue(raw, repo))
-            except SourceError as exc:
-                self.warnings.append(f"github: {repo}: skipped an issue: {exc}")
-        return items
-
-    def counts(self) -> dict[str, int | None]:
-        """Each repository's issue count; an incremental listing has asked already,
-        beside its pages, and that answer is used."""
-        pending, self._counting = self._counting, None
-        counted = pending() if pending is not None else self._counts(self.client)
-        return {repo.lower(): counted.get(repo.lower()) for repo in self._settings.repos}
-
-    def keys(self, groups: Collection[str] | None = None) -> set[str]:
-        current: set[str] = set()
-        for repo in self._settings.repos:
-            if groups is None or repo.lower() in groups:
-                current |= self._numbers(repo)
-        return current
-
-    def _counts(self, client: GithubClient) -> dict[str, int]:
-        """Issues (plus pull requests when synced) per repository, lower-cased name."""
-        counts: dict[str, int] = {}
-        repos = list(self._settings.repos)
-        with_pulls = self._settings.include_pull_requests
-        for start in range(0, len(repos), 50):
-            chunk = repos[start : start + 50]
-            fields = []
-            for index, repo in enumerate(chunk):
-                owner, name = repo.split("/", 1)
-                if not (_REPO_NAME.match(owner) and _REPO_NAME.match(name)):
-                    raise SourceError(f"[github] repos: {repo!r} is not a repository name")
-                fields.append(_COUNT_ONE % (index, owner, name))
-            data = client.graphql(_COUNTS % "\n".join(fields), {"withPulls": with_pulls})
-            for index, repo in enumerate(chunk):
-                node = _mapping(data.get(f"r{index}"))
-                total = _mapping(node.get("issues")).get("totalCount")
-                if not isinstance(total, int):
-                    continue
-                if with_pulls:
-                    pulls = _mapping(node.get("pullRequests")).get("totalCount")
-                    total += pulls if isinstance(pulls, int) else 0
-                counts[repo.lower()] = total
-        return counts
-
-    def _numbers(self, repo: str) -> set[str]:
-        """Every issue (and pull request) key of one repository, by GraphQL, under the
-        repository's own spelling of its name, as the listing's keys have it."""
-        owner, name = repo.split("/", 1)
-        connections = ["issues"]
-        if self._settings.include_pull_requests:
-            connections.append("pullRequests")
-        keys: set[str] = set()
-        for connection in connections:
-            after: str | None = None
-            while True:
-                data = self.client.graphql(
-                    _NUMBERS % connection, {"owner": owner, "name": name, "after": after}
-                )
-                repository = _mapping(data.get("repository"))
-                spelled = _text(repository.get("nameWithOwner")) or repo
-                listing = _mapping(repository.get(connection))
-                for node in listing.get("nodes") or []:
-                    number = _mapping(node).get("number")
-                    if isinstance(number, int):
-                        keys.add(f"{spelled}#{number}")
-                info = _mapping(listing.get("pageInfo"))
-                if not info.get("hasNextPage"):
-                    break
-                after = _text(info.get("endCursor"))
-        return keys

@@ -1,0 +1,77 @@
+"""The GitHub connector: issues (and pull requests) of repositories, exports, post-back.
+
+Its modules load when used: ``settings`` with the configuration, ``client`` and
+``source`` for a sync, ``payload`` and ``exports`` for export files, ``sink`` to post.
+The pull-request check (``tieback pr``) is ``tieback.sinks.pull_request``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tieback.connectors.github.settings import Github
+from tieback.connectors.interface import Connector, Context, narrow
+
+if TYPE_CHECKING:
+    from tieback.config import Config
+    from tieback.connectors.interface import ExportReader
+    from tieback.outcomes import Finding
+    from tieback.sinks.interface import Sink
+    from tieback.sources.interface import TrackerSource
+
+
+class GithubConnector(Connector[Github]):
+    name = "github"
+    settings_model = Github
+    token_variables = ("GITHUB_TOKEN",)
+    source_hint = "[github] repos"
+    sink_hint = "[github] repos"
+    reads_exports = True
+    export_shapes = ("a GitHub issues array", "a GitHub search response")
+    export_keys = ('"items"',)
+    export_answers = "GitHub's issues or search/issues"
+
+    def enabled(self, settings: Github) -> bool:
+        return settings.enabled
+
+    def query(self, context: Context[Github]) -> str:
+        github = context.settings
+        repos = ",".join(sorted(repo.lower() for repo in github.repos))
+        pulls = "with pulls" if github.include_pull_requests else "issues"
+        return f"{github.api_url.rstrip('/')} {repos} {pulls}"
+
+    def source(self, context: Context[Github]) -> TrackerSource:
+        from tieback.connectors.github.source import GithubSource
+
+        return GithubSource(context)
+
+    def sink(self, context: Context[Github]) -> Sink:
+        from tieback.connectors.github.sink import GithubSink
+
+        return GithubSink(context)
+
+    def export_reader(self, context: Context[Github]) -> ExportReader:
+        from tieback.connectors.github.exports import GithubExports
+
+        return GithubExports(context)
+
+    def lint(self, context: Context[Github]) -> list[Finding]:
+        from tieback.outcomes import Finding
+
+        if not context.settings.enabled or context.token is not None:
+            return []
+        return [
+            Finding(
+                "no-token",
+                "[github] repos are set but no token: set TIEBACK_GITHUB__TOKEN or GITHUB_TOKEN",
+                "github",
+            )
+        ]
+
+
+connector = GithubConnector()
+
+
+def github_query(config: Config | Context[Any]) -> str:
+    """What the configured repositories sync: the query their items are kept under."""
+    return connector.query(narrow(config, connector.name, None))
