@@ -61,18 +61,6 @@ def sync_files(config: Config) -> int:
     return len(items)
 
 
-def store_scopes(config: Config) -> list[tuple[str, str]]:
-    """The (source, query) pairs of the store this configuration reads: its trackers'
-    queries, then its copied exports."""
-    from tieback.connectors import export_sources, files_query, tracker_queries
-
-    scopes = list(tracker_queries(config).items())
-    if config.settings.files.paths:
-        query = files_query(config)
-        scopes.extend((source, query) for source in export_sources(config))
-    return scopes
-
-
 def read_items(
     config: Config, lean: bool = False, borrow: Collection[str] = ()
 ) -> tuple[list[Item], list[str]]:
@@ -88,6 +76,8 @@ def read_items(
     stored: list[Item] = []
     exported: list[Item] = []
     warnings: list[str] = []
+    from tieback.connectors import store_scopes
+
     scopes = store_scopes(config)
     mine = {source for source, _ in scopes}
     borrowed = [source for source in borrow if source not in mine]

@@ -52,6 +52,16 @@ def files_query(config: Config) -> str:
     return "files:" + ",".join(path.as_posix() for path in config.settings.files.paths)
 
 
+def store_scopes(config: Config) -> list[tuple[str, str]]:
+    """The (source, query) pairs of the store this configuration reads: its trackers'
+    queries, then its copied exports."""
+    scopes = list(tracker_queries(config).items())
+    if config.settings.files.paths:
+        query = files_query(config)
+        scopes.extend((source, query) for source in export_sources(config))
+    return scopes
+
+
 def store_scope(config: Config) -> str:
     """The name under which a configuration's snapshots are kept in the store: ``[store]
     scope``, else a short digest of what it reads."""

@@ -69,7 +69,7 @@ class StoreHandle:
     def queries(self) -> list[str]:
         """The queries this configuration reads this connector's items under: its live
         query, and the one its copied exports are kept under."""
-        from tieback.audit import store_scopes
+        from tieback.connectors import store_scopes
 
         return [query for source, query in store_scopes(self._config) if source == self._name]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tieback.connectors.github.settings import Github
+from tieback.connectors.github.settings import Github, query_of
 from tieback.connectors.interface import Connector, Context, narrow
 
 if TYPE_CHECKING:
@@ -35,10 +35,7 @@ class GithubConnector(Connector[Github]):
         return settings.enabled
 
     def query(self, context: Context[Github]) -> str:
-        github = context.settings
-        repos = ",".join(sorted(repo.lower() for repo in github.repos))
-        pulls = "with pulls" if github.include_pull_requests else "issues"
-        return f"{github.api_url.rstrip('/')} {repos} {pulls}"
+        return query_of(context.settings)
 
     def source(self, context: Context[Github]) -> TrackerSource:
         from tieback.connectors.github.source import GithubSource

@@ -57,3 +57,11 @@ class Github(Section):
             if not owner or not name or "/" in name:
                 raise ValueError(f"{repo!r} is not of the form owner/name")
         return repos
+
+
+def query_of(github: Github) -> str:
+    """What a GitHub sync reads, as the store keeps its items under: the API, the
+    repositories and whether pull requests count."""
+    repos = ",".join(sorted(repo.lower() for repo in github.repos))
+    pulls = "with pulls" if github.include_pull_requests else "issues"
+    return f"{github.api_url.rstrip('/')} {repos} {pulls}"

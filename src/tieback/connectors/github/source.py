@@ -92,9 +92,9 @@ class GithubSource(TrackerSource):
 
     @property
     def query(self) -> str:
-        from tieback.connectors.github import connector
+        from tieback.connectors.github.settings import query_of
 
-        return connector.query(self.context)
+        return query_of(self._settings)
 
     def pages(self, since: str | None) -> Iterator[Page]:
         params: dict[str, Any] = {"state": "all"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tieback.connectors.interface import Connector, Context, narrow
-from tieback.connectors.jira.settings import Jira
+from tieback.connectors.jira.settings import Jira, query_of
 
 if TYPE_CHECKING:
     from tieback.config import Config
@@ -38,13 +38,7 @@ class JiraConnector(Connector[Jira]):
         return settings.syncs
 
     def query(self, context: Context[Jira]) -> str:
-        jira = context.settings
-        # The fields read are part of what is synced: changing one starts afresh, so no
-        # stored item keeps values read through the old field.
-        fields = f"points={jira.points_field};team={jira.team_field}"
-        fields += f";outcome={context.tagging.jira_field}"
-        jql = " ".join(jira.jql.split())
-        return f"{jira.url.rstrip('/')} {jql} [{fields.lower()}]"
+        return query_of(context.settings, context.tagging.jira_field)
 
     def source(self, context: Context[Jira]) -> TrackerSource:
         from tieback.connectors.jira.source import JiraSource

@@ -46,3 +46,13 @@ class Jira(Section):
         return check_url(
             url, "https://acme.atlassian.net", "TIEBACK_JIRA__TOKEN (or JIRA_API_TOKEN)"
         )
+
+
+def query_of(jira: Jira, outcome_field: str) -> str:
+    """What a Jira sync reads, as the store keeps its items under: the site, the JQL and
+    the fields read (changing one starts afresh, so no stored item keeps values read
+    through the old field). ``outcome_field`` is ``[tagging] jira_field``."""
+    fields = f"points={jira.points_field};team={jira.team_field}"
+    fields += f";outcome={outcome_field}"
+    jql = " ".join(jira.jql.split())
+    return f"{jira.url.rstrip('/')} {jql} [{fields.lower()}]"

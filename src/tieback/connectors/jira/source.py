@@ -166,9 +166,9 @@ class JiraSource(TrackerSource):
 
     @property
     def query(self) -> str:
-        from tieback.connectors.jira import connector
+        from tieback.connectors.jira.settings import query_of
 
-        return connector.query(self.context)
+        return query_of(self._settings, self.context.tagging.jira_field)
 
     def pages(self, since: str | None) -> Iterator[Page]:
         if not self._settings.jql.strip():
