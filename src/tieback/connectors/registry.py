@@ -119,7 +119,7 @@ def settings_model(extra: tuple[str, ...] = ()) -> type[Settings]:
     an unknown key to the model."""
     from pydantic import create_model
 
-    from tieback.config import Settings
+    from tieback.settings import Settings
 
     names = [*BUILTIN_CONNECTORS, *(name for name in extra if name not in BUILTIN_CONNECTORS)]
     fields: dict[str, Any] = {}
@@ -134,7 +134,7 @@ def settings_model(extra: tuple[str, ...] = ()) -> type[Settings]:
 def connectors(config: Config) -> list[Connector[Any]]:
     """The connectors whose tables ``config`` has: every built-in one, and the installed
     ones its file or environment named."""
-    from tieback.config import Settings
+    from tieback.settings import Settings
 
     names = type(config.settings).model_fields
     return [connector(name) for name in names if name not in Settings.model_fields]

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 
-from tieback.config import Section, check_url
+from tieback.settings import Section, check_url
 
 
 class GithubPostBack(Section):
