@@ -1,9 +1,12 @@
-"""GitHub request counts and wall times: ``tieback pr`` on a busy pull request, and a full
-then incremental ``tieback sync`` of a large repository, against the fake GitHub of the
-end-to-end tests on 127.0.0.1.
+"""GitHub request counts and wall times: ``tieback pr`` on a busy pull request, ``tieback
+post`` on unaligned issues, and a full then incremental ``tieback sync`` of a large
+repository, against the fake GitHub of the end-to-end tests on 127.0.0.1.
 
 The installed ``tieback`` runs as a subprocess, as the Action runs it; installation is
-not timed. Requests are counted by the server.
+not timed. Requests are counted by the server, which also records the most requests
+and the most writes it answered at once (GitHub asks for writes one at a time) and,
+with ``--limit``, answers 429 past that many requests in flight, as GitHub's secondary
+rate limit does.
 
     python bench/github.py                       # 300 comments, 100,000 issues, 250 changes
     python bench/github.py --issues 10000 --changes 40 --latency-ms 20
@@ -22,7 +25,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -33,6 +36,26 @@ from e2e.fake_github import FakeGithub, serve  # noqa: E402
 from e2e.github_fixtures import Checkout, Run  # noqa: E402
 
 OLD = "2026-01-01T00:00:00Z"
+GITHUB_LIMIT = 100  # requests in flight: GitHub's documented secondary rate limit
+POST_BACK = """
+[github.post_back]
+missing_label = "needs-outcome"
+comment = true
+summary_issue = "acme/app#{summary}"
+"""
+
+
+class Measured(NamedTuple):
+    """One command in one situation, as the fake GitHub saw it (the most of its runs)."""
+
+    label: str
+    requests: int
+    writes: int
+    seconds: float  # median wall time
+    chain: int  # requests each sent after the one before was answered
+    peak: int  # most requests in flight at once
+    peak_writes: int  # most writes in flight at once
+    refused: int  # answered 429 for too many in flight
 
 
 def synthetic(fake: FakeGithub, changed: dict[int, str]) -> Any:
@@ -84,11 +107,46 @@ def timed(checkout: Checkout, *args: str, **kwargs: Any) -> tuple[Run, float]:
     return run, time.perf_counter() - started
 
 
-def bench_pr(comments: int, runs: int, latency: float = 0.0) -> list[tuple[str, int, float]]:
+class Runs:
+    """The runs of one command: wall times, and what the fake GitHub counted in each."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.counts: list[tuple[int, int, int, int, int, int]] = []
+
+    def run(self, fake: FakeGithub, checkout: Checkout, *args: str, **kwargs: Any) -> None:
+        fake.requests.clear()
+        fake.concurrency.spans = []
+        fake.concurrency.reset()
+        run, seconds = timed(checkout, *args, **kwargs)
+        assert run.code == 0, run.stderr
+        gate = fake.concurrency
+        self.counts.append(
+            (
+                len(fake.requests),
+                len(fake.writes()),
+                gate.chain(),
+                gate.peak,
+                gate.peak_writes,
+                gate.refused,
+            )
+        )
+        self.times.append(seconds)
+
+    def measured(self, label: str) -> Measured:
+        most = [max(column) for column in zip(*self.counts, strict=True)]
+        requests, writes, chain, peak, peak_writes, refused = most
+        median = statistics.median(self.times)
+        return Measured(label, requests, writes, median, chain, peak, peak_writes, refused)
+
+
+def bench_pr(
+    comments: int, runs: int, latency: float = 0.0, limit: int | None = None
+) -> list[Measured]:
     """Requests and median wall time of ``tieback pr`` in three situations."""
-    rows: list[tuple[str, int, float]] = []
+    rows: list[Measured] = []
     with tempfile.TemporaryDirectory() as directory, serve(FakeGithub()) as fake:
-        fake.latency = latency
+        fake.concurrency.limit = limit
         fake.add_issue(10, "Epic", labels=["outcome:results-in-a-minute"])
         fake.add_issue(12, "Cache grades", parent=10)
         fake.add_pull(7, "Cache grades faster", body="Fixes #12", closes=[12])
@@ -96,26 +154,22 @@ def bench_pr(comments: int, runs: int, latency: float = 0.0) -> list[tuple[str, 
             fake.add_comment(7, f"Review comment {number}")
         checkout = Checkout(Path(directory), fake)
         assert checkout.run("sync", "--source", "github").code == 0  # the store is present
+        fake.latency = latency
         event = checkout.event(7)
 
         def measure(label: str, prepare: Any = None) -> None:
-            times: list[float] = []
-            counts: set[int] = set()
+            taken = Runs()
             for _ in range(runs):
                 if prepare is not None:
                     prepare()
-                fake.requests.clear()
-                run, seconds = timed(checkout, "pr", event=event)
-                assert run.code == 0, run.stderr
-                counts.add(len(fake.requests))
-                times.append(seconds)
-            rows.append((label, max(counts), statistics.median(times)))
+                taken.run(fake, checkout, "pr", event=event, timeout=300)
+            rows.append(taken.measured(label))
 
         def forget() -> None:
             fake.comments[7] = [c for c in fake.comments[7] if "tieback:" not in c["body"]]
 
-        measure(f"first run, {comments} comments, comment created", forget)
-        measure("rerun, comment unchanged (id from the store)")
+        measure(f"`tieback pr`, first run, {comments} comments, comment created", forget)
+        measure("`tieback pr` again, comment unchanged (id from the store)")
 
         def edit_and_forget_id() -> None:
             # The sticky comment sits after all the others; the store has lost its id.
@@ -128,8 +182,27 @@ def bench_pr(comments: int, runs: int, latency: float = 0.0) -> list[tuple[str, 
             with Store.open(Path(directory) / ".tieback" / "tieback.db") as store:
                 store._engine.execute("DELETE FROM comments")
 
-        measure("sticky last of all, id unknown, comment edited", edit_and_forget_id)
+        measure("`tieback pr`, sticky last of all, id unknown, edited", edit_and_forget_id)
     return rows
+
+
+def bench_post(issues: int, runs: int, latency: float = 0.0, limit: int | None = None) -> Measured:
+    """``tieback post`` on ``issues`` unaligned issues, each run on a new repository: a
+    label and an explanatory comment on each (a look for the comment's marker first),
+    and the summary comment on an exempt issue. The sync before it is not timed."""
+    taken = Runs()
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as directory, serve(FakeGithub()) as fake:
+            fake.concurrency.limit = limit
+            for number in range(1, issues + 1):
+                fake.add_issue(number, f"Issue {number}: make the thing better for teachers")
+            summary = issues + 1
+            fake.add_issue(summary, "Outcome coverage", labels=["chore"])
+            checkout = Checkout(Path(directory), fake, POST_BACK.format(summary=summary))
+            assert checkout.run("sync", "--source", "github").code == 0
+            fake.latency = latency
+            taken.run(fake, checkout, "post", timeout=900)
+    return taken.measured(f"`tieback post`, {issues} unaligned issues, first run")
 
 
 def bench_sync(
@@ -168,17 +241,30 @@ def main() -> None:
     parser.add_argument("--issues", type=int, default=100_000)
     parser.add_argument("--changes", type=int, default=250)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--post-issues", type=int, default=20)
     parser.add_argument(
         "--latency-ms", type=float, default=0.0, help="the fake's wait before each answer"
+    )
+    parser.add_argument(
+        "--limit", type=int, default=GITHUB_LIMIT, help="requests in flight before a 429"
     )
     args = parser.parse_args()
     latency = args.latency_ms / 1000
 
-    print(f"tieback pr (store present), median of {args.runs} runs")
-    print("| situation | requests | wall time |\n|---|---:|---:|")
-    for label, requests, seconds in bench_pr(args.comments, args.runs, latency):
-        print(f"| {label} | {requests} | {seconds:.2f} s |")
-        assert requests <= 6, f"{label}: {requests} requests (the budget is 6)"
+    print(f"tieback pr (store present) and post, median of {args.runs} runs")
+    print(
+        "| situation | requests | writes | wall time | most in flight | most writes at once "
+        "| 429s |\n|---|---:|---:|---:|---:|---:|---:|"
+    )
+    rows = bench_pr(args.comments, args.runs, latency, args.limit)
+    rows.append(bench_post(args.post_issues, args.runs, latency, args.limit))
+    for row in rows:
+        print(
+            f"| {row.label} | {row.requests} | {row.writes} | {row.seconds:.2f} s | "
+            f"{row.peak} | {row.peak_writes} | {row.refused} |"
+        )
+    for row in rows[:-1]:
+        assert row.requests <= 6, f"{row.label}: {row.requests} requests (the budget is 6)"
 
     print(
         f"\ntieback sync --source github (expected listing requests: ceil(N/100) = "

@@ -8,7 +8,9 @@ and the benchmark can count them.
 Its token is an installation token, as Actions' ``GITHUB_TOKEN`` is: GraphQL's
 ``viewer`` is ``login`` (``github-actions[bot]``), the author of every comment it
 creates, and ``GET /user`` is refused as GitHub refuses it to such a token. ``faults``
-holds answers to give, in turn, before the real one: a 500, a rate limit.
+holds answers to give, in turn, before the real one: a 500, a rate limit. Its
+``concurrency`` counts the requests in flight and the writes among them; with a
+``limit`` it answers 429 past it, as GitHub's secondary rate limit does.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from e2e.serving import FakeHandler, serving
+from e2e.serving import Concurrency, FakeHandler, serving
 
 TOKEN = "ghs_fakeTokenForTests0123456789"
 TOO_LONG = {
@@ -89,6 +91,8 @@ class FakeGithub:
         self._next_id = 1000
         self._lock = threading.Lock()
         self._listing: dict[str, list[int]] = {}
+        # GitHub allows 100 requests in flight (its secondary limit); no limit unless set.
+        self.concurrency = Concurrency(self._too_many, self._is_write)
 
     # --- building state ------------------------------------------------------------
 
@@ -162,6 +166,14 @@ class FakeGithub:
         ]
 
     # --- answering -----------------------------------------------------------------
+
+    @staticmethod
+    def _is_write(method: str, target: str) -> bool:
+        return method != "GET" and urlsplit(target).path != "/graphql"  # a query is a read
+
+    @staticmethod
+    def _too_many(retry_after: int) -> Answer:
+        return 429, {"Retry-After": str(retry_after)}, SECONDARY_LIMIT
 
     def issue(self, number: int) -> Issue | None:
         if number in self.issues:

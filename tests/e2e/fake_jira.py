@@ -9,7 +9,9 @@ edits through ``update`` operations, and comments with properties, each by its a
 (what the token posts is by the token's account, ``account``). It checks the
 credentials the way each deployment does, answers errors in Jira's own shapes, lets a
 test queue canned responses (429, 503 ...), cut a sync off after some pages or refuse
-bulkfetch for good, and logs every request so tests can assert on what was sent.
+bulkfetch for good, and logs every request so tests can assert on what was sent. Its
+``concurrency`` counts the requests in flight; with a ``limit`` it answers 429 with
+``Retry-After`` past it, as Jira Cloud limits the requests of one user in flight.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
-from e2e.serving import FakeHandler, serving
+from e2e.serving import Concurrency, FakeHandler, serving
 
 EMAIL = "pm@acme.example"
 CLOUD_TOKEN = "ATATT3xFfGF0fakeCloudApiToken0123456789"
@@ -63,6 +65,7 @@ Mode = Literal["cloud", "server"]
 Json = Any
 
 _SEARCH_PATH = re.compile(r"/rest/api/(?:2|3|latest)/search(?:/jql)?")
+_SEARCH_TAIL = re.compile(_SEARCH_PATH.pattern + "$")  # after any context path
 _BULK_BODY_KEYS = {"issueIdsOrKeys", "fields", "expand", "properties", "fieldsByKeys"}
 _CATEGORIES = {
     "To Do": (2, "new", "blue-gray", "To Do"),
@@ -291,6 +294,9 @@ class FakeJira:
         self._next_id = 10_000
         self._next_comment = 30_000
         self._lock = threading.RLock()
+        # Jira Cloud refuses a user's requests past about ten in flight (integrators'
+        # observation; Atlassian publishes no figure); no limit unless set.
+        self.concurrency = Concurrency(self._too_many, self._is_write)
 
     @property
     def url(self) -> str:
@@ -429,6 +435,19 @@ class FakeJira:
             status, extra, answer = self._answer(entry, headers, raw)
             entry.status = status
             return status, extra, answer
+
+    @staticmethod
+    def _is_write(method: str, target: str) -> bool:
+        """PUT and DELETE, and a POST that is not a read (a search, bulkfetch, a count)."""
+        if method != "POST":
+            return method in ("PUT", "DELETE", "PATCH")
+        path = unquote(urlsplit(target).path)
+        reads = ("/issue/bulkfetch", "/search/approximate-count")
+        return not (_SEARCH_TAIL.search(path) or path.endswith(reads))
+
+    @staticmethod
+    def _too_many(retry_after: int) -> tuple[int, dict[str, str], Json]:
+        return 429, {"Retry-After": str(retry_after)}, error("Rate limit exceeded.")
 
     def _answer(
         self, entry: Logged, headers: Mapping[str, str], raw: bytes
