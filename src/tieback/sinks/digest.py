@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 
@@ -32,7 +32,10 @@ from tieback.history import snapshot_of
 from tieback.model import Alignment
 from tieback.payload import mapping_of as _mapping
 from tieback.report import Report, sort_key
-from tieback.store import Snapshot
+
+if TYPE_CHECKING:
+    # The pull-request check renders coverage as the digest does without loading a store.
+    from tieback.store import Snapshot
 
 __all__ = [
     "Digest",
@@ -45,6 +48,7 @@ __all__ = [
     "digest_markdown",
     "digest_wiki",
     "display_change",
+    "display_percent",
     "fingerprint",
     "is_current",
     "timeless",
@@ -290,7 +294,8 @@ def display_change(delta: float, precision: int) -> str:
     return f"{arrow}{shown} points"
 
 
-def _percent(coverage: float | None, precision: int) -> str:
+def display_percent(coverage: float | None, precision: int) -> str:
+    """Coverage as shown beside text: ``40.0%``, or ``n/a`` with no sign."""
     shown = display_coverage(coverage, precision)
     return shown if coverage is None else f"{shown}%"
 
@@ -317,7 +322,7 @@ def _templates() -> jinja2.Environment:
     env = environment().overlay()
     env.filters["wiki"] = escape_wiki
     env.filters["wiki_url"] = _wiki_url
-    env.filters["percent"] = _percent
+    env.filters["percent"] = display_percent
     env.filters["change"] = display_change
     env.filters["when"] = _when
     return env
@@ -375,7 +380,7 @@ def _adf(digest: Digest, limit: int) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
         adf.heading(3, "tieback: outcome coverage"),
         adf.paragraph(
-            adf.text(_percent(digest.coverage, precision), strong=True),
+            adf.text(display_percent(digest.coverage, precision), strong=True),
             f" of the {_scope(digest)} backlog ties to a declared outcome: "
             f"{display_weight(digest.aligned)} aligned, {display_weight(digest.unaligned)} "
             f"unaligned, {display_weight(digest.exempt)} exempt ({digest.items} items, "
@@ -424,11 +429,11 @@ def _adf_change(digest: Digest) -> list[adf.Inline]:
     if not digest.comparable:
         return [f"{since}: it counted another scope or weight, so there is no comparison."]
     if digest.delta is None:
-        return [f"{since}: coverage was {_percent(digest.previous_coverage, precision)}."]
+        return [f"{since}: coverage was {display_percent(digest.previous_coverage, precision)}."]
     return [
         f"{since}: ",
         adf.text(display_change(digest.delta, precision), strong=True),
-        f" (from {_percent(digest.previous_coverage, precision)}).",
+        f" (from {display_percent(digest.previous_coverage, precision)}).",
     ]
 
 
@@ -453,7 +458,7 @@ def _adf_outcome(outcome: LostOutcome | OrphanOutcome) -> dict[str, Any]:
 def _adf_team(team: TeamCoverage, precision: int) -> dict[str, Any]:
     parts: list[adf.Inline] = [
         adf.text(team.name, strong=True),
-        f": {_percent(team.coverage, precision)} of {team.items} items",
+        f": {display_percent(team.coverage, precision)} of {team.items} items",
     ]
     if team.delta is not None:
         parts.append(f" ({display_change(team.delta, precision)})")
