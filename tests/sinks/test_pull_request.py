@@ -21,15 +21,14 @@ from tieback.errors import TiebackError
 from tieback.http import RetryPolicy
 from tieback.model import Outcome
 from tieback.sinks.pull_request import (
-    _BUDGET,
     STICKY_MARKER,
     closing_keys,
-    jira_keys,
     keep_sticky,
     read_event,
     render_comment,
     run_pr,
 )
+from tieback.sinks.pull_request.comment import BUDGET
 from tieback.store import Store
 
 API = "https://api.github.com"
@@ -393,12 +392,6 @@ def test_closing_keywords_across_repositories() -> None:
     assert closing_keys(body, "acme/app") == ["acme/app#12", "acme/web#3", "acme/api#9"]
 
 
-def test_jira_keys_only_of_configured_projects() -> None:
-    found = jira_keys(["EDU"], "EDU-12: grades", "see GRD-1 and EDU-3", "feature/edu-45-fast")
-    assert found == ["EDU-12", "EDU-3", "EDU-45"]
-    assert jira_keys([], "EDU-12") == []
-
-
 # --- the sticky comment --------------------------------------------------------------
 
 
@@ -511,7 +504,7 @@ def test_long_lists_are_summarised_under_the_limit() -> None:
         "move": None,
     }
     body = render_comment(context)
-    assert len(body) <= _BUDGET < 65_536
+    assert len(body) <= BUDGET < 65_536
     assert "more in `outcomes.toml`" in body and body.startswith(STICKY_MARKER)
 
 

@@ -19,7 +19,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 
@@ -29,7 +29,9 @@ from tieback.history import snapshot_of
 from tieback.model import Alignment
 from tieback.payload import mapping_of as _mapping
 from tieback.report import Report, sort_key
-from tieback.store import Snapshot
+
+if TYPE_CHECKING:
+    from tieback.store import Snapshot
 
 __all__ = [
     "Digest",
@@ -39,9 +41,9 @@ __all__ = [
     "TeamCoverage",
     "build_digest",
     "display_change",
+    "display_percent",
     "fingerprint",
     "is_current",
-    "percent",
     "render_within",
     "templates",
     "timeless",
@@ -287,7 +289,8 @@ def display_change(delta: float, precision: int) -> str:
     return f"{arrow}{shown} points"
 
 
-def percent(coverage: float | None, precision: int) -> str:
+def display_percent(coverage: float | None, precision: int) -> str:
+    """Coverage as shown beside text: ``40.0%``, or ``n/a`` with no sign."""
     shown = display_coverage(coverage, precision)
     return shown if coverage is None else f"{shown}%"
 
@@ -307,7 +310,7 @@ def templates(package: str) -> jinja2.Environment:
     """A new environment for the digest templates in ``package``'s templates: the
     report's, with the digest's filters (a connector keeps it, and adds its own)."""
     env = environment(package).overlay()
-    env.filters["percent"] = percent
+    env.filters["percent"] = display_percent
     env.filters["change"] = display_change
     env.filters["when"] = when
     return env

@@ -21,7 +21,7 @@ from tieback.sinks.digest import (
     OrphanOutcome,
     TeamCoverage,
     display_change,
-    percent,
+    display_percent,
     render_within,
     templates,
     when,
@@ -64,7 +64,7 @@ def _adf(digest: Digest, limit: int) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
         adf.heading(3, "tieback: outcome coverage"),
         adf.paragraph(
-            adf.text(percent(digest.coverage, precision), strong=True),
+            adf.text(display_percent(digest.coverage, precision), strong=True),
             f" of the {_scope(digest)} backlog ties to a declared outcome: "
             f"{display_weight(digest.aligned)} aligned, {display_weight(digest.unaligned)} "
             f"unaligned, {display_weight(digest.exempt)} exempt ({digest.items} items, "
@@ -113,11 +113,11 @@ def _adf_change(digest: Digest) -> list[adf.Inline]:
     if not digest.comparable:
         return [f"{since}: it counted another scope or weight, so there is no comparison."]
     if digest.delta is None:
-        return [f"{since}: coverage was {percent(digest.previous_coverage, precision)}."]
+        return [f"{since}: coverage was {display_percent(digest.previous_coverage, precision)}."]
     return [
         f"{since}: ",
         adf.text(display_change(digest.delta, precision), strong=True),
-        f" (from {percent(digest.previous_coverage, precision)}).",
+        f" (from {display_percent(digest.previous_coverage, precision)}).",
     ]
 
 
@@ -142,7 +142,7 @@ def _adf_outcome(outcome: LostOutcome | OrphanOutcome) -> dict[str, Any]:
 def _adf_team(team: TeamCoverage, precision: int) -> dict[str, Any]:
     parts: list[adf.Inline] = [
         adf.text(team.name, strong=True),
-        f": {percent(team.coverage, precision)} of {team.items} items",
+        f": {display_percent(team.coverage, precision)} of {team.items} items",
     ]
     if team.delta is not None:
         parts.append(f" ({display_change(team.delta, precision)})")
