@@ -6,74 +6,35 @@ installed one, see ``registry``); ``connectors.files`` reads export files throug
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tieback.connectors.context import (
+    configured,
+    export_sources,
+    files_query,
+    store_scope,
+    store_scopes,
+    tracker_queries,
+)
 
 if TYPE_CHECKING:
     # A sync loads no sink and no report, a post no source.
     from tieback.config import Config
-    from tieback.connectors.interface import Connector, Context
     from tieback.sinks.interface import Sink
     from tieback.sources.interface import TrackerSource
 
-
-def configured(config: Config) -> list[tuple[Connector[Any], Context[Any]]]:
-    """The connectors whose tables ``config`` has, each with its context."""
-    from tieback.connectors.interface import Context
-    from tieback.connectors.registry import connectors
-
-    return [(connector, Context.of(config, connector.name)) for connector in connectors(config)]
-
-
-def tracker_queries(config: Config) -> dict[str, str]:
-    """What each configured live tracker syncs, by source name: the ``query`` its items,
-    cursor and sync state are kept under in the store, worked out without loading the
-    source (an offline audit reads the store by these)."""
-    return {
-        connector.name: connector.query(context)
-        for connector, context in configured(config)
-        if connector.syncs(context.settings)
-    }
-
-
-def export_sources(config: Config) -> list[str]:
-    """The sources whose items the [files] exports may hold, by name."""
-    from tieback.connectors.registry import connectors
-
-    return [connector.name for connector in connectors(config) if connector.reads_exports]
-
-
-def files_query(config: Config) -> str:
-    """The query the [files] exports are copied into the store under: one per
-    configuration (``[store] scope``, else its export paths as written), so that two
-    configurations copying different exports into one store keep each other's."""
-    named = config.settings.store.scope
-    if named:
-        return f"files:{named}"
-    return "files:" + ",".join(path.as_posix() for path in config.settings.files.paths)
-
-
-def store_scopes(config: Config) -> list[tuple[str, str]]:
-    """The (source, query) pairs of the store this configuration reads: its trackers'
-    queries, then its copied exports."""
-    scopes = list(tracker_queries(config).items())
-    if config.settings.files.paths:
-        query = files_query(config)
-        scopes.extend((source, query) for source in export_sources(config))
-    return scopes
-
-
-def store_scope(config: Config) -> str:
-    """The name under which a configuration's snapshots are kept in the store: ``[store]
-    scope``, else a short digest of what it reads."""
-    named = config.settings.store.scope
-    if named:
-        return named
-    import hashlib
-
-    reads = [*sorted(tracker_queries(config).items())]
-    if config.settings.files.paths:
-        reads.append(("files", files_query(config)))
-    return hashlib.sha256(repr(reads).encode()).hexdigest()[:16]
+__all__ = [
+    "configured",
+    "export_sources",
+    "files_query",
+    "sink_hints",
+    "sinks",
+    "source_hints",
+    "store_scope",
+    "store_scopes",
+    "tracker_queries",
+    "tracker_sources",
+]
 
 
 def tracker_sources(config: Config, only: str | None = None) -> list[TrackerSource]:

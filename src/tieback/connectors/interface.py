@@ -9,117 +9,21 @@ the weight, the retry policy and a handle on the store, not the whole configurat
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
-from functools import cached_property
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
-    from pydantic import SecretStr
-
-    from tieback.config import Config, Exempt, Tagging
-    from tieback.http import RetryPolicy
     from tieback.model import Item
-    from tieback.outcomes import Declarations, Finding
+    from tieback.outcomes import Finding
     from tieback.sinks.interface import Sink
     from tieback.sources.interface import TrackerSource
-    from tieback.store import Store
 
-__all__ = ["Connector", "Context", "ExportReader", "StoreHandle"]
+# The context a connector is given lives with the scopes it names (connectors.context).
+from tieback.connectors.context import Context, S, StoreHandle, narrow
 
-S = TypeVar("S", bound=BaseModel)
-
-
-class StoreHandle:
-    """The store as a connector sees it: where it is, and the names its items and
-    snapshots are kept under for this configuration."""
-
-    def __init__(self, config: Config, name: str) -> None:
-        self._config = config
-        self._name = name
-
-    @property
-    def location(self) -> Path | str:
-        """The PostgreSQL URL when ``[store] url`` is set, else the SQLite file."""
-        return self._config.store_location
-
-    @property
-    def exists(self) -> bool:
-        """Whether there is a store to read (a server is assumed to be there)."""
-        return self._config.store_exists
-
-    def open(self) -> AbstractContextManager[Store]:
-        """The store, open for the ``with`` block."""
-        from tieback.store import Store
-
-        return Store.open(self.location)
-
-    @cached_property
-    def scope(self) -> str:
-        """The name this configuration's snapshots are kept under."""
-        from tieback.connectors import store_scope
-
-        return store_scope(self._config)
-
-    @cached_property
-    def queries(self) -> list[str]:
-        """The queries this configuration reads this connector's items under: its live
-        query, and the one its copied exports are kept under."""
-        from tieback.connectors import store_scopes
-
-        return [query for source, query in store_scopes(self._config) if source == self._name]
-
-
-@dataclass(frozen=True)
-class Context(Generic[S]):
-    """What a connector's source, sink, export reader and checks are given."""
-
-    name: str
-    settings: S  # the connector's own table, validated by its model
-    token: SecretStr | None
-    tagging: Tagging
-    exempt: Exempt
-    weight: str  # "count" or "points": whether story points are read at all
-    precision: int  # decimals shown of a coverage figure
-    policy: RetryPolicy | None  # None: the default one
-    store: StoreHandle
-    label: str  # how messages name the configuration ("tieback.toml")
-    outcomes_file: str  # the outcomes file, as messages show it
-    declarations: Callable[[], Declarations]  # the declared outcomes, read when asked
-
-    @classmethod
-    def of(cls, config: Config, name: str, policy: RetryPolicy | None = None) -> Context[Any]:
-        """The context of the connector ``name`` under ``config``."""
-        from tieback.outcomes import load_declarations
-
-        settings = config.settings
-        return Context(
-            name=name,
-            settings=getattr(settings, name),
-            token=config.token(name),
-            tagging=settings.tagging,
-            exempt=settings.exempt,
-            weight=settings.coverage.weight,
-            precision=settings.coverage.precision,
-            policy=policy,
-            store=StoreHandle(config, name),
-            label=config.label,
-            outcomes_file=config.display(config.outcomes_path),
-            declarations=lambda: load_declarations(config),
-        )
-
-
-def narrow(given: Context[Any] | Config, name: str, policy: RetryPolicy | None) -> Context[Any]:
-    """``given`` as a context: a whole configuration (as the pull-request check and
-    tests hold one) is narrowed to the connector's context; ``policy`` replaces the
-    context's when given."""
-    if isinstance(given, Context):
-        return given if policy is None else replace(given, policy=policy)
-    return Context.of(given, name, policy)
+__all__ = ["Connector", "Context", "ExportReader", "StoreHandle", "narrow"]
 
 
 class ExportReader:
