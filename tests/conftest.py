@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import textwrap
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -98,3 +99,14 @@ def pytest_configure(config: pytest.Config) -> None:
     for name in list(os.environ):
         if name.upper().startswith("TIEBACK_") or name in ("JIRA_API_TOKEN", "GITHUB_TOKEN"):
             del os.environ[name]
+
+
+@pytest.fixture(autouse=True)
+def no_request_outlives_its_test() -> Iterator[None]:
+    """A page read ahead or a count asked in the background may still be in flight when
+    its test ends (the sync stopped early): let it finish before the next test begins,
+    so that it cannot take an answer the next test's mocked tracker queued for itself."""
+    yield
+    for thread in threading.enumerate():
+        if thread.name.startswith("tieback-") and thread is not threading.current_thread():
+            thread.join(timeout=10)
