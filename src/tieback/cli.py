@@ -210,7 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 2 when coverage is under N percent (overrides [coverage] fail_under)",
     )
     audit.add_argument(
-        "--scope", choices=("open", "all"), help="override [coverage] scope for this run"
+        "--scope",
+        choices=("open", "all"),
+        help="override [coverage] scope for this run (such a run keeps no snapshot)",
     )
     audit.add_argument(
         "--max-outputs",
@@ -220,7 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="mermaid: outputs shown per outcome before the rest collapse (default: 8)",
     )
     audit.add_argument(
-        "--weight", choices=("count", "points"), help="override [coverage] weight for this run"
+        "--weight",
+        choices=("count", "points"),
+        help="override [coverage] weight for this run (such a run keeps no snapshot)",
     )
     audit.add_argument(
         "--allow-incomplete",
