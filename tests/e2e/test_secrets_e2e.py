@@ -7,33 +7,16 @@ variable. Neither the output nor the store ever holds the token in any form.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from e2e.fake_github import TOKEN as GITHUB_TOKEN
 from e2e.fake_github import FakeGithub
 from e2e.fake_github import serve as serve_github
-from e2e.fake_jira import CLOUD_TOKEN, DC_TOKEN, EMAIL, FakeJira, serve
+from e2e.fake_jira import CLOUD_TOKEN, DC_TOKEN, EMAIL, FakeJira
 from e2e.github_sync import sync_github
-from e2e.jira_fixtures import Project, add_backlog, sync_line
+from e2e.jira_fixtures import Project, sync_line
 from e2e.leaks import assert_never_shown
-
-
-@pytest.fixture
-def server() -> Iterator[FakeJira]:
-    fake = FakeJira("server", page_cap=4, context="/jira")
-    with serve(fake):
-        add_backlog(fake)
-        yield fake
-
-
-@pytest.fixture
-def cloud() -> Iterator[FakeJira]:
-    fake = FakeJira("cloud", page_cap=5)
-    with serve(fake):
-        add_backlog(fake)
-        yield fake
 
 
 def test_a_data_center_token_with_a_trailing_newline_syncs(

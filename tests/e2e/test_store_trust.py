@@ -8,23 +8,14 @@ import json
 import os
 import sqlite3
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e.fake_jira import FakeJira, serve
+from e2e.fake_jira import FakeJira
 from e2e.github_fixtures import tieback_command
-from e2e.jira_fixtures import TOTALS, Project, add_backlog, totals_of
+from e2e.jira_fixtures import TOTALS, Project, totals_of
 
 FORMATS = ("table", "json", "markdown", "csv", "html", "mermaid", "badge")
-
-
-@pytest.fixture
-def cloud() -> Iterator[FakeJira]:
-    fake = FakeJira("cloud", page_cap=5)
-    with serve(fake):
-        add_backlog(fake)
-        yield fake
 
 
 def snapshots(project: Project) -> int:

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from e2e.fake_github import TOKEN as GITHUB_TOKEN
 from e2e.fake_github import FakeGithub
 from e2e.fake_github import serve as serve_github
-from e2e.fake_jira import FakeJira, serve
+from e2e.fake_jira import FakeJira
 from e2e.github_sync import sync_github
 from e2e.jira_fixtures import Project, Run, add_backlog
 from e2e.leaks import assert_never_shown
@@ -44,14 +42,6 @@ def retry_times(before: datetime, after: datetime, wait: int) -> set[str]:
         shown.add(ceiling.strftime("%H:%M"))
         moment += timedelta(seconds=30)
     return shown
-
-
-@pytest.fixture
-def cloud() -> Iterator[FakeJira]:
-    fake = FakeJira("cloud", page_cap=5)
-    with serve(fake):
-        add_backlog(fake)
-        yield fake
 
 
 def test_an_hour_long_jira_retry_after_ends_the_run_in_seconds(
