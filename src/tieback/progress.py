@@ -38,7 +38,7 @@ class Progress:
     """An outcome's or impact's readings and where they stand.
 
     ``baseline`` and ``target`` are None when not numbers. ``percent`` is
-    (current − baseline) ÷ (target − baseline) × 100, unclamped, and None without a
+    (current - baseline) / (target - baseline) * 100, unclamped, and None without a
     numeric baseline, target and current. ``status`` is None for a learning outcome
     (it has no target to reach) and when baseline or target is not a number.
     ``readings`` are in date order, one a date.
