@@ -9,10 +9,10 @@ from pathlib import Path
 
 from tieback.alignment import align
 from tieback.config import Coverage, Exempt, Tagging
+from tieback.connectors.source import TrackerSource
 from tieback.model import Impact, Item, Outcome, OutcomeStatus
 from tieback.outcomes import Declarations
 from tieback.report import Report, build_report
-from tieback.sources.interface import TrackerSource
 from tieback.store import Store
 from tieback.sync import sync_source
 

@@ -53,7 +53,7 @@ def test_the_verdict_loads_no_tracker_client_and_no_store() -> None:
         "import sys, tieback.prcheck\n"
         "print(' '.join(sorted(m for m in sys.modules if m.startswith(("
         "'tieback.store', 'tieback.http', 'tieback.sources', 'tieback.sinks.github', "
-        "'tieback.sinks.jira', 'tieback.sinks.pull_request', 'tieback.connectors', "
+        "'tieback.sinks.jira', 'tieback.connectors.github.pr', 'tieback.connectors', "
         "'requests', 'github', 'sqlite3', 'psycopg')))))"
     )
     src = str(Path(__file__).parents[1] / "src")

@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from factories import item
+from tieback.connectors.source import group_of
 from tieback.errors import StoreError
 from tieback.model import Item
-from tieback.sources.interface import group_of
 from tieback.store import SCHEMA_VERSION, Store
 
 

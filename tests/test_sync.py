@@ -10,8 +10,8 @@ import pytest
 
 from factories import item
 from tieback.config import Config, Settings
+from tieback.connectors.source import Page, TrackerSource
 from tieback.model import Item
-from tieback.sources.interface import Page, TrackerSource
 from tieback.store import Store
 from tieback.sync import sync_source
 

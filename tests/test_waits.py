@@ -11,17 +11,17 @@ from typing import Any
 import pytest
 import responses
 
+import tieback.connectors.github.pr
 import tieback.http
-import tieback.sinks.pull_request
 from tieback.config import Config
 from tieback.connectors.github.client import GithubClient
+from tieback.connectors.github.pr import run_pr
 from tieback.connectors.github.sink import GithubSink
 from tieback.connectors.github.source import GithubSource
 from tieback.connectors.jira.sink import JiraSink
 from tieback.connectors.jira.source import JiraSource
 from tieback.errors import ConfigError, SourceError
 from tieback.http import RetryPolicy
-from tieback.sinks.pull_request import run_pr
 
 CLOUD = "https://acme.atlassian.net"
 GITHUB_MOCK = "https://api.github.com:443"
@@ -291,7 +291,7 @@ def test_the_pull_request_check_uses_the_github_timeout_and_max_wait(
             made.append(self)
             raise Made
 
-    monkeypatch.setattr(tieback.sinks.pull_request, "GithubClient", Recorded)
+    monkeypatch.setattr(tieback.connectors.github.pr, "GithubClient", Recorded)
     environ = {"GITHUB_EVENT_PATH": str(event), "GITHUB_EVENT_NAME": "pull_request"}
     with pytest.raises(Made):
         run_pr(config, environ)

@@ -11,10 +11,10 @@ if TYPE_CHECKING:
     # The stages load when an audit runs them (pydantic with the configuration), so
     # the command can pause the cycle collector first; an offline audit never syncs.
     from tieback.config import Config, Coverage
+    from tieback.connectors.source import Source
     from tieback.model import Item
     from tieback.outcomes import Declarations
     from tieback.report import Grouping, Report
-    from tieback.sources.interface import Source
     from tieback.sync import ProgressCallback, SyncResult
 
 

@@ -21,8 +21,8 @@ from tieback.connectors.registry import BUILTIN_FORMATS
 
 if TYPE_CHECKING:
     from tieback.config import Config
+    from tieback.connectors.source import Page
     from tieback.report import Report
-    from tieback.sources.interface import Page
     from tieback.trend import Point
 
 EXIT_OK, EXIT_ERROR, EXIT_POLICY = 0, 1, 2
@@ -660,7 +660,7 @@ def _changes(count: int) -> str:
 
 @_paused
 def _pr(args: argparse.Namespace) -> int:
-    from tieback.sinks.pull_request import run_pr
+    from tieback.connectors.github.pr import run_pr
 
     return run_pr(_config(args), os.environ, mode=args.mode)
 

@@ -64,3 +64,18 @@ def display_weight(weight: float) -> str:
     if float(weight).is_integer():
         return str(int(weight))
     return f"{weight:.2f}".rstrip("0").rstrip(".")
+
+
+def display_change(delta: float, precision: int) -> str:
+    """A change in coverage points: never "no change" unless it is exactly none."""
+    shown = f"{abs(delta):.{precision}f}"
+    if float(shown) == 0:
+        return "no change" if delta == 0 else f"under {10.0**-precision:g} points of change"
+    arrow = "▲ +" if delta > 0 else "▼ -"
+    return f"{arrow}{shown} points"
+
+
+def display_percent(coverage: float | None, precision: int) -> str:
+    """Coverage as shown beside text: ``40.0%``, or ``n/a`` with no sign."""
+    shown = display_coverage(coverage, precision)
+    return shown if coverage is None else f"{shown}%"

@@ -18,12 +18,11 @@ from typing import TYPE_CHECKING
 
 from tieback.alignment import ExemptRules, Resolver, Tagger, align
 from tieback.config import Coverage, Exempt, Tagging
-from tieback.coverage import display_coverage
+from tieback.coverage import display_change, display_coverage, display_percent
 from tieback.model import Alignment, Classification, Item, Reason
 from tieback.outcomes import Declarations, focus_warnings
 from tieback.payload import mapping_of as _mapping
 from tieback.report import Report, build_report
-from tieback.sinks.digest import display_change, display_percent
 
 if TYPE_CHECKING:
     from tieback.store import Snapshot

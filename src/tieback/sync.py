@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from tieback.sources.interface import Page, TrackerSource
+from tieback.connectors.source import Page, TrackerSource
 from tieback.store import Store
 
 # Trackers and this machine disagree about time; re-read this much before the cursor.

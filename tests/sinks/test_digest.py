@@ -19,12 +19,7 @@ import tieback.connectors.jira.digest as digest_module
 from factories import HOSTILE, fixed_report, item, sample_declarations
 from tieback.alignment import align
 from tieback.config import Coverage, Exempt, Tagging
-from tieback.connectors.github.digest import GITHUB_LIMIT, digest_markdown
-from tieback.connectors.jira.digest import JIRA_LIMIT, digest_adf, digest_wiki
-from tieback.history import snapshot_of
-from tieback.model import Alignment, Classification, Item
-from tieback.report import Report, build_report
-from tieback.sinks.digest import (
+from tieback.connectors.digest import (
     NEWLY_LISTED,
     Digest,
     LostOutcome,
@@ -33,6 +28,11 @@ from tieback.sinks.digest import (
     fingerprint,
     is_current,
 )
+from tieback.connectors.github.digest import GITHUB_LIMIT, digest_markdown
+from tieback.connectors.jira.digest import JIRA_LIMIT, digest_adf, digest_wiki
+from tieback.history import snapshot_of
+from tieback.model import Alignment, Classification, Item
+from tieback.report import Report, build_report
 from tieback.store import Snapshot
 
 GOLD = Path(__file__).parent / "gold"

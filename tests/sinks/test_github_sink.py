@@ -20,13 +20,13 @@ from tieback.connectors.github.sink import (
     summary_target,
 )
 from tieback.connectors.github.source import GithubSource
+from tieback.connectors.sink import Action, ActionKind
 from tieback.errors import ConfigError, SinkError
 from tieback.history import record_snapshot
 from tieback.http import RetryPolicy
 from tieback.model import Item
 from tieback.outcomes import load_declarations
 from tieback.report import Report, build_report
-from tieback.sinks.interface import Action, ActionKind
 from tieback.store import PostedComment, Store
 
 MOCK = "https://api.github.com:443"  # PyGithub names the port; responses matches as sent

@@ -19,12 +19,12 @@ from tieback.config import Config
 from tieback.connectors.jira.payload import adf_text
 from tieback.connectors.jira.sink import Account, JiraSink, is_tieback_comment
 from tieback.connectors.jira.source import JiraSource
+from tieback.connectors.sink import ActionKind
 from tieback.errors import SinkError
 from tieback.http import RetryPolicy
 from tieback.model import Item
 from tieback.outcomes import load_declarations
 from tieback.report import Report, build_report
-from tieback.sinks.interface import ActionKind
 from tieback.store import PostedComment, Store
 
 CLOUD = "https://acme.atlassian.net"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from factories import item, sample_declarations
 from tieback.alignment import align
 from tieback.config import Exempt, Tagging
-from tieback.sinks.interface import ActionKind, plan_item_actions
+from tieback.connectors.sink import ActionKind, plan_item_actions
 
 
 def plan(*items, comment=True, commented=frozenset()):  # type: ignore[no-untyped-def]

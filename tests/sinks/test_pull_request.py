@@ -16,11 +16,7 @@ from pydantic import SecretStr
 from factories import item
 from tieback.config import Config
 from tieback.connectors.github.client import GithubClient
-from tieback.connectors.github.source import GithubSource
-from tieback.errors import TiebackError
-from tieback.http import RetryPolicy
-from tieback.model import Outcome
-from tieback.sinks.pull_request import (
+from tieback.connectors.github.pr import (
     STICKY_MARKER,
     closing_keys,
     keep_sticky,
@@ -28,7 +24,11 @@ from tieback.sinks.pull_request import (
     render_comment,
     run_pr,
 )
-from tieback.sinks.pull_request.comment import BUDGET
+from tieback.connectors.github.pr.comment import BUDGET
+from tieback.connectors.github.source import GithubSource
+from tieback.errors import TiebackError
+from tieback.http import RetryPolicy
+from tieback.model import Outcome
 from tieback.store import Store
 
 API = "https://api.github.com"

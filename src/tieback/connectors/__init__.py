@@ -20,8 +20,8 @@ from tieback.connectors.context import (
 if TYPE_CHECKING:
     # A sync loads no sink and no report, a post no source.
     from tieback.config import Config
-    from tieback.sinks.interface import Sink
-    from tieback.sources.interface import TrackerSource
+    from tieback.connectors.sink import Sink
+    from tieback.connectors.source import TrackerSource
 
 __all__ = [
     "configured",

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from tieback.config import TOO_DEEP, Config
+from tieback.connectors.source import Source
 from tieback.errors import SourceError
 from tieback.jsonio import loads
 from tieback.model import Item
-from tieback.sources.interface import Source
 
 if TYPE_CHECKING:
     from tieback.connectors.interface import Connector, ExportReader

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
+    from tieback.connectors.sink import Sink
+    from tieback.connectors.source import TrackerSource
     from tieback.model import Item
     from tieback.outcomes import Finding
-    from tieback.sinks.interface import Sink
-    from tieback.sources.interface import TrackerSource
 
 # The context a connector is given lives with the scopes it names (connectors.context).
 from tieback.connectors.context import Context, S, StoreHandle, narrow

@@ -2,7 +2,7 @@
 
 Its modules load when used: ``settings`` with the configuration, ``client`` and
 ``source`` for a sync, ``payload`` and ``exports`` for export files, ``sink`` to post.
-The pull-request check (``tieback pr``) is ``tieback.sinks.pull_request``.
+The pull-request check (``tieback pr``) is ``tieback.connectors.github.pr``.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from tieback.connectors.interface import Connector, Context, narrow
 if TYPE_CHECKING:
     from tieback.config import Config
     from tieback.connectors.interface import ExportReader
+    from tieback.connectors.sink import Sink
+    from tieback.connectors.source import TrackerSource
     from tieback.outcomes import Finding
-    from tieback.sinks.interface import Sink
-    from tieback.sources.interface import TrackerSource
 
 
 class GithubConnector(Connector[Github]):

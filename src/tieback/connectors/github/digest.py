@@ -6,7 +6,7 @@ from functools import cache
 
 import jinja2
 
-from tieback.sinks.digest import MARGIN, Digest, render_within, templates
+from tieback.connectors.digest import MARGIN, Digest, render_within, templates
 
 GITHUB_LIMIT = 65_536  # characters in a GitHub comment
 

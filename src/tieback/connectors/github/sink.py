@@ -25,15 +25,11 @@ from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from tieback.connectors.digest import build_digest, fingerprint, is_current
 from tieback.connectors.github.client import GithubApiError, GithubClient
 from tieback.connectors.github.digest import digest_markdown
 from tieback.connectors.github.settings import Github
-from tieback.errors import SinkError
-from tieback.formats.templates import environment
-from tieback.model import Alignment, Outcome
-from tieback.report import Report
-from tieback.sinks.digest import build_digest, fingerprint, is_current
-from tieback.sinks.interface import (
+from tieback.connectors.sink import (
     MARKER_PREFIX,
     Action,
     ActionKind,
@@ -41,6 +37,10 @@ from tieback.sinks.interface import (
     Written,
     plan_item_actions,
 )
+from tieback.errors import SinkError
+from tieback.formats.templates import environment
+from tieback.model import Alignment, Outcome
+from tieback.report import Report
 
 if TYPE_CHECKING:
     from tieback.config import Config

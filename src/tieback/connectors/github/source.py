@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 from tieback.connectors.github.client import GithubClient
 from tieback.connectors.github.payload import is_pull_request, item_from_issue
 from tieback.connectors.github.settings import Github
+from tieback.connectors.source import Page, TrackerSource
 from tieback.errors import SourceError
 from tieback.http import in_background, read_ahead
 from tieback.model import Item
 from tieback.payload import mapping_of as _mapping
 from tieback.payload import text_of as _text
-from tieback.sources.interface import Page, TrackerSource
 
 if TYPE_CHECKING:
     from tieback.config import Config

@@ -14,9 +14,9 @@ from tieback.connectors.jira.settings import Jira, query_of
 if TYPE_CHECKING:
     from tieback.config import Config
     from tieback.connectors.interface import ExportReader
+    from tieback.connectors.sink import Sink
+    from tieback.connectors.source import TrackerSource
     from tieback.outcomes import Finding
-    from tieback.sinks.interface import Sink
-    from tieback.sources.interface import TrackerSource
 
 
 class JiraConnector(Connector[Jira]):

@@ -9,10 +9,7 @@ from typing import Any
 
 import jinja2
 
-from tieback.connectors.jira import adf
-from tieback.coverage import display_weight
-from tieback.formats.escape import escape_wiki, safe_url
-from tieback.sinks.digest import (
+from tieback.connectors.digest import (
     LIST_LIMITS,
     MARGIN,
     Digest,
@@ -26,6 +23,9 @@ from tieback.sinks.digest import (
     templates,
     when,
 )
+from tieback.connectors.jira import adf
+from tieback.coverage import display_weight
+from tieback.formats.escape import escape_wiki, safe_url
 
 JIRA_LIMIT = 32_767  # characters in a Jira comment (jira.text.field.character.limit)
 

@@ -32,13 +32,13 @@ from tieback.connectors.jira import adf
 from tieback.connectors.jira.client import JiraApiError, JiraClient
 from tieback.connectors.jira.payload import adf_text
 from tieback.connectors.jira.settings import Jira
+from tieback.connectors.sink import Action, ActionKind, Sink, Written, plan_item_actions
 from tieback.errors import SinkError
 from tieback.formats.escape import escape_wiki
 from tieback.formats.templates import environment
 from tieback.model import Alignment, Outcome, Reason
 from tieback.payload import text_of as _text
 from tieback.report import Report
-from tieback.sinks.interface import Action, ActionKind, Sink, Written, plan_item_actions
 
 if TYPE_CHECKING:
     from tieback.config import Config
@@ -339,7 +339,7 @@ class JiraSink(Sink):
     def _summary(self, report: Report, newly: Sequence[Alignment]) -> Action | None:
         """Create, edit or leave the summary comment: edited in place, and left alone
         when its digest says nothing new about the same numbers."""
-        from tieback.sinks.digest import build_digest, fingerprint, is_current
+        from tieback.connectors.digest import build_digest, fingerprint, is_current
 
         key = self._settings.post_back.summary_issue.strip()
         if not _ISSUE_KEY.fullmatch(key):
@@ -368,8 +368,8 @@ class JiraSink(Sink):
         )
 
     def _summary_renderer(self) -> Callable[[Any], str | dict[str, Any]]:
+        from tieback.connectors.digest import Digest
         from tieback.connectors.jira.digest import digest_adf, digest_wiki
-        from tieback.sinks.digest import Digest
 
         if self.cloud:
 

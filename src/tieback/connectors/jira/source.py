@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from tieback.connectors.jira.client import KEYS_PAGE_SIZE, JiraApiError, JiraClient
 from tieback.connectors.jira.payload import JiraFields, item_from_issue
 from tieback.connectors.jira.settings import Jira
+from tieback.connectors.source import Page, TrackerSource
 from tieback.errors import SourceError
 from tieback.http import in_background, read_ahead, side_by_side
 from tieback.model import Item
 from tieback.payload import mapping_of as _mapping
 from tieback.payload import text_of as _text
-from tieback.sources.interface import Page, TrackerSource
 
 if TYPE_CHECKING:
     from tieback.config import Config

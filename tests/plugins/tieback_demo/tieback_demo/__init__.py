@@ -12,9 +12,9 @@ from collections.abc import Collection, Iterator
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from tieback.connectors.interface import Connector, Context
+from tieback.connectors.source import Page, TrackerSource
 from tieback.model import Item
 from tieback.outcomes import Finding
-from tieback.sources.interface import Page, TrackerSource
 
 
 class DemoItem(BaseModel):

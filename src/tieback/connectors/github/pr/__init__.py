@@ -34,6 +34,18 @@ from typing import TYPE_CHECKING
 from tieback.audit import read_items
 from tieback.config import Config
 from tieback.connectors.github.client import GithubClient
+from tieback.connectors.github.pr.comment import (
+    STICKY_MARKER,
+    Sticky,
+    comment_context,
+    keep_sticky,
+    remember,
+    remembered_id,
+    render_comment,
+)
+from tieback.connectors.github.pr.event import Event, read_event
+from tieback.connectors.github.pr.fetch import LivePull, closing_keys, fetch_pull, find_pulls
+from tieback.connectors.github.pr.outputs import PrResult, annotation, finish
 from tieback.errors import ConfigError, TiebackError
 from tieback.http import RetryPolicy
 from tieback.model import Item
@@ -48,18 +60,6 @@ from tieback.prcheck import (
     jira_keys,
 )
 from tieback.report import Report
-from tieback.sinks.pull_request.comment import (
-    STICKY_MARKER,
-    Sticky,
-    comment_context,
-    keep_sticky,
-    remember,
-    remembered_id,
-    render_comment,
-)
-from tieback.sinks.pull_request.event import Event, read_event
-from tieback.sinks.pull_request.fetch import LivePull, closing_keys, fetch_pull, find_pulls
-from tieback.sinks.pull_request.outputs import PrResult, annotation, finish
 
 if TYPE_CHECKING:
     from tieback.store import Snapshot

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from tieback.coverage import display_coverage, display_weight
+from tieback.coverage import display_change, display_percent, display_weight
 from tieback.formats.templates import environment
 from tieback.history import snapshot_of
 from tieback.model import Alignment
@@ -278,21 +278,6 @@ def _hash(text: str) -> str:
 
 
 # --- rendering -------------------------------------------------------------------------
-
-
-def display_change(delta: float, precision: int) -> str:
-    """A change in coverage points: never "no change" unless it is exactly none."""
-    shown = f"{abs(delta):.{precision}f}"
-    if float(shown) == 0:
-        return "no change" if delta == 0 else f"under {10.0**-precision:g} points of change"
-    arrow = "▲ +" if delta > 0 else "▼ -"
-    return f"{arrow}{shown} points"
-
-
-def display_percent(coverage: float | None, precision: int) -> str:
-    """Coverage as shown beside text: ``40.0%``, or ``n/a`` with no sign."""
-    shown = display_coverage(coverage, precision)
-    return shown if coverage is None else f"{shown}%"
 
 
 def when(taken_at: str) -> str:

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from tieback.connectors.github.pr.comment import STICKY_MARKER, Sticky
 from tieback.errors import TiebackError
 from tieback.prcheck import Backlog, Verdict
-from tieback.sinks.pull_request.comment import STICKY_MARKER, Sticky
 
 
 @dataclass

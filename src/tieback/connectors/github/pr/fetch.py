@@ -9,10 +9,10 @@ from typing import Any
 
 from tieback.connectors.github.client import GithubApiError, GithubClient
 from tieback.connectors.github.payload import item_from_issue
+from tieback.connectors.github.pr.event import Event
 from tieback.model import Item
 from tieback.payload import mapping_of as _mapping
 from tieback.payload import text_of as _text
-from tieback.sinks.pull_request.event import Event
 
 # "Fixes #12", "closes acme/app#12", "Resolved: https://github.com/acme/app/issues/12"
 _CLOSING = re.compile(

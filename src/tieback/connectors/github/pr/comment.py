@@ -13,13 +13,13 @@ from tieback.config import Config
 from tieback.connectors.github.client import GithubApiError, GithubClient
 from tieback.connectors.github.sink import UNKNOWN_ACCOUNT, find_marked_comment, same_text
 from tieback.connectors.github.sink import digest as text_hash
+from tieback.connectors.sink import MARKER_PREFIX
 from tieback.formats.templates import environment
 from tieback.model import Item
 from tieback.outcomes import Declarations
 from tieback.payload import mapping_of as _mapping
 from tieback.payload import text_of as _text
 from tieback.prcheck import Backlog, Move, Verdict
-from tieback.sinks.interface import MARKER_PREFIX
 
 STICKY = "sticky"  # the store's kind for the pull request's comment
 STICKY_MARKER = f"{MARKER_PREFIX}pull-request -->"

@@ -1,1 +1,0 @@
-"""Sinks: what tieback writes back to the trackers."""

@@ -1,1 +1,0 @@
-"""Sources: where work items come from (export files, Jira, GitHub)."""
