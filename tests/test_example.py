@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tieback.audit import run_audit
+from tieback.commands.audit import run_audit
 from tieback.config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent

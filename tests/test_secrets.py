@@ -13,6 +13,7 @@ import responses
 from pydantic import SecretStr
 
 import tieback.cli
+import tieback.commands.audit
 from tieback.config import Config
 from tieback.connectors.github.client import GithubApiError, GithubClient
 from tieback.connectors.jira.client import JiraApiError, JiraClient
@@ -196,7 +197,7 @@ def test_an_unexpected_error_is_shown_without_any_known_secret(
     def broken(args: object) -> int:
         raise RuntimeError(f"library failure: {leaked}")
 
-    monkeypatch.setattr(tieback.cli, "_audit", broken)
+    monkeypatch.setattr(tieback.commands.audit, "run", broken)
     assert tieback.cli.main(["audit", "--offline"]) == 1
     out, err = capsys.readouterr()
     assert err.startswith("tieback: error: unexpected RuntimeError: library failure: ***")

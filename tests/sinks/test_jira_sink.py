@@ -13,7 +13,7 @@ import responses
 
 from factories import HOSTILE, item
 from tieback.alignment import align
-from tieback.audit import read_items
+from tieback.backlog import read_items
 from tieback.cli import main
 from tieback.config import Config
 from tieback.connectors.jira.payload import adf_text

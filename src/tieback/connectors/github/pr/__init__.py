@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tieback.audit import read_items
+from tieback.backlog import read_items
 from tieback.config import Config
 from tieback.connectors.github.client import GithubClient
 from tieback.connectors.github.pr.comment import (

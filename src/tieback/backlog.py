@@ -1,20 +1,15 @@
-"""The audit pipeline: sync (unless offline) → this configuration's items → alignment → report."""
+"""The backlog a configuration reads: its trackers and exports synced into the store,
+and read back (``read_items``), with a line for each source the store holds only part of."""
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    # The stages load when an audit runs them (pydantic with the configuration), so
-    # the command can pause the cycle collector first; an offline audit never syncs.
-    from tieback.config import Config, Coverage
+    from tieback.config import Config
     from tieback.connectors.source import Source
     from tieback.model import Item
-    from tieback.outcomes import Declarations
-    from tieback.report import Grouping, Report
     from tieback.sync import ProgressCallback, SyncResult
 
 
@@ -156,66 +151,3 @@ def _merge(stored: list[Item], exported: list[Item]) -> list[Item]:
     merged = [replacing.pop((item.source, item.key), item) for item in stored]
     merged.extend(replacing.values())
     return merged
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while an audit or a sync builds and drops its values.
-
-    Items, alignments, report rows and the tracker's decoded pages are tuples, strings,
-    lists and dicts with no cycles among them: reference counting frees every one. The
-    collector cannot know that and walks all of them again and again as they pile up,
-    which at a million items costs a fifth of the audit, and 15% of a Jira sync. Drop
-    the report before the block ends: resumed with a million values alive, the
-    collector's first pass would walk them all once more.
-
-    Cheap to import: the stages load inside ``run_audit``, so a command can pause the
-    collector before they do.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
-def run_audit(
-    config: Config,
-    coverage: Coverage | None = None,
-    by: Grouping = "team",
-    offline: bool = True,
-    declarations: Declarations | None = None,
-    progress: ProgressCallback | None = None,
-) -> Report:
-    from tieback.alignment import align
-    from tieback.connectors import source_hints, tracker_queries
-    from tieback.outcomes import focus_warnings, load_declarations
-    from tieback.report import build_report
-
-    settings = config.settings
-    if not (settings.files.paths or tracker_queries(config)):
-        from tieback.errors import ConfigError
-
-        hints = source_hints(config)
-        also = f", or set {', or '.join(hints)}" if hints else ""
-        raise ConfigError(
-            f"{config.label}: nothing to audit: no source is configured; list export files "
-            f"in [files] paths{also} ('tieback init --full' writes an example "
-            "configuration with every key)"
-        )
-    declarations = declarations or load_declarations(config)
-    if not offline:
-        sync_trackers(config, progress=progress)
-    items, source_warnings = read_items(config, lean=True)
-    result = align(items, declarations, settings.tagging, settings.exempt)
-    return build_report(
-        result.alignments,
-        declarations,
-        coverage or settings.coverage,
-        by=by,
-        warnings=[*focus_warnings(declarations), *result.warnings, *source_warnings],
-        incomplete=incomplete_syncs(config),
-    )
