@@ -7,12 +7,15 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from tieback.config import Coverage
 from tieback.coverage import Numbers
 from tieback.model import Alignment, Classification, Reason, TagOrigin
 from tieback.outcomes import Declarations
+
+if TYPE_CHECKING:
+    from tieback.progress import Progress, WeekDone
 
 SCHEMA = "tieback.report/1"
 GROUPINGS = ("team", "source", "outcome", "status", "type")
@@ -252,3 +255,69 @@ def _unaligned_json(alignment: Alignment, weight: float) -> dict[str, Any]:
         "status": item.status,
         "weight": _number(weight),
     }
+
+
+# --- measuring outcomes ----------------------------------------------------------------
+
+
+def add_measures(
+    data: dict[str, Any],
+    progress: Mapping[str, Progress],
+    weeks: Mapping[str, Sequence[WeekDone]],
+) -> None:
+    """Give each outcome in ``data`` its ``progress`` (None when it has nothing to show)
+    and ``done_by_week``, and each impact its ``progress``: additions to the schema,
+    present in every report so a reader finds the same keys whether or not readings
+    exist."""
+    for outcome in data["outcomes"]:
+        outcome["progress"] = progress_json(progress.get(outcome["id"]))
+        outcome["done_by_week"] = [
+            {"week": week.week.isoformat(), "count": week.count, "weight": _number(week.weight)}
+            for week in weeks.get(outcome["id"], ())
+        ]
+    for impact in data["impacts"]:
+        impact["progress"] = progress_json(progress.get(impact["id"]))
+
+
+def progress_json(progress: Progress | None) -> dict[str, Any] | None:
+    if progress is None:
+        return None
+    return {
+        "baseline": _maybe_number(progress.baseline),
+        "target": _maybe_number(progress.target),
+        "current": _maybe_number(progress.current),
+        "at": progress.at.isoformat() if progress.at else None,
+        "percent": None if progress.percent is None else round(progress.percent, 1),
+        "status": progress.status.value if progress.status else None,
+        "readings": [
+            {"date": reading.date.isoformat(), "value": _number(reading.value)}
+            for reading in progress.readings
+        ],
+    }
+
+
+def _maybe_number(value: float | None) -> int | float | None:
+    return None if value is None else _number(value)
+
+
+def measure_rows(data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The rows a report shows of its measures: each impact (lagging) followed by its
+    outcomes (leading), then the outcomes under no impact, only those with a
+    ``progress``; each row is the entry's ``progress`` plus its ``id``, whether it is an
+    ``impact`` and, for an outcome, its ``focus``."""
+    outcomes = [o for o in data["outcomes"] if o.get("progress")]
+    rows: list[dict[str, Any]] = []
+    placed: set[str] = set()
+    for impact in data["impacts"]:
+        under = [o for o in outcomes if o["impact"] == impact["id"]]
+        if impact.get("progress"):
+            rows.append({**impact["progress"], "id": impact["id"], "impact": True, "focus": ""})
+        for outcome in under:
+            rows.append(_outcome_row(outcome))
+            placed.add(outcome["id"])
+    rows.extend(_outcome_row(o) for o in outcomes if o["id"] not in placed)
+    return rows
+
+
+def _outcome_row(outcome: Mapping[str, Any]) -> dict[str, Any]:
+    return {**outcome["progress"], "id": outcome["id"], "impact": False, "focus": outcome["focus"]}

@@ -22,7 +22,7 @@ from rich.text import Text
 
 from tieback.coverage import display_coverage, display_weight
 from tieback.formats.interface import Format, Options
-from tieback.report import Report
+from tieback.report import Report, measure_rows
 
 # Without a terminal (a pipe, a file, a CI log) no width is given: each table is as wide
 # as its keys, tags and ids need to stand on one line, and at least this wide, what a
@@ -239,6 +239,39 @@ def _outcomes(data: dict[str, Any], width: int | None) -> tuple[Table, int]:
     return _fit("Outcomes", fields, layouts, width)
 
 
+_STATUS_STYLES = {"met": "green", "moving": "green", "worse": "red", "stale": "yellow"}
+
+
+def _measures(rows: Sequence[dict[str, Any]], width: int | None) -> tuple[Table, int]:
+    """Each impact's readings (lagging) with its outcomes' (leading) beneath it."""
+    fields = [
+        _Field("Measure", [Text(r["id"], style="bold" if r["impact"] else "") for r in rows]),
+        _number("Current", [Text(_value(r["current"])) for r in rows], "now {}"),
+        _number("Target", [Text(_value(r["target"])) for r in rows], "target {}"),
+        _number("Progress", [Text(_percent(r["percent"])) for r in rows], "{}"),
+        _Field(
+            "Status",
+            [Text(r["status"] or "—", style=_STATUS_STYLES.get(r["status"], "")) for r in rows],
+        ),
+        _Field("As of", [Text(r["at"] or "—") for r in rows]),
+    ]
+    layouts = [
+        [[0], [1], [2], [3], [4], [5]],
+        [[0, 5], [1], [2], [3], [4]],
+        [[0, 5, 1, 2, 3], [4]],
+        [[0, 4, 5, 1, 2, 3]],
+    ]
+    return _fit("Measures (impacts, then their outcomes)", fields, layouts, width)
+
+
+def _value(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}"
+
+
+def _percent(percent: float | None) -> str:
+    return "—" if percent is None else f"{percent:.0f}%"
+
+
 def _tags(unaligned: dict[str, Any]) -> Text:
     tags = Text(", ".join(unaligned["refs"]))
     if unaligned["suggestion"]:
@@ -294,6 +327,12 @@ def _renderable(
     if data["outcomes"]:
         outcomes, table_width = _outcomes(data, width)
         parts.append(outcomes)
+        widest = max(widest, table_width)
+
+    measures = measure_rows(data)
+    if measures:
+        table, table_width = _measures(measures, width)
+        parts.append(table)
         widest = max(widest, table_width)
 
     unaligned = data["unaligned"]

@@ -8,6 +8,7 @@ import jinja2
 
 from tieback.coverage import display_coverage, display_weight
 from tieback.formats.escape import escape_markdown, safe_url
+from tieback.report import measure_rows
 
 
 @cache
@@ -26,4 +27,5 @@ def environment(package: str = "tieback") -> jinja2.Environment:
     env.filters["safe_url"] = safe_url
     env.filters["weight"] = display_weight
     env.globals["display_coverage"] = display_coverage
+    env.globals["measure_rows"] = measure_rows
     return env
