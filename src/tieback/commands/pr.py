@@ -1,4 +1,4 @@
-"""``tieback pr``: the pull-request check (see ``tieback.connectors.github.pr``)."""
+"""``tieback pr``: the pull-request check, run by the connector that holds pull requests."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from tieback.commands import load, paused
 
 @paused
 def run(args: argparse.Namespace) -> int:
-    from tieback.connectors.github.pr import run_pr
+    from tieback.connectors.registry import pull_request_check
 
-    return run_pr(load(args), os.environ, mode=args.mode)
+    code: int = pull_request_check()(load(args), os.environ, mode=args.mode)
+    return code

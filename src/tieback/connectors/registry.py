@@ -36,6 +36,9 @@ BUILTIN_CONNECTORS = {
     "jira": "tieback.connectors.jira:JiraConnector",
     "github": "tieback.connectors.github:GithubConnector",
 }
+# The pull-request check ``tieback pr`` runs: the connector of the forge that holds the
+# pull requests does it.
+PULL_REQUEST_CHECK = "tieback.connectors.github.pr:run_pr"
 # In the order --help lists them.
 BUILTIN_FORMATS = {
     "table": "tieback.formats.table:TableFormat",
@@ -60,6 +63,11 @@ def _entry_point(group: str, name: str) -> Any | None:
     for point in entry_points(group=group, name=name):
         return point.load()
     return None
+
+
+def pull_request_check() -> Any:
+    """``run_pr(config, environ, mode=None) -> exit code``: the pull-request check."""
+    return _load(PULL_REQUEST_CHECK)
 
 
 # Every connector looked up this run, by name; None for a name that is none.
