@@ -60,6 +60,41 @@ def test_relative_paths_are_relative_to_the_config(tmp_path: Path) -> None:
     assert config.store_path == sub.resolve() / ".tieback/tieback.db"
 
 
+def test_metrics_paths_are_relative_to_the_config_and_the_environment_overrides_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sub = tmp_path / "conf"
+    sub.mkdir()
+    path = write(sub / "tieback.toml", '[metrics]\npaths = ["m.csv", "/data/all.csv"]\n')
+    config = load_config(path, cwd=tmp_path)
+    assert config.metric_paths == [sub.resolve() / "m.csv", Path("/data/all.csv")]
+    assert config.settings.metrics.stale_after_days == 30
+    monkeypatch.setenv("TIEBACK_METRICS__PATHS", '["other.csv"]')
+    monkeypatch.setenv("TIEBACK_METRICS__STALE_AFTER_DAYS", "7")
+    config = load_config(path, cwd=tmp_path)
+    assert config.metric_paths == [sub.resolve() / "other.csv"]
+    assert config.settings.metrics.stale_after_days == 7
+
+
+@pytest.mark.parametrize(
+    ("text", "variable", "message"),
+    [
+        ("[metrics]\nstale_after_days = 0\n", None, "[metrics] stale_after_days: Input should be"),
+        ("[metrics]\npath = []\n", None, "unknown key [metrics] path"),
+        ("", "metrics.csv", "environment variable TIEBACK_METRICS__PATHS: expected a JSON list"),
+    ],
+)
+def test_bad_metrics_settings_are_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, variable: str | None, message: str
+) -> None:
+    path = write(tmp_path / "tieback.toml", text)
+    if variable is not None:
+        monkeypatch.setenv("TIEBACK_METRICS__PATHS", variable)
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert message in str(raised.value)
+
+
 def test_tokens_come_from_the_environment_and_never_print(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

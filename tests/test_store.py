@@ -563,3 +563,51 @@ def test_a_store_another_run_holds_is_waited_for_then_named_busy(
     message = str(raised.value)
     assert "another tieback run is writing to the store" in message
     assert "--full" not in message and "move it aside" not in message
+
+
+def test_a_reading_of_a_day_already_kept_replaces_it(store_location: str | Path) -> None:
+    from datetime import date
+
+    from tieback.progress import Reading
+
+    with Store.open(store_location) as store:
+        assert store.readings() == {}
+        assert (
+            store.add_reading("activation", "2026-09-02", 37.5, "2026-09-02T09:00:00+00:00") is None
+        )
+        assert (
+            store.add_reading("activation", "2026-09-01", 36.0, "2026-09-02T09:01:00+00:00") is None
+        )
+        assert (
+            store.add_reading("engagement", "2026-09-01", 1.0e6, "2026-09-02T09:02:00+00:00")
+            is None
+        )
+        replaced = store.add_reading("activation", "2026-09-02", 38.0, "2026-09-03T09:00:00+00:00")
+        assert replaced == 37.5
+    with Store.open(store_location) as store:
+        assert store.readings() == {
+            "activation": [Reading(date(2026, 9, 1), 36.0), Reading(date(2026, 9, 2), 38.0)],
+            "engagement": [Reading(date(2026, 9, 1), 1.0e6)],
+        }
+
+
+def test_a_store_from_before_readings_keeps_its_items_and_takes_readings(
+    store_location: str | Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tieback.store import migrations
+
+    before = next(
+        number
+        for number, migration in enumerate(migrations._MIGRATIONS)
+        if "CREATE TABLE readings" in str(migration)
+    )
+    with monkeypatch.context() as old:
+        old.setattr(migrations, "_MIGRATIONS", migrations._MIGRATIONS[:before])
+        old.setattr(migrations, "SCHEMA_VERSION", before)
+        with Store.open(store_location) as store:
+            store.upsert_items("q", [item("EDU-1")])
+    with Store.open(store_location) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.keys("jira", "q") == {"EDU-1"}
+        store.add_reading("activation", "2026-09-01", 36.0, "2026-09-01T10:00:00+00:00")
+        assert list(store.readings()) == ["activation"]

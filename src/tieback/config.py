@@ -29,6 +29,7 @@ from tieback.settings import (
     Coverage,
     Exempt,
     Files,
+    Metrics,
     Section,
     Settings,
     Store,
@@ -46,6 +47,7 @@ __all__ = [
     "Coverage",
     "Exempt",
     "Files",
+    "Metrics",
     "Section",
     "Settings",
     "Store",
@@ -235,6 +237,10 @@ class Config:
     @property
     def file_paths(self) -> list[Path]:
         return [self.resolve(p) for p in self.settings.files.paths]
+
+    @property
+    def metric_paths(self) -> list[Path]:
+        return [self.resolve(p) for p in self.settings.metrics.paths]
 
     def token(self, connector: str) -> SecretStr | None:
         """The token of ``connector``: from ``TIEBACK_<NAME>__TOKEN``, else from the

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tieback import metrics
 from tieback.config import Config
 from tieback.outcomes import Finding, lint, load_declarations
 
@@ -10,7 +11,8 @@ def lint_config(config: Config, errors: list[str] | None = None) -> list[str]:
     """Every warning as ``where[:line]: warning: message [rule]``. Errors raise
     ConfigError, or with ``errors`` are each a line there, the rest still checked."""
     declarations = load_declarations(config, errors)
-    lines = [_line(declarations.origin, finding) for finding in lint(declarations)]
+    findings = [*lint(declarations), *metrics.lint(declarations)]
+    lines = [_line(declarations.origin, finding) for finding in findings]
     lines.extend(_line(config.label, finding) for finding in _config_findings(config))
     return lines
 
@@ -27,6 +29,11 @@ def _config_findings(config: Config) -> list[Finding]:
         if not path.is_file():
             findings.append(
                 Finding("missing-file", f"[files] paths: {path} does not exist", "files")
+            )
+    for path in config.metric_paths:
+        if not path.is_file():
+            findings.append(
+                Finding("missing-file", f"[metrics] paths: {path} does not exist", "metrics")
             )
     from tieback.connectors import configured
 

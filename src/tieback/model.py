@@ -61,6 +61,8 @@ class Impact:
     id: str
     title: str
     metric: str = ""
+    baseline: str = ""  # as declared; a number gives the impact progress (``tieback.metrics``)
+    target: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,8 @@ class _ImpactDecl(BaseModel):
     id: str
     title: str
     metric: str = ""
+    baseline: str | int | float = ""
+    target: str | int | float = ""
 
     @field_validator("id")
     @classmethod
@@ -234,7 +236,13 @@ def _validate(model: type[BaseModel], where: str, name: str, entry: Any) -> Any:
 
 def _impact(where: str, index: int, entry: Any) -> Impact:
     decl: _ImpactDecl = _validate(_ImpactDecl, where, _entry_name("impacts", index, entry), entry)
-    return Impact(id=decl.id, title=decl.title, metric=decl.metric)
+    return Impact(
+        id=decl.id,
+        title=decl.title,
+        metric=decl.metric,
+        baseline=str(decl.baseline),
+        target=str(decl.target),
+    )
 
 
 def _outcome(where: str, index: int, entry: Any) -> Outcome:

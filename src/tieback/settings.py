@@ -63,6 +63,12 @@ class Files(Section):
     paths: list[Path] = []
 
 
+class Metrics(Section):
+    paths: list[Path] = []  # CSV files of readings: outcome,date,value
+    # A reading older than this many days says nothing about now: the outcome is stale.
+    stale_after_days: int = Field(30, gt=0)
+
+
 def check_url(url: str, example: str, token_variable: str) -> str:
     """``url`` if it is an http(s) base URL a request can start from; else ValueError
     saying what is wrong, without the URL, which may hold a password."""
@@ -104,3 +110,4 @@ class Settings(Section):
     coverage: Coverage = Coverage()
     store: Store = Store()
     files: Files = Files()
+    metrics: Metrics = Metrics()

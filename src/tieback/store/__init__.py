@@ -1,4 +1,4 @@
-"""The store: synced items, sync cursors and state, leases, posted comments and snapshots.
+"""The store: synced items, sync cursors and state, leases, comments, snapshots, readings.
 
 ``api`` is what the rest of tieback calls, ``engines`` what differs between SQLite
 and PostgreSQL, ``migrations`` the schema's history; the names others import are here.

@@ -1,4 +1,4 @@
-"""The store's API: items, cursors, sync state, leases, comments and snapshots.
+"""The store's API: items, cursors, sync state, leases, comments, snapshots and readings.
 
 One schema (``migrations``) serves SQLite and PostgreSQL (``engines``): the SQL
 below is the common ground of the two engines (``ON CONFLICT``, ``RETURNING``).
@@ -14,11 +14,13 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from itertools import chain
 from pathlib import Path
 from typing import Any
 
 from tieback.model import Item, marker_lines
+from tieback.progress import Reading
 from tieback.store.engines import Engine, connect, store_error
 from tieback.store.migrations import SEP, migrate
 
@@ -577,6 +579,31 @@ class Store:
     def latest_snapshot(self, kind: str | None = None, scope: str | None = None) -> Snapshot | None:
         found = self.snapshots(kind, scope=scope)
         return found[-1] if found else None
+
+    # --- metric readings -------------------------------------------------------------
+
+    def add_reading(self, id: str, day: str, value: float, recorded_at: str) -> float | None:
+        """Keep ``value`` as the reading of outcome or impact ``id`` on ``day`` (ISO),
+        replacing one kept for that id and date; return the value replaced, if any."""
+        with self.transaction():
+            row = self._engine.execute(
+                "SELECT value FROM readings WHERE id = ? AND date = ?", (id, day)
+            ).fetchone()
+            self._engine.execute(
+                "INSERT INTO readings (id, date, value, recorded_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (id, date) DO UPDATE SET value = excluded.value, "
+                "recorded_at = excluded.recorded_at",
+                (id, day, value, recorded_at),
+            )
+        return float(row[0]) if row else None
+
+    def readings(self) -> dict[str, list[Reading]]:
+        """Every kept reading by the id it was recorded under, each id's in date order."""
+        found: dict[str, list[Reading]] = {}
+        rows = self._engine.execute("SELECT id, date, value FROM readings ORDER BY id, date")
+        for id_, day, value in rows:
+            found.setdefault(id_, []).append(Reading(date.fromisoformat(day), float(value)))
+        return found
 
 
 def _scope(

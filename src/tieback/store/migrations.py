@@ -215,6 +215,18 @@ _MIGRATIONS: tuple[str | Mapping[str, str], ...] = (
     );
     ALTER TABLE snapshots ADD COLUMN scope TEXT NOT NULL DEFAULT '';
     """,
+    # 8: metric readings
+    # One value an outcome's (or impact's) id a day (an ISO date); ``tieback metric
+    # record`` on a day already recorded replaces it.
+    """
+    CREATE TABLE readings (
+        id TEXT NOT NULL,
+        date TEXT NOT NULL,
+        value DOUBLE PRECISION NOT NULL,
+        recorded_at TEXT NOT NULL,
+        PRIMARY KEY (id, date)
+    );
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
