@@ -14,6 +14,8 @@ from factories import HOSTILE, fixed_report
 from tieback.formats.html import HtmlFormat
 from tieback.trend import Point
 
+GOLD = Path(__file__).parent / "gold"
+
 HISTORY = [
     Point("2026-11-01T10:00:00Z", 35.0, 7, 2, 4, 1),
     Point("2026-11-08T10:00:00Z", None, 0, 0, 0, 0),
@@ -25,6 +27,14 @@ def render() -> str:
     return HtmlFormat(history=HISTORY, lint=["outcomes.toml:3: warning: <b>x</b>"]).render(
         fixed_report()
     )
+
+
+def test_gold() -> None:
+    rendered = render()
+    gold = GOLD / "report.html"
+    if os.environ.get("REGOLD"):
+        gold.write_text(rendered, encoding="utf-8")
+    assert rendered == gold.read_text(encoding="utf-8")
 
 
 def test_untrusted_text_is_escaped() -> None:
