@@ -14,7 +14,7 @@ WIDTH, HEIGHT = 480, 160
 LEFT, RIGHT = 84, 472  # the plot; the gutter left of it holds the value labels
 INSET = 8  # half the widest bar: a bar at either end of the time axis stays in the plot
 TOP, AXIS, DATES = 10, 140, 154
-METRIC_BOTTOM, BARS_TOP = 100, 108  # where both are drawn, readings above and bars below
+METRIC_BOTTOM, BARS_TOP = 96, 108  # where both are drawn, readings above and bars below
 LABEL_GAP = 11  # the height of a value label; closer labels are moved apart
 BAR_WIDTH = 2 * INSET
 
@@ -43,7 +43,7 @@ def outcome_chart(progress: Progress | None, weeks: Sequence[WeekDone], title: s
     if readings and done:
         metric, bars = (TOP, METRIC_BOTTOM), (BARS_TOP, AXIS)
     elif readings:
-        metric, bars = (TOP, AXIS - 4), (AXIS, AXIS)
+        metric, bars = (TOP, AXIS - 12), (AXIS, AXIS)
     else:
         metric, bars = (TOP, TOP), (TOP, AXIS)
     text = summary(progress, weeks, title)
