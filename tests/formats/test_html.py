@@ -6,13 +6,18 @@ import os
 import re
 import shutil
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from factories import HOSTILE, fixed_report
+from tieback.formats.chart import outcome_chart
 from tieback.formats.html import HtmlFormat
+from tieback.progress import Progress, Reading, Status, WeekDone
 from tieback.trend import Point
+
+GOLD = Path(__file__).parent / "gold"
 
 HISTORY = [
     Point("2026-11-01T10:00:00Z", 35.0, 7, 2, 4, 1),
@@ -21,10 +26,54 @@ HISTORY = [
 ]
 
 
-def render() -> str:
-    return HtmlFormat(history=HISTORY, lint=["outcomes.toml:3: warning: <b>x</b>"]).render(
-        fixed_report()
+LINT = ["outcomes.toml:3: warning: <b>x</b>"]
+
+
+def render(charts: dict[str, str] | None = None) -> str:
+    return HtmlFormat(history=HISTORY, lint=LINT, charts=charts).render(fixed_report())
+
+
+def results_chart() -> str:
+    readings = (
+        Reading(date(2026, 10, 5), 12.0),
+        Reading(date(2026, 11, 2), 9.0),
+        Reading(date(2026, 11, 16), 7.5),
     )
+    progress = Progress(12.0, 1.0, 7.5, date(2026, 11, 16), 40.9, Status.MOVING, readings)
+    weeks = [WeekDone(date(2026, 10, 19), 2, 2.0), WeekDone(date(2026, 11, 9), 1, 1.0)]
+    return outcome_chart(progress, weeks, "results-in-a-minute")
+
+
+def test_gold() -> None:
+    rendered = render()
+    gold = GOLD / "report.html"
+    if os.environ.get("REGOLD"):
+        gold.write_text(rendered, encoding="utf-8")
+    assert rendered == gold.read_text(encoding="utf-8")
+
+
+def test_without_charts_the_page_is_unchanged() -> None:
+    gold = (GOLD / "report.html").read_text(encoding="utf-8")
+    assert render(charts={}) == gold
+    # an outcome with nothing to draw adds nothing, not even the legend
+    assert render(charts={"results-in-a-minute": ""}) == gold
+
+
+def test_each_outcome_shows_its_chart_under_one_legend() -> None:
+    svg = results_chart()
+    html = render(charts={"results-in-a-minute": svg})
+    assert html.count(svg) == 1
+    assert html.count('aria-label="Legend:') == 1
+    assert html.index("Impacts, outcomes and outputs") < html.index('aria-label="Legend:')
+    own = html.index("<code>results-in-a-minute</code>")
+    assert own < html.index(svg) < html.index("<code>activation</code>")
+    assert html.count("<svg") == 3  # the coverage trend, the legend, the outcome's chart
+
+
+def test_a_chart_that_is_not_markup_is_shown_as_text() -> None:
+    html = render(charts={"activation": '<svg onload="alert(1)"></svg>'})
+    assert "<svg onload" not in html
+    assert "&lt;svg onload=" in html
 
 
 def test_untrusted_text_is_escaped() -> None:
@@ -69,7 +118,7 @@ def test_renders_in_headless_chromium_without_console_errors(tmp_path: Path) -> 
     browser = chromium()
     assert browser, "CI must install chromium"
     page = tmp_path / "report.html"
-    page.write_text(render(), encoding="utf-8")
+    page.write_text(render(charts={"results-in-a-minute": results_chart()}), encoding="utf-8")
     artifacts = Path(os.environ.get("ARTIFACTS_DIR", tmp_path))
     artifacts.mkdir(parents=True, exist_ok=True)
     screenshot = artifacts / "report.png"

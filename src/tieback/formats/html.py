@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from tieback.coverage import display_coverage
+from tieback.formats.chart import legend
 from tieback.formats.interface import Format, Options
 from tieback.formats.templates import environment
 from tieback.model import Alignment, Classification
@@ -31,9 +32,17 @@ class Chart:
 class HtmlFormat(Format):
     name = "html"
 
-    def __init__(self, history: Sequence[Point] = (), lint: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        history: Sequence[Point] = (),
+        lint: Sequence[str] = (),
+        charts: Mapping[str, str] | None = None,
+    ) -> None:
+        """``charts`` maps an outcome id to its ``outcome_chart``, shown under the outcome;
+        a chart that is a plain ``str`` rather than ``Markup`` is escaped, shown as text."""
         self.history = list(history)
         self.lint = list(lint)
+        self.charts = {outcome_id: svg for outcome_id, svg in (charts or {}).items() if svg}
 
     @classmethod
     def from_options(cls, options: Options) -> Format:
@@ -52,6 +61,8 @@ class HtmlFormat(Format):
             served=served,
             chart=chart(self.history, report.precision),
             lint=self.lint,
+            charts=self.charts,
+            legend=legend() if self.charts else "",
         )
 
 
