@@ -106,7 +106,11 @@ def no_request_outlives_its_test() -> Iterator[None]:
     """A page read ahead or a count asked in the background may still be in flight when
     its test ends (the sync stopped early): let it finish before the next test begins,
     so that it cannot take an answer the next test's mocked tracker queued for itself."""
+    before = set(threading.enumerate())
     yield
     for thread in threading.enumerate():
-        if thread.name.startswith("tieback-") and thread is not threading.current_thread():
+        if thread in before or thread is threading.current_thread():
+            continue
+        # tieback's own, and any pool a library started for a request
+        if thread.name.startswith(("tieback-", "ThreadPoolExecutor")):
             thread.join(timeout=10)

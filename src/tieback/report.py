@@ -131,7 +131,8 @@ def build_report(
         "fail_under": _number(coverage.fail_under),
         "totals": _numbers_json(Numbers(*totals), with_unestimated=True),
         "impacts": [
-            {"id": i.id, "title": i.title, "metric": i.metric} for i in declarations.impacts
+            {"id": i.id, "title": i.title, "metric": i.metric, "progress": None}
+            for i in declarations.impacts
         ],
         "outcomes": [
             {
@@ -148,6 +149,8 @@ def build_report(
                 "items": outcome_items.get(o.id, 0),
                 "weight": _number(outcome_weight.get(o.id, 0)),
                 "done": outcome_done.get(o.id, 0),
+                "progress": None,  # these two are filled by add_measures
+                "done_by_week": [],
             }
             for o in declarations.outcomes
         ],
@@ -321,3 +324,18 @@ def measure_rows(data: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def _outcome_row(outcome: Mapping[str, Any]) -> dict[str, Any]:
     return {**outcome["progress"], "id": outcome["id"], "impact": False, "focus": outcome["focus"]}
+
+
+def measure_line(progress: Mapping[str, Any]) -> str:
+    """One line of a measure's ``progress`` (its JSON form): "now 6.4 on 2026-11-30,
+    target 1, 52% of the way, moving"."""
+    parts = []
+    if progress["current"] is not None:
+        parts.append(f"now {progress['current']:g} on {progress['at']}")
+    if progress["target"] is not None:
+        parts.append(f"target {progress['target']:g}")
+    if progress["percent"] is not None:
+        parts.append(f"{progress['percent']:.0f}% of the way")
+    if progress["status"]:
+        parts.append(progress["status"])
+    return ", ".join(parts)

@@ -163,11 +163,10 @@ def run_audit(
     declarations: Declarations | None = None,
     progress: ProgressCallback | None = None,
 ) -> Report:
-    from tieback.alignment import align
     from tieback.backlog import incomplete_syncs, read_items, sync_trackers
     from tieback.connectors import source_hints, tracker_queries
-    from tieback.outcomes import focus_warnings, load_declarations
-    from tieback.report import build_report
+    from tieback.evaluate import evaluate
+    from tieback.outcomes import load_declarations
 
     settings = config.settings
     if not (settings.files.paths or tracker_queries(config)):
@@ -184,12 +183,13 @@ def run_audit(
     if not offline:
         sync_trackers(config, progress=progress)
     items, source_warnings = read_items(config, lean=True)
-    result = align(items, declarations, settings.tagging, settings.exempt)
-    return build_report(
-        result.alignments,
+    return evaluate(
+        config,
+        items,
         declarations,
-        coverage or settings.coverage,
+        coverage=coverage,
         by=by,
-        warnings=[*focus_warnings(declarations), *result.warnings, *source_warnings],
+        warnings=source_warnings,
         incomplete=incomplete_syncs(config),
+        measures=True,
     )

@@ -17,13 +17,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _post_in_turn(args: argparse.Namespace, turns: contextlib.ExitStack) -> int:
-    from tieback.alignment import align
     from tieback.backlog import incomplete_syncs, read_items
     from tieback.connectors import sink_hints, sinks
     from tieback.errors import ConfigError
+    from tieback.evaluate import evaluate
     from tieback.lease import post_lease
-    from tieback.outcomes import focus_warnings, load_declarations
-    from tieback.report import build_report
+    from tieback.outcomes import load_declarations
 
     config = load(args)
     targets = sinks(config)
@@ -38,18 +37,10 @@ def _post_in_turn(args: argparse.Namespace, turns: contextlib.ExitStack) -> int:
             turns.enter_context(post_lease(config, sink.name))
     declarations = load_declarations(config)
     items, warnings = read_items(config, lean=True)  # alignment reads no more
-    settings = config.settings
-    result = align(items, declarations, settings.tagging, settings.exempt)
     incomplete = incomplete_syncs(config)
     for line in incomplete:
         print(f"tieback: warning: {line}", file=sys.stderr)
-    report = build_report(
-        result.alignments,
-        declarations,
-        settings.coverage,
-        warnings=[*focus_warnings(declarations), *result.warnings, *warnings],
-        incomplete=incomplete,
-    )
+    report = evaluate(config, items, declarations, warnings=warnings, incomplete=incomplete)
     planned = written = failed = 0
     for sink in targets:
         actions = sink.plan(report)

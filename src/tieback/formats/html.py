@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 from tieback.coverage import display_coverage
-from tieback.formats.chart import legend
+from tieback.formats.chart import legend, outcome_chart
 from tieback.formats.interface import Format, Options
 from tieback.formats.templates import environment
 from tieback.model import Alignment, Classification
+from tieback.progress import Progress, Reading, Status, WeekDone
 from tieback.report import Report, sort_key
 from tieback.trend import Point
 
@@ -39,10 +42,11 @@ class HtmlFormat(Format):
         charts: Mapping[str, str] | None = None,
     ) -> None:
         """``charts`` maps an outcome id to its ``outcome_chart``, shown under the outcome;
-        a chart that is a plain ``str`` rather than ``Markup`` is escaped, shown as text."""
+        a chart that is a plain ``str`` rather than ``Markup`` is escaped, shown as text.
+        Without ``charts``, each outcome's is drawn from the report's measures."""
         self.history = list(history)
         self.lint = list(lint)
-        self.charts = {outcome_id: svg for outcome_id, svg in (charts or {}).items() if svg}
+        self.given = None if charts is None else dict(charts)
 
     @classmethod
     def from_options(cls, options: Options) -> Format:
@@ -54,6 +58,8 @@ class HtmlFormat(Format):
             if alignment.classification is not Classification.EXEMPT:
                 for outcome_id in alignment.outcomes:
                     served[outcome_id].append(alignment)
+        charts = self.given if self.given is not None else outcome_charts(report.data)
+        charts = {outcome_id: svg for outcome_id, svg in charts.items() if svg}
         template = environment().get_template("report.html.j2")
         return template.render(
             report=report.data,
@@ -61,8 +67,8 @@ class HtmlFormat(Format):
             served=served,
             chart=chart(self.history, report.precision),
             lint=self.lint,
-            charts=self.charts,
-            legend=legend() if self.charts else "",
+            charts=charts,
+            legend=legend() if charts else "",
         )
 
 
@@ -86,4 +92,38 @@ def chart(history: Sequence[Point], precision: int) -> Chart | None:
         dots=dots,
         first=known[0].taken_at[:10],
         last=known[-1].taken_at[:10],
+    )
+
+
+def outcome_charts(data: Mapping[str, Any]) -> dict[str, str]:
+    """Each outcome's chart of readings and outputs done a week, from the report's
+    measures (``report.add_measures``); none for an outcome with neither."""
+    charts: dict[str, str] = {}
+    for outcome in data["outcomes"]:
+        weeks = [
+            WeekDone(date.fromisoformat(w["week"]), w["count"], w["weight"])
+            for w in outcome.get("done_by_week", ())
+        ]
+        progress = _progress(outcome.get("progress"))
+        if progress is not None and not progress.readings and not weeks:
+            continue
+        svg = outcome_chart(progress, weeks, outcome["id"])
+        if svg:
+            charts[outcome["id"]] = svg
+    return charts
+
+
+def _progress(shown: Mapping[str, Any] | None) -> Progress | None:
+    if not shown:
+        return None
+    return Progress(
+        baseline=shown["baseline"],
+        target=shown["target"],
+        current=shown["current"],
+        at=date.fromisoformat(shown["at"]) if shown["at"] else None,
+        percent=shown["percent"],
+        status=Status(shown["status"]) if shown["status"] else None,
+        readings=tuple(
+            Reading(date.fromisoformat(r["date"]), float(r["value"])) for r in shown["readings"]
+        ),
     )

@@ -330,7 +330,7 @@ def _renderable(
         widest = max(widest, table_width)
 
     measures = measure_rows(data)
-    if measures:
+    if any(row["readings"] for row in measures):  # once measuring has begun
         table, table_width = _measures(measures, width)
         parts.append(table)
         widest = max(widest, table_width)

@@ -1,0 +1,87 @@
+"""Align → report → warnings, once for every command: a configuration's items made into
+its report, with each outcome's measures when asked for."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tieback.config import Config, Coverage
+    from tieback.model import Alignment, Item
+    from tieback.outcomes import Declarations
+    from tieback.progress import WeekDone
+    from tieback.report import Grouping, Report
+
+
+def evaluate(
+    config: Config,
+    items: Sequence[Item],
+    declarations: Declarations,
+    *,
+    coverage: Coverage | None = None,
+    by: Grouping = "team",
+    warnings: Sequence[str] = (),
+    incomplete: Sequence[str] = (),
+    measures: bool = False,
+) -> Report:
+    """The report of ``items`` under ``declarations`` and the configuration's rules.
+
+    Its warnings are the declarations' (a team with several active outcomes), the
+    alignment's (unknown or retired tags), then ``warnings`` (the sources'), after the
+    ``incomplete`` lines. With ``measures``, each outcome and impact also gets its
+    progress and outputs done a week (``add_measures``), and the stale or unmeasured
+    performance outcomes are warned of once readings are in use.
+    """
+    from tieback.alignment import align
+    from tieback.outcomes import focus_warnings
+    from tieback.report import build_report
+
+    settings = config.settings
+    result = align(items, declarations, settings.tagging, settings.exempt)
+    report = build_report(
+        result.alignments,
+        declarations,
+        coverage or settings.coverage,
+        by=by,
+        warnings=[*focus_warnings(declarations), *result.warnings, *warnings],
+        incomplete=incomplete,
+    )
+    if measures:
+        _measure(config, declarations, result.alignments, report)
+    return report
+
+
+def _measure(
+    config: Config, declarations: Declarations, alignments: Sequence[Alignment], report: Report
+) -> None:
+    """Readings, progress and outputs done a week into ``report``'s data.
+
+    Only a configuration that measures (a ``[metrics] paths`` file, or a reading
+    recorded in the store) is warned of outcomes without recent readings: a team that
+    has not started measuring is not told so on every audit.
+    """
+    from tieback.metrics import load_readings, measurement_warnings, progress_for
+    from tieback.report import add_measures
+
+    settings = config.settings
+    lines: list[str] = []
+    if config.store_exists:
+        from tieback.store import Store
+
+        with Store.open(config.store_location) as store:
+            readings = load_readings(config, declarations, store, lines)
+    else:
+        readings = load_readings(config, declarations, None, lines)
+    today = datetime.now(UTC).date()
+    progress = progress_for(declarations, readings, settings.metrics, today)
+    add_measures(report.data, progress, _weeks(alignments, report))
+    if readings or settings.metrics.paths:
+        lines.extend(measurement_warnings(declarations, progress, settings.metrics))
+    report.data["warnings"].extend(lines)
+
+
+def _weeks(alignments: Sequence[Alignment], report: Report) -> dict[str, list[WeekDone]]:
+    """Outputs done a week, by outcome (none until items carry the day they were done)."""
+    return {}
