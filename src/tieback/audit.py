@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     # The stages load when an audit runs them (pydantic with the configuration), so
     # the command can pause the cycle collector first; an offline audit never syncs.
-    from tieback.config import Config, Coverage
+    from tieback.config import Config
     from tieback.connectors.source import Source
     from tieback.model import Item
     from tieback.outcomes import Declarations
     from tieback.report import Grouping, Report
+    from tieback.rules import CoverageRules
     from tieback.sync import ProgressCallback, SyncResult
 
 
@@ -184,7 +185,7 @@ def collector_paused() -> Iterator[None]:
 
 def run_audit(
     config: Config,
-    coverage: Coverage | None = None,
+    coverage: CoverageRules | None = None,
     by: Grouping = "team",
     offline: bool = True,
     declarations: Declarations | None = None,
@@ -210,11 +211,11 @@ def run_audit(
     if not offline:
         sync_trackers(config, progress=progress)
     items, source_warnings = read_items(config, lean=True)
-    result = align(items, declarations, settings.tagging, settings.exempt)
+    result = align(items, declarations, settings.tagging.rules(), settings.exempt.rules())
     return build_report(
         result.alignments,
         declarations,
-        coverage or settings.coverage,
+        coverage or settings.coverage.rules(),
         by=by,
         warnings=[*focus_warnings(declarations), *result.warnings, *source_warnings],
         incomplete=incomplete_syncs(config),

@@ -414,12 +414,14 @@ def _audit(args: argparse.Namespace) -> int:
     # Paused before the configuration loads: importing pydantic, rich and requests
     # builds tens of thousands of objects the collector would otherwise keep walking.
     with collector_paused():
+        from dataclasses import replace
+
         from tieback.audit import run_audit
         from tieback.formats import get_format
         from tieback.history import record_snapshot
 
         config = _config(args)
-        coverage = config.settings.coverage
+        coverage = config.settings.coverage.rules()
         overrides = {
             key: value
             for key, value in (
@@ -429,7 +431,7 @@ def _audit(args: argparse.Namespace) -> int:
             )
             if value is not None
         }
-        coverage = coverage.model_copy(update=overrides)
+        coverage = replace(coverage, **overrides)
         renderings = _renderings(args.format, args.output)
         report = run_audit(
             config, coverage=coverage, by=args.by, offline=args.offline, progress=_progress()
@@ -615,14 +617,14 @@ def _post_in_turn(args: argparse.Namespace, turns: contextlib.ExitStack) -> int:
     declarations = load_declarations(config)
     items, warnings = read_items(config, lean=True)  # alignment reads no more
     settings = config.settings
-    result = align(items, declarations, settings.tagging, settings.exempt)
+    result = align(items, declarations, settings.tagging.rules(), settings.exempt.rules())
     incomplete = incomplete_syncs(config)
     for line in incomplete:
         print(f"tieback: warning: {line}", file=sys.stderr)
     report = build_report(
         result.alignments,
         declarations,
-        settings.coverage,
+        settings.coverage.rules(),
         warnings=[*focus_warnings(declarations), *result.warnings, *warnings],
         incomplete=incomplete,
     )
