@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tieback.alignment import align
-from tieback.config import Coverage, Exempt, Tagging
 from tieback.connectors.source import TrackerSource
 from tieback.model import Impact, Item, Outcome, OutcomeStatus
 from tieback.outcomes import Declarations
 from tieback.report import Report, build_report
+from tieback.rules import CoverageRules, ExemptRules, TagRules
 from tieback.store import Store
 from tieback.sync import sync_source
 
@@ -87,12 +87,12 @@ def fixed_report(by: str = "team") -> Report:
             url="https://github.com/acme/app/issues/8",
         ),
     ]
-    exempt = Exempt(types=["Bug"], authors=["dependabot[bot]"])
-    result = align(items, declarations, Tagging(), exempt)
+    exempt = ExemptRules.of(types=["Bug"], authors=["dependabot[bot]"])
+    result = align(items, declarations, TagRules(), exempt)
     return build_report(
         result.alignments,
         declarations,
-        Coverage(),
+        CoverageRules(),
         by=by,  # type: ignore[arg-type]
         warnings=["team grading has 2 active outcomes (a, b)"],
         generated_at=datetime(2026, 11, 22, 10, 0, tzinfo=UTC),

@@ -7,12 +7,12 @@ from hypothesis import strategies as st
 
 from factories import item
 from tieback.alignment import Tagger, align
-from tieback.config import Exempt, Tagging
 from tieback.model import Classification, Reason, TagOrigin, marker_lines
 from tieback.outcomes import Declarations
+from tieback.rules import ExemptRules, TagRules
 
-TAGGING = Tagging()
-EXEMPT = Exempt(labels=["ktlo"], types=["Bug"], authors=["dependabot[bot]"])
+TAGGING = TagRules()
+EXEMPT = ExemptRules.of(labels=["ktlo"], types=["Bug"], authors=["dependabot[bot]"])
 
 
 def classify(declarations: Declarations, *items, tagging=TAGGING, exempt=EXEMPT):  # type: ignore[no-untyped-def]
@@ -47,7 +47,7 @@ def test_body_marker_must_start_the_line() -> None:
 def test_a_marker_line_holds_the_marker_as_python_lower_case_finds_it() -> None:
     # Case-insensitive matching lets the long s (U+017F) stand for "s"; lower case does not,
     # and neither does the store's copy of a body's marker lines.
-    tagger = Tagger(Tagging(body_marker="Status:"))
+    tagger = Tagger(TagRules(body_marker="Status:"))
     assert tagger.direct_refs(item(body="STATUS: a\n\u017ftatus: b")) == ("a",)
 
 
@@ -59,13 +59,13 @@ def test_a_marker_line_holds_the_marker_as_python_lower_case_finds_it() -> None:
 @example(marker="Status:", body="Status: a\n\u017ftatus: b")
 @example(marker="in:", body="x\u2028in: a\r\nIN: b,c")
 def test_the_stored_marker_lines_give_the_refs_the_body_gives(marker: str, body: str) -> None:
-    tagger = Tagger(Tagging(body_marker=marker))
+    tagger = Tagger(TagRules(body_marker=marker))
     kept = marker_lines(body, marker.lower())
     assert tagger.direct_refs(item(body=kept)) == tagger.direct_refs(item(body=body))
 
 
 def test_custom_prefix_and_marker() -> None:
-    tagger = Tagger(Tagging(prefix="goal/", body_marker="Goal ->"))
+    tagger = Tagger(TagRules(prefix="goal/", body_marker="Goal ->"))
     tagged = item(labels=("goal/activation", "outcome:x"), body="Goal -> fast-results")
     assert tagger.direct_refs(tagged) == ("activation", "fast-results")
 
@@ -117,7 +117,7 @@ def test_inherit_off(declarations: Declarations) -> None:
         declarations,
         item("EDU-1", labels=("outcome:activation",)),
         item("EDU-2", parent="EDU-1"),
-        tagging=Tagging(inherit=False),
+        tagging=TagRules(inherit=False),
     )
     assert result["EDU-2"].reason is Reason.UNTAGGED
 

@@ -7,10 +7,10 @@ from hypothesis import strategies as st
 
 from factories import item, sample_declarations
 from tieback.alignment import align
-from tieback.config import Coverage, Exempt, Tagging
 from tieback.coverage import Numbers, display_coverage, display_weight
 from tieback.outcomes import Declarations
 from tieback.report import build_report
+from tieback.rules import CoverageRules, ExemptRules, TagRules
 
 
 def test_coverage_is_aligned_over_total_minus_exempt() -> None:
@@ -73,9 +73,9 @@ def test_scope_open_counts_only_open_items(declarations: Declarations) -> None:
         item("EDU-2", labels=("outcome:activation",)),
         item("EDU-3"),
     ]
-    alignments = align(items, declarations, Tagging(), Exempt()).alignments
-    open_report = build_report(alignments, declarations, Coverage(scope="open"))
-    all_report = build_report(alignments, declarations, Coverage(scope="all"))
+    alignments = align(items, declarations, TagRules(), ExemptRules()).alignments
+    open_report = build_report(alignments, declarations, CoverageRules(scope="open"))
+    all_report = build_report(alignments, declarations, CoverageRules(scope="all"))
     assert open_report.data["totals"]["items"] == 2
     assert open_report.data["totals"]["coverage"] == 50.0
     assert all_report.data["totals"]["items"] == 3
@@ -90,8 +90,10 @@ def test_points_weight_with_default_points(declarations: Declarations) -> None:
         item("EDU-3"),  # unestimated: weighs default_points
         item("EDU-4", type="Bug", points=8),
     ]
-    alignments = align(items, declarations, Tagging(), Exempt(types=["Bug"])).alignments
-    report = build_report(alignments, declarations, Coverage(weight="points", default_points=2))
+    alignments = align(items, declarations, TagRules(), ExemptRules.of(types=["Bug"])).alignments
+    report = build_report(
+        alignments, declarations, CoverageRules(weight="points", default_points=2)
+    )
     totals = report.data["totals"]
     assert totals == {
         "items": 4,
@@ -104,8 +106,8 @@ def test_points_weight_with_default_points(declarations: Declarations) -> None:
 
 
 def test_zero_points_everywhere_is_not_applicable(declarations: Declarations) -> None:
-    alignments = align([item("EDU-1")], declarations, Tagging(), Exempt()).alignments
-    report = build_report(alignments, declarations, Coverage(weight="points"))
+    alignments = align([item("EDU-1")], declarations, TagRules(), ExemptRules()).alignments
+    report = build_report(alignments, declarations, CoverageRules(weight="points"))
     assert report.data["totals"]["coverage"] is None
 
 
@@ -138,8 +140,8 @@ def backlogs(draw: st.DrawFn) -> list:  # type: ignore[type-arg]
 
 
 def _coverage(items, declarations, weight="count"):  # type: ignore[no-untyped-def]
-    alignments = align(items, declarations, Tagging(), Exempt(labels=["ktlo"])).alignments
-    report = build_report(alignments, declarations, Coverage(weight=weight, default_points=1))
+    alignments = align(items, declarations, TagRules(), ExemptRules.of(labels=["ktlo"])).alignments
+    report = build_report(alignments, declarations, CoverageRules(weight=weight, default_points=1))
     return report.data["totals"]["coverage"]
 
 
@@ -153,9 +155,9 @@ def test_coverage_is_null_or_a_percentage(backlog: list, weight: str) -> None:  
 @given(backlog=backlogs())
 def test_tagging_one_more_unaligned_item_never_lowers_coverage(backlog: list) -> None:  # type: ignore[type-arg]
     declarations = DECLARATIONS
-    tagging = Tagging(inherit=False)  # so the change cannot reach other items
-    alignments = align(backlog, declarations, tagging, Exempt(labels=["ktlo"])).alignments
-    before = build_report(alignments, declarations, Coverage()).data["totals"]["coverage"]
+    tagging = TagRules(inherit=False)  # so the change cannot reach other items
+    alignments = align(backlog, declarations, tagging, ExemptRules.of(labels=["ktlo"])).alignments
+    before = build_report(alignments, declarations, CoverageRules()).data["totals"]["coverage"]
     target = next(
         (a.item for a in alignments if a.classification.value == "unaligned" and not a.item.done),
         None,
@@ -168,8 +170,10 @@ def test_tagging_one_more_unaligned_item_never_lowers_coverage(backlog: list) ->
         else i
         for i in backlog
     ]
-    after_alignments = align(tagged, declarations, tagging, Exempt(labels=["ktlo"])).alignments
-    after = build_report(after_alignments, declarations, Coverage()).data["totals"]["coverage"]
+    after_alignments = align(
+        tagged, declarations, tagging, ExemptRules.of(labels=["ktlo"])
+    ).alignments
+    after = build_report(after_alignments, declarations, CoverageRules()).data["totals"]["coverage"]
     assert after is not None and after > before  # type: ignore[operator]
 
 

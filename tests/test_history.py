@@ -105,9 +105,9 @@ def test_trend_follows_every_grouping_the_audit_shows(project: Path) -> None:
 def test_a_snapshot_keeps_each_facet_by_weight_as_the_report_counts_it() -> None:
     from factories import HOSTILE, item, sample_declarations
     from tieback.alignment import align
-    from tieback.config import Coverage, Exempt, Tagging
     from tieback.history import snapshot_of
     from tieback.report import build_report
+    from tieback.rules import CoverageRules, ExemptRules, TagRules
 
     items = [
         item("EDU-1", labels=("outcome:fast-results",), type="Story", points=3),
@@ -115,9 +115,11 @@ def test_a_snapshot_keeps_each_facet_by_weight_as_the_report_counts_it() -> None
         item("EDU-3", type="Bug", points=1),
         item("acme/app#8", source="github", type="Issue", team="acme/app"),
     ]
-    alignments = align(items, sample_declarations(), Tagging(), Exempt(types=["Bug"])).alignments
+    alignments = align(
+        items, sample_declarations(), TagRules(), ExemptRules.of(types=["Bug"])
+    ).alignments
     report = build_report(
-        alignments, sample_declarations(), Coverage(weight="points", default_points=2)
+        alignments, sample_declarations(), CoverageRules(weight="points", default_points=2)
     )
     groups = snapshot_of(report)["groups"]
     assert groups["source"]["jira"] == {

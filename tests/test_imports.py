@@ -1,9 +1,11 @@
 """The package imports as a pipeline: no module of tieback imports, at any depth and
-however late (inside a function too), a module that imports it back."""
+however late (inside a function too), a module that imports it back; and the core
+imports neither a connector nor the configuration's models."""
 
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -96,3 +98,32 @@ def test_each_module_imports_on_its_own(name: str) -> None:
         [sys.executable, "-c", f"import {name}"], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
+
+
+# The model, the rules and what computes with them: values in, values out. The
+# declarations' loader (tieback.outcomes) validates with pydantic, so it is not here.
+CORE = (
+    "tieback.model",
+    "tieback.rules",
+    "tieback.alignment",
+    "tieback.coverage",
+    "tieback.report",
+    "tieback.prcheck",
+    "tieback.history",
+    "tieback.progress",
+)
+NOT_IN_CORE = ("tieback.connectors", "tieback.config", "tieback.settings", "pydantic")
+
+
+def test_the_core_imports_no_connector_and_no_settings() -> None:
+    script = (
+        f"import json, sys, {', '.join(CORE)}\n"
+        f"outside = {NOT_IN_CORE!r}\n"
+        "print(json.dumps(sorted(name for name in sys.modules "
+        "if any(name == o or name.startswith(o + '.') for o in outside))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 from factories import item, sample_declarations
 from tieback.alignment import align
-from tieback.config import Coverage, Exempt, Tagging
 from tieback.model import Classification, Item, Outcome
 from tieback.outcomes import Declarations
 from tieback.prcheck import (
@@ -31,10 +30,11 @@ from tieback.prcheck import (
     exempt_reason,
     jira_keys,
 )
+from tieback.rules import CoverageRules, ExemptRules, TagRules
 from tieback.store import Snapshot
 
-EXEMPT = Exempt(labels=["chore"], types=["Chore"], authors=["dependabot[bot]"])
-RULES = Rules(Tagging(), EXEMPT, Coverage(), skip_label="no-outcome")
+EXEMPT = ExemptRules.of(labels=["chore"], types=["Chore"], authors=["dependabot[bot]"])
+RULES = Rules(TagRules(), EXEMPT, CoverageRules(), skip_label="no-outcome")
 DECLARATIONS = sample_declarations()
 
 
@@ -116,7 +116,7 @@ def test_any_pull_request_alone_is_classified_as_align_classifies_it(
         type=kind,
     )
     [alignment] = align([pr], DECLARATIONS, RULES.tagging, RULES.exempt).alignments
-    verdict = alone(pr, Rules(Tagging(), EXEMPT, Coverage()))
+    verdict = alone(pr, Rules(TagRules(), EXEMPT, CoverageRules()))
     assert verdict.status == alignment.classification.value
     assert set(verdict.outcomes) == {o for o in alignment.outcomes if o != "old-reports"}
     if verdict.status == "exempt":
@@ -124,9 +124,9 @@ def test_any_pull_request_alone_is_classified_as_align_classifies_it(
 
 
 def test_each_own_tag_is_a_link_saying_what_it_names() -> None:
-    tagging = Tagging(prefix="okr/", body_marker="Serves:")
+    tagging = TagRules(prefix="okr/", body_marker="Serves:")
     pr = pull(labels=("okr/activation", "okr/nope"), body="Serves: old-reports, activation")
-    verdict = alone(pr, Rules(tagging, EXEMPT, Coverage()))
+    verdict = alone(pr, Rules(tagging, EXEMPT, CoverageRules()))
     assert verdict.links == [
         Link("label", "okr/activation", "aligned", outcomes=("activation",)),
         Link("label", "okr/nope", "unaligned", note="not a declared outcome"),
@@ -143,7 +143,7 @@ def test_the_skip_label_exempts_only_what_names_no_outcome() -> None:
     assert (skipped.status, skipped.exempt_because) == ("exempt", "label no-outcome")
     assert skipped.describe() == "exempt (label no-outcome)"
     # align knows no skip label: it is the pull-request check's own rule.
-    [alignment] = align([pull(labels=("No-Outcome",))], DECLARATIONS, Tagging(), EXEMPT).alignments
+    [alignment] = align([pull(labels=("No-Outcome",))], DECLARATIONS, TagRules(), EXEMPT).alignments
     assert alignment.classification is Classification.UNALIGNED
     assert alone(pull(labels=("no-outcome", "outcome:activation"))).status == "aligned"
 
@@ -157,7 +157,7 @@ def test_a_closed_issue_aligned_by_inheritance_aligns_the_pull_request() -> None
     known = {i.key: i for i in (epic, issue)}
     verdict = decide(pull(), ["acme/app#12"], [], known, DECLARATIONS, RULES)
     by_key = {
-        a.item.key: a for a in align([issue, epic], DECLARATIONS, Tagging(), EXEMPT).alignments
+        a.item.key: a for a in align([issue, epic], DECLARATIONS, TagRules(), EXEMPT).alignments
     }
     assert by_key["acme/app#12"].inherited_from == "acme/app#10"
     assert verdict.status == "aligned"
@@ -210,7 +210,7 @@ def test_linked_items_not_aligned_leave_the_pull_requests_own_verdict() -> None:
         ("Jira", "EDU-3", "unaligned", "retired-outcome"),
         ("Jira", "EDU-4", "not checked", NO_JIRA),
     ]
-    readable = Rules(Tagging(), EXEMPT, Coverage(), jira_readable=True)
+    readable = Rules(TagRules(), EXEMPT, CoverageRules(), jira_readable=True)
     [*_, unknown] = decide(pull(), [], ["EDU-4"], {}, DECLARATIONS, readable).links
     assert unknown.note == NOT_SYNCED
 
@@ -223,7 +223,7 @@ def test_exempt_reason_names_the_rule_align_matched() -> None:
     assert exempt_reason(pull(labels=("x",), type="chore"), EXEMPT) == "type chore"
     assert exempt_reason(pull(labels=("x",)), EXEMPT) == ""
     # Each rule alone: an exempt empty type does not make every label exempt.
-    blank = Exempt(labels=["chore"], types=[""])
+    blank = ExemptRules.of(labels=["chore"], types=[""])
     assert exempt_reason(pull(labels=("x",), type="Task"), blank) == ""
     verdict = alone(pull(author="dependabot[bot]"))
     assert verdict.describe() == "exempt (author dependabot[bot])"

@@ -7,17 +7,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from tieback.config import Exempt, Tagging
 from tieback.model import (
     Alignment,
     Classification,
+    Declarations,
     Item,
     Outcome,
     Reason,
     TagOrigin,
     marker_lines,
 )
-from tieback.outcomes import Declarations
+from tieback.rules import ExemptRules, TagRules
 
 # Per-run memories (label sets, refs, types) stop growing here: a backlog repeats a few
 # thousand of each, and a column of unique values must not double the audit's memory.
@@ -27,7 +27,7 @@ _MEMORY = 1 << 16
 class Tagger:
     """Finds an item's direct refs: prefixed labels, the Jira field, body marker lines."""
 
-    def __init__(self, tagging: Tagging) -> None:
+    def __init__(self, tagging: TagRules) -> None:
         self._prefix = tagging.prefix.lower()
         self._marker = tagging.body_marker.lower()
         self._marker_line = re.compile(
@@ -100,33 +100,31 @@ class Resolver:
         return self._suggestions[ref]
 
 
-class ExemptRules:
-    """The ``[exempt]`` rules, matched case-insensitively."""
+class Exemptions:
+    """Whether items are exempt by the ``[exempt]`` rules, each distinct label set, type
+    and author matched once: they repeat across a backlog."""
 
-    def __init__(self, exempt: Exempt) -> None:
-        self._labels = {label.lower() for label in exempt.labels}
-        self._types = {kind.lower() for kind in exempt.types}
-        self._authors = {author.lower() for author in exempt.authors}
-        # Label sets, types and authors repeat: each distinct one is matched once.
+    def __init__(self, exempt: ExemptRules) -> None:
+        self._rules = exempt
         self._by_labels: dict[tuple[str, ...], bool] = {}
         self._by_type: dict[str, bool] = {}
-        self._by_author: dict[str, bool] = {"": False}
+        self._by_author: dict[str, bool] = {}
 
     def matches(self, item: Item) -> bool:
         by_labels = self._by_labels.get(item.labels)
         if by_labels is None:
-            found = any(label.lower() in self._labels for label in item.labels)
+            found = self._rules.matching_label(item.labels) is not None
             by_labels = _remember(self._by_labels, item.labels, found)
         if by_labels:
             return True
         by_type = self._by_type.get(item.type)
         if by_type is None:
-            by_type = _remember(self._by_type, item.type, item.type.lower() in self._types)
+            by_type = _remember(self._by_type, item.type, self._rules.matches_type(item.type))
         if by_type:
             return True
         by_author = self._by_author.get(item.author)
         if by_author is None:
-            found = item.author.lower() in self._authors
+            found = self._rules.matches_author(item.author)
             by_author = _remember(self._by_author, item.author, found)
         return by_author
 
@@ -165,8 +163,8 @@ class AlignmentResult:
 def align(
     items: Sequence[Item],
     declarations: Declarations,
-    tagging: Tagging,
-    exempt: Exempt,
+    tagging: TagRules,
+    exempt: ExemptRules,
 ) -> AlignmentResult:
     """Classify every item. Linear in the number of items; cycles are reported, not looped.
 
@@ -175,7 +173,7 @@ def align(
     """
     tagger = Tagger(tagging)
     resolver = Resolver(declarations)
-    rules = ExemptRules(exempt)
+    exemptions = Exemptions(exempt)
     inherit = tagging.inherit
     # A key read twice (two sources naming an item alike) carries the tags and the
     # parent of the last item read under it, for every item of that key.
@@ -225,7 +223,7 @@ def align(
         # Rule 4: aligned, else exempt, else unaligned with a reason; first match wins.
         if verdict.aligned:
             classification, reason, suggestion = aligned, None, None
-        elif rules.matches(item):
+        elif exemptions.matches(item):
             classification, reason, suggestion = exempted, None, None
         else:
             classification, reason, suggestion = unaligned, verdict.reason, verdict.suggestion

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tieback.config import Config, Coverage
+    from tieback.config import Config
     from tieback.model import Alignment, Item
     from tieback.outcomes import Declarations
     from tieback.progress import WeekDone
     from tieback.report import Grouping, Report
+    from tieback.rules import CoverageRules
 
 
 def evaluate(
@@ -20,7 +21,7 @@ def evaluate(
     items: Sequence[Item],
     declarations: Declarations,
     *,
-    coverage: Coverage | None = None,
+    coverage: CoverageRules | None = None,
     by: Grouping = "team",
     warnings: Sequence[str] = (),
     incomplete: Sequence[str] = (),
@@ -39,11 +40,11 @@ def evaluate(
     from tieback.report import build_report
 
     settings = config.settings
-    result = align(items, declarations, settings.tagging, settings.exempt)
+    result = align(items, declarations, settings.tagging.rules(), settings.exempt.rules())
     report = build_report(
         result.alignments,
         declarations,
-        coverage or settings.coverage,
+        coverage or settings.coverage.rules(),
         by=by,
         warnings=[*focus_warnings(declarations), *result.warnings, *warnings],
         incomplete=incomplete,

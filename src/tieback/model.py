@@ -1,4 +1,4 @@
-"""Frozen value types shared by every stage: impacts, outcomes, work items, alignments.
+"""Frozen value types shared by every stage: impacts, outcomes, declarations, items, alignments.
 
 ``Item`` and ``Alignment`` are named tuples rather than frozen dataclasses: an audit
 builds one of each per work item, and at a million items a frozen dataclass's
@@ -8,7 +8,9 @@ not. They are just as immutable; change one with ``item._replace(...)``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -133,3 +135,51 @@ def marker_lines(body: str, marker: str) -> str:
     if not body or marker not in body.lower():
         return ""
     return "\n".join(line for line in body.split("\n") if marker in line.lower())
+
+
+@dataclass(frozen=True)
+class Declarations:
+    """Every declared impact and outcome, with an index from id or alias to outcome."""
+
+    impacts: tuple[Impact, ...]
+    outcomes: tuple[Outcome, ...]
+    origin: str  # how errors and lint name where these came from
+    lines: Mapping[str, int] = field(default_factory=dict)  # outcome/impact id → line
+
+    def __post_init__(self) -> None:
+        index: dict[str, Outcome] = {}
+        for outcome in self.outcomes:
+            index[outcome.id.lower()] = outcome
+            for alias in outcome.aliases:
+                index[alias.lower()] = outcome
+        object.__setattr__(self, "_index", index)
+
+    @property
+    def index(self) -> Mapping[str, Outcome]:
+        """Lower-cased id or alias → outcome."""
+        index: dict[str, Outcome] = object.__getattribute__(self, "_index")
+        return index
+
+    def impact(self, impact_id: str | None) -> Impact | None:
+        for impact in self.impacts:
+            if impact.id == impact_id:
+                return impact
+        return None
+
+
+def active_by_team(outcomes: Iterable[Outcome]) -> dict[str, list[str]]:
+    """Team → ids of its active outcomes (teams left blank are not grouped)."""
+    teams: dict[str, list[str]] = defaultdict(list)
+    for outcome in outcomes:
+        if outcome.active and outcome.team:
+            teams[outcome.team].append(outcome.id)
+    return dict(teams)
+
+
+def focus_warnings(declarations: Declarations) -> list[str]:
+    """The report's warnings about teams spread over several active outcomes."""
+    return [
+        f"team {team} has {len(ids)} active outcomes ({', '.join(ids)})"
+        for team, ids in sorted(active_by_team(declarations.outcomes).items())
+        if len(ids) > 1
+    ]

@@ -5,9 +5,8 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -15,7 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from tieback.config import TOO_DEEP, Config
 from tieback.errors import ConfigError
+
+# Re-exported: the declarations are values of the model, which the core reads
+# without this loader (and pydantic).
+from tieback.model import Declarations as Declarations
 from tieback.model import Focus, Impact, Kind, Outcome, OutcomeStatus
+from tieback.model import active_by_team as active_by_team
+from tieback.model import focus_warnings as focus_warnings
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 T = TypeVar("T")
@@ -71,36 +76,6 @@ def _check_slug(value: str, any_case: bool = False) -> str:
             f"a letter or digit{hint})"
         )
     return value
-
-
-@dataclass(frozen=True)
-class Declarations:
-    """Every declared impact and outcome, with an index from id or alias to outcome."""
-
-    impacts: tuple[Impact, ...]
-    outcomes: tuple[Outcome, ...]
-    origin: str  # how errors and lint name where these came from
-    lines: Mapping[str, int] = field(default_factory=dict)  # outcome/impact id → line
-
-    def __post_init__(self) -> None:
-        index: dict[str, Outcome] = {}
-        for outcome in self.outcomes:
-            index[outcome.id.lower()] = outcome
-            for alias in outcome.aliases:
-                index[alias.lower()] = outcome
-        object.__setattr__(self, "_index", index)
-
-    @property
-    def index(self) -> Mapping[str, Outcome]:
-        """Lower-cased id or alias → outcome."""
-        index: dict[str, Outcome] = object.__getattribute__(self, "_index")
-        return index
-
-    def impact(self, impact_id: str | None) -> Impact | None:
-        for impact in self.impacts:
-            if impact.id == impact_id:
-                return impact
-        return None
 
 
 def load_declarations(config: Config, errors: list[str] | None = None) -> Declarations:
@@ -409,21 +384,3 @@ def lint(declarations: Declarations) -> list[Finding]:
         if impact.id.lower() not in used:
             add("empty-impact", impact.id, f"impact {impact.id!r}: no outcome drives it")
     return findings
-
-
-def active_by_team(outcomes: Iterable[Outcome]) -> dict[str, list[str]]:
-    """Team → ids of its active outcomes (teams left blank are not grouped)."""
-    teams: dict[str, list[str]] = defaultdict(list)
-    for outcome in outcomes:
-        if outcome.active and outcome.team:
-            teams[outcome.team].append(outcome.id)
-    return dict(teams)
-
-
-def focus_warnings(declarations: Declarations) -> list[str]:
-    """The report's warnings about teams spread over several active outcomes."""
-    return [
-        f"team {team} has {len(ids)} active outcomes ({', '.join(ids)})"
-        for team, ids in sorted(active_by_team(declarations.outcomes).items())
-        if len(ids) > 1
-    ]

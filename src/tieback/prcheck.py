@@ -1,8 +1,8 @@
 """The pull-request check's verdict: the outcomes a pull request serves, and how it moves coverage.
 
 Pure and tracker-free: it takes the pull request as an ``Item``, the items it links to,
-the declarations, the rule settings and a report, and returns values. Reading GitHub,
-Jira or the store, and writing the comment, are the caller's.
+the declarations, the rules (``tieback.rules``) and a report, and returns values.
+Reading GitHub, Jira or the store, and writing the comment, are the caller's.
 
 The pull request and the items it links to are classified by ``align``, inheritance
 included, so a verdict follows the very rules of an audit; the only rule of its own is
@@ -16,13 +16,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from tieback.alignment import ExemptRules, Resolver, Tagger, align
-from tieback.config import Coverage, Exempt, Tagging
+from tieback.alignment import Resolver, Tagger, align
 from tieback.coverage import display_change, display_coverage, display_percent
-from tieback.model import Alignment, Classification, Item, Reason
-from tieback.outcomes import Declarations, focus_warnings
+from tieback.model import Alignment, Classification, Declarations, Item, Reason, focus_warnings
 from tieback.payload import mapping_of as _mapping
 from tieback.report import Report, build_report
+from tieback.rules import CoverageRules, ExemptRules, TagRules
 
 if TYPE_CHECKING:
     from tieback.store import Snapshot
@@ -49,11 +48,11 @@ NO_JIRA = "not in the store and no Jira credentials"
 
 @dataclass(frozen=True)
 class Rules:
-    """The settings a verdict and a coverage move follow."""
+    """The rules a verdict and a coverage move follow."""
 
-    tagging: Tagging
-    exempt: Exempt
-    coverage: Coverage
+    tagging: TagRules
+    exempt: ExemptRules
+    coverage: CoverageRules
     skip_label: str = ""  # a label that exempts a pull request, whatever it names
     # Whether Jira could be read (credentials and a site): an unknown Jira key then
     # only needs a sync.
@@ -156,17 +155,16 @@ def decide(
     )
 
 
-def exempt_reason(item: Item, exempt: Exempt) -> str:
+def exempt_reason(item: Item, exempt: ExemptRules) -> str:
     """The ``[exempt]`` rule an item matches, as text: ``label chore``, ``author
     dependabot[bot]`` or ``type Task`` (the first that matches, in that order); ""
     when none does. Each rule is matched by ``ExemptRules``, as alignment matches it."""
-    labels = ExemptRules(exempt.model_copy(update={"types": [], "authors": []}))
-    for label in item.labels:
-        if labels.matches(item._replace(labels=(label,))):
-            return f"label {label}"
-    if ExemptRules(exempt.model_copy(update={"labels": [], "types": []})).matches(item):
+    label = exempt.matching_label(item.labels)
+    if label is not None:
+        return f"label {label}"
+    if exempt.matches_author(item.author):
         return f"author {item.author}"
-    if ExemptRules(exempt.model_copy(update={"labels": [], "authors": []})).matches(item):
+    if exempt.matches_type(item.type):
         return f"type {item.type}"
     return ""
 
@@ -184,7 +182,7 @@ def jira_keys(projects: Sequence[str], *texts: str) -> list[str]:
     return list(keys)
 
 
-def _own_links(pull: Item, declarations: Declarations, tagging: Tagging) -> list[Link]:
+def _own_links(pull: Item, declarations: Declarations, tagging: TagRules) -> list[Link]:
     """A link for each ref the pull request names itself, by label, then by description."""
     tagger = Tagger(tagging)
     resolver = Resolver(declarations)

@@ -9,10 +9,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from tieback.config import Coverage
 from tieback.coverage import Numbers
-from tieback.model import Alignment, Classification, Reason, TagOrigin
-from tieback.outcomes import Declarations
+from tieback.model import Alignment, Classification, Declarations, Reason, TagOrigin
+from tieback.rules import CoverageRules
 
 if TYPE_CHECKING:
     from tieback.progress import Progress, WeekDone
@@ -50,7 +49,7 @@ _SLOT = {Classification.ALIGNED: 1, Classification.UNALIGNED: 2, Classification.
 def build_report(
     alignments: Iterable[Alignment],
     declarations: Declarations,
-    coverage: Coverage,
+    coverage: CoverageRules,
     by: Grouping = "team",
     warnings: Sequence[str] = (),
     generated_at: datetime | None = None,

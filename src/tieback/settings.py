@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from tieback.rules import CoverageRules, ExemptRules, Scope, TagRules, Weight
 
 
 class Section(BaseModel):
@@ -27,19 +29,30 @@ class Tagging(Section):
             raise ValueError("expected the start of one line, e.g. 'Outcome:'")
         return marker
 
+    def rules(self) -> TagRules:
+        return TagRules(self.prefix, self.body_marker, self.inherit)
+
 
 class Exempt(Section):
     labels: list[str] = []
     types: list[str] = []
     authors: list[str] = []
 
+    def rules(self) -> ExemptRules:
+        return ExemptRules.of(self.labels, self.types, self.authors)
+
 
 class Coverage(Section):
-    weight: Literal["count", "points"] = "count"
+    weight: Weight = "count"
     default_points: float = Field(0, ge=0)
     fail_under: float = Field(0, ge=0, le=100)
     precision: int = Field(1, ge=0, le=6)
-    scope: Literal["open", "all"] = "open"
+    scope: Scope = "open"
+
+    def rules(self) -> CoverageRules:
+        return CoverageRules(
+            self.weight, self.default_points, self.fail_under, self.precision, self.scope
+        )
 
 
 class Store(Section):

@@ -7,9 +7,9 @@ import io
 
 from factories import item, sample_declarations
 from tieback.alignment import align
-from tieback.config import Coverage, Exempt, Tagging
 from tieback.formats import get_format
 from tieback.report import build_report
+from tieback.rules import CoverageRules, ExemptRules, TagRules
 from tieback.store import Snapshot
 from tieback.trend import render, series
 
@@ -40,8 +40,8 @@ def test_every_text_column_of_the_audit_csv_is_defused() -> None:
         item("\rEDU-2", title=FORMULA, parent="=EPIC-1", points=1, team="=team"),
         item("EDU-3", labels=(f"outcome:{FORMULA}",), points=-3.5, team="-ops"),
     ]
-    result = align(items, declarations, Tagging(), Exempt())
-    report = build_report(result.alignments, declarations, Coverage(weight="points"))
+    result = align(items, declarations, TagRules(), ExemptRules())
+    report = build_report(result.alignments, declarations, CoverageRules(weight="points"))
     found = {row["title"]: row for row in rows(get_format("csv").render(report))}
 
     assert found["'+epic"]["key"] == "'=EPIC-1"
@@ -67,8 +67,8 @@ def test_a_carriage_return_inside_a_cell_cannot_start_a_row() -> None:
     # characters, so "\r=..." written unquoted would put a formula at a row's start.
     declarations = sample_declarations()
     items = [item("EDU-1", title="Fix it\r=1+2", team="a\r\n@b"), item("EDU-2")]
-    result = align(items, declarations, Tagging(), Exempt())
-    text = get_format("csv").render(build_report(result.alignments, declarations, Coverage()))
+    result = align(items, declarations, TagRules(), ExemptRules())
+    text = get_format("csv").render(build_report(result.alignments, declarations, CoverageRules()))
     assert "\r" not in text
     found = rows(text)
     assert [row["key"] for row in found] == ["EDU-1", "EDU-2"]

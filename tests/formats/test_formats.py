@@ -16,9 +16,9 @@ import pytest
 
 from factories import fixed_report, item, sample_declarations
 from tieback.alignment import align
-from tieback.config import Coverage, Exempt, Tagging
 from tieback.formats import get_format
 from tieback.report import build_report
+from tieback.rules import CoverageRules, ExemptRules, TagRules
 
 GOLD = Path(__file__).parent / "gold"
 
@@ -67,8 +67,8 @@ def test_json_keeps_any_title_and_writes_valid_utf8() -> None:
     # half a surrogate pair (JSON allows the escape; UTF-8 cannot hold the character).
     title = "Grading café 🚀\u2028 and \ud83d alone"
     declarations = sample_declarations()
-    result = align([item("EDU-1", title=title)], declarations, Tagging(), Exempt())
-    text = get_format("json").render(build_report(result.alignments, declarations, Coverage()))
+    result = align([item("EDU-1", title=title)], declarations, TagRules(), ExemptRules())
+    text = get_format("json").render(build_report(result.alignments, declarations, CoverageRules()))
     assert "café 🚀" in text and "\\ud83d" in text  # the lone half escaped, the rest kept
     assert json.loads(text.encode("utf-8"))["unaligned"][0]["title"] == title
 
@@ -100,8 +100,8 @@ def test_groups_by_outcome_count_an_item_under_each_outcome() -> None:
 def test_table_lists_the_first_unaligned_items_and_says_how_many_more() -> None:
     declarations = sample_declarations()
     items = [item(f"EDU-{n}") for n in range(1, 61)]
-    result = align(items, declarations, Tagging(), Exempt())
-    report = build_report(result.alignments, declarations, Coverage())
+    result = align(items, declarations, TagRules(), ExemptRules())
+    report = build_report(result.alignments, declarations, CoverageRules())
     text = get_format("table").render(report)
     assert "EDU-50 " in text and "EDU-51 " not in text
     assert "… and 10 more unaligned items" in text

@@ -6,11 +6,11 @@ import pytest
 
 from factories import item
 from tieback.alignment import align
-from tieback.config import Coverage, Exempt, Tagging
 from tieback.formats import get_format
 from tieback.model import Impact, Outcome, OutcomeStatus
 from tieback.outcomes import Declarations
 from tieback.report import Report, build_report
+from tieback.rules import CoverageRules, ExemptRules, TagRules
 
 WIDTHS = [60, 80, 100, 200]
 
@@ -72,8 +72,8 @@ def long_names_report() -> Report:
         item("EDU-4821", title=PAYWALL_TITLE, labels=("outcome:free-trial-conversion",)),
         item("EDU-4822", title="District rollout", labels=(f"outcome:{DASHBOARD}",)),
     ]
-    result = align(items, declarations, Tagging(), Exempt())
-    return build_report(result.alignments, declarations, Coverage())
+    result = align(items, declarations, TagRules(), ExemptRules())
+    return build_report(result.alignments, declarations, CoverageRules())
 
 
 def sections(text: str) -> dict[str, str]:

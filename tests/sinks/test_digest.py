@@ -18,7 +18,6 @@ import pytest
 import tieback.connectors.jira.digest as digest_module
 from factories import HOSTILE, fixed_report, item, sample_declarations
 from tieback.alignment import align
-from tieback.config import Coverage, Exempt, Tagging
 from tieback.connectors.digest import (
     NEWLY_LISTED,
     Digest,
@@ -33,6 +32,7 @@ from tieback.connectors.jira.digest import JIRA_LIMIT, digest_adf, digest_wiki
 from tieback.history import snapshot_of
 from tieback.model import Alignment, Classification, Item
 from tieback.report import Report, build_report
+from tieback.rules import CoverageRules, ExemptRules, TagRules
 from tieback.store import Snapshot
 
 GOLD = Path(__file__).parent / "gold"
@@ -56,11 +56,11 @@ def previous_of(report: Report, **changes: Any) -> Snapshot:
     return Snapshot(1, "2026-11-21T09:30:00Z", "post", data)
 
 
-def report_of(items: list[Item], coverage: Coverage | None = None) -> Report:
+def report_of(items: list[Item], coverage: CoverageRules | None = None) -> Report:
     declarations = sample_declarations()
-    exempt = Exempt(labels=["chore"], types=["Bug"])
-    result = align(items, declarations, Tagging(), exempt)
-    return build_report(result.alignments, declarations, coverage or Coverage())
+    exempt = ExemptRules.of(labels=["chore"], types=["Bug"])
+    result = align(items, declarations, TagRules(), exempt)
+    return build_report(result.alignments, declarations, coverage or CoverageRules())
 
 
 def texts(node: Any) -> list[str]:

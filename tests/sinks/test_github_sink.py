@@ -71,9 +71,9 @@ def report_of(config: Config) -> Report:
         items = list(store.items())
     settings = config.settings
     alignments = align(
-        items, load_declarations(config), settings.tagging, settings.exempt
+        items, load_declarations(config), settings.tagging.rules(), settings.exempt.rules()
     ).alignments
-    return build_report(alignments, load_declarations(config), settings.coverage)
+    return build_report(alignments, load_declarations(config), settings.coverage.rules())
 
 
 def sink(config: Config, sleeps: list[float] | None = None) -> GithubSink:

@@ -184,8 +184,9 @@ def report_of(config: Config) -> Report:
     items, _ = read_items(config)  # this configuration's items, as post reads them
     settings = config.settings
     declarations = load_declarations(config)
-    alignments = align(items, declarations, settings.tagging, settings.exempt).alignments
-    return build_report(alignments, declarations, settings.coverage)
+    tagging, exempt = settings.tagging.rules(), settings.exempt.rules()
+    alignments = align(items, declarations, tagging, exempt).alignments
+    return build_report(alignments, declarations, settings.coverage.rules())
 
 
 def sink(config: Config, waits: list[float] | None = None) -> JiraSink:

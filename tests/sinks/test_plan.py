@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from factories import item, sample_declarations
 from tieback.alignment import align
-from tieback.config import Exempt, Tagging
 from tieback.connectors.sink import ActionKind, plan_item_actions
+from tieback.rules import ExemptRules, TagRules
 
 
 def plan(*items, comment=True, commented=frozenset()):  # type: ignore[no-untyped-def]
-    alignments = align(list(items), sample_declarations(), Tagging(), Exempt(labels=["ktlo"]))
+    alignments = align(
+        list(items), sample_declarations(), TagRules(), ExemptRules.of(labels=["ktlo"])
+    )
     actions = plan_item_actions(
         alignments.alignments, "jira", "needs-outcome", comment, set(commented)
     )

@@ -11,9 +11,9 @@ import pytest
 
 from factories import sample_declarations
 from tieback.alignment import Tagger
-from tieback.config import Tagging
 from tieback.connectors.jira.payload import JiraFields, adf_text, item_from_issue, team_name
 from tieback.errors import SourceError
+from tieback.rules import TagRules
 
 DATA = Path(__file__).parent / "data"
 
@@ -251,7 +251,7 @@ def test_adf_is_flattened_one_line_per_block() -> None:
 
 def test_marker_lines_inside_adf_are_found_by_the_alignment_rules() -> None:
     item = item_from_issue(V3_PAGE["issues"][0], V3_FIELDS)
-    refs = Tagger(Tagging()).direct_refs(item)
+    refs = Tagger(TagRules()).direct_refs(item)
     assert {"activation", "fast-results"} <= set(refs)
     index = sample_declarations().index
     assert index["fast-results"].id == "results-in-a-minute"

@@ -7,6 +7,7 @@ import argparse
 import os
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,9 +23,10 @@ from tieback.commands import (
 )
 
 if TYPE_CHECKING:
-    from tieback.config import Config, Coverage
+    from tieback.config import Config
     from tieback.outcomes import Declarations
     from tieback.report import Grouping, Report
+    from tieback.rules import CoverageRules
     from tieback.sync import ProgressCallback
     from tieback.trend import Point
 
@@ -52,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         from tieback.history import record_snapshot
 
         config = load(args)
-        coverage = config.settings.coverage
+        coverage = config.settings.coverage.rules()
         overrides = {
             key: value
             for key, value in (
@@ -62,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
             )
             if value is not None
         }
-        coverage = coverage.model_copy(update=overrides)
+        coverage = replace(coverage, **overrides)
         outputs = renderings(args.format, args.output)
         report = run_audit(
             config, coverage=coverage, by=args.by, offline=args.offline, progress=page_progress()
@@ -157,7 +159,7 @@ def _html_extras(config: Config, report: Report) -> tuple[list[Point], list[str]
 
 def run_audit(
     config: Config,
-    coverage: Coverage | None = None,
+    coverage: CoverageRules | None = None,
     by: Grouping = "team",
     offline: bool = True,
     declarations: Declarations | None = None,

@@ -210,9 +210,9 @@ def _check(
 def _rules(config: Config) -> Rules:
     settings = config.settings
     return Rules(
-        settings.tagging,
-        settings.exempt,
-        settings.coverage,
+        settings.tagging.rules(),
+        settings.exempt.rules(),
+        settings.coverage.rules(),
         skip_label=settings.github.pull_request.skip_label,
         jira_readable=config.jira_token is not None and settings.jira.enabled,
     )
