@@ -215,6 +215,9 @@ _MIGRATIONS: tuple[str | Mapping[str, str], ...] = (
     );
     ALTER TABLE snapshots ADD COLUMN scope TEXT NOT NULL DEFAULT '';
     """,
+    # 8: the date each item was done (``Item.done_at``), empty until a sync writes it.
+    # A column added with a constant default rewrites no row on either engine.
+    "ALTER TABLE items ADD COLUMN done_at TEXT NOT NULL DEFAULT '';",
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
