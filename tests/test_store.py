@@ -29,6 +29,7 @@ def test_items_round_trip(store_location: str | Path) -> None:
         done=True,
         author="ann",
         updated="2026-11-01T10:00:00.000+0000",
+        done_at="2026-10-30T17:45:12.000-0700",
     )
     with Store.open(store_location) as store:
         store.upsert_items("q1", [original, item("EDU-2")])
@@ -56,6 +57,36 @@ def test_the_audits_lean_read_keeps_what_alignment_needs(store_location: str | P
     assert lean["EDU-2"] == plain._replace(body="", updated="")
     # Repeated label sets are one shared tuple, not a copy per item.
     assert lean["EDU-1"].labels is lean["EDU-2"].labels
+
+
+def test_the_lean_read_keeps_the_day_each_item_was_done(store_location: str | Path) -> None:
+    items = [
+        item("EDU-1", done=True, done_at="2026-11-02T14:03:11.000+0000"),
+        item("EDU-2", done=True, done_at="2026-11-02T23:59:00.000-0800"),
+        item("EDU-3", done=True, done_at="2026-11-03"),
+        item("EDU-4"),
+    ]
+    with Store.open(store_location) as store:
+        store.upsert_items("q", items)
+        full = sorted(store.items(), key=lambda i: i.key)
+        lean = sorted(store.items(body_marker="Outcome:", stamped=False), key=lambda i: i.key)
+    assert full == items
+    # The day as the tracker gave it is all a report reads of a done date; a day's
+    # items share one string.
+    assert [i.done_at for i in lean] == ["2026-11-02", "2026-11-02", "2026-11-03", ""]
+    assert lean[0].done_at is lean[1].done_at
+
+
+def test_a_sync_writing_an_item_again_replaces_its_done_date(store_location: str | Path) -> None:
+    done = item("EDU-1", done=True, status="Done", done_at="2026-11-02T14:03:11.000+0000")
+    with Store.open(store_location) as store:
+        store.upsert_items("q", [done])
+        store.upsert_items("q", [done._replace(done=False, status="Reopened", done_at="")])
+        [reopened] = store.items()
+        assert (reopened.done, reopened.done_at) == (False, "")
+        store.upsert_items("q", [done._replace(done_at="2026-11-09T08:00:00.000+0000")])
+        [again] = store.items()
+        assert again.done_at == "2026-11-09T08:00:00.000+0000"
 
 
 # Bodies whose marker only Unicode-aware lower casing finds: the Kelvin sign lowers to
@@ -511,6 +542,39 @@ def test_a_version_6_store_keeps_its_items_queries_and_completed_syncs(
         assert len(store.snapshots(scope="any configuration")) == 1
 
 
+def test_a_version_7_store_keeps_its_items_and_gives_them_no_done_date(
+    store_location: str | Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tieback.store import SEP, migrations
+
+    with monkeypatch.context() as old:
+        old.setattr(migrations, "_MIGRATIONS", migrations._MIGRATIONS[:7])
+        old.setattr(migrations, "SCHEMA_VERSION", 7)
+        with Store.open(store_location) as store:
+            facets = SEP.join(("Story", "Done", "Growth", "ann"))
+            store._engine.executemany(
+                "INSERT INTO items (source, key, query, title, url, facets, done, labels, "
+                "field_refs, marks, parent, points, updated) VALUES "
+                "('jira', ?, 'q', 't', 'u', ?, 1, 'outcome:a', '', '', NULL, 2.0, ?)",
+                [("EDU-1", facets, "2026-11-01T00:00:00.000+0000"), ("EDU-2", facets, "")],
+            )
+    with Store.open(store_location) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        found = sorted(store.items(scopes=[("jira", "q")]), key=lambda i: i.key)
+        assert [(i.key, i.done, i.labels, i.points, i.updated) for i in found] == [
+            ("EDU-1", True, ("outcome:a",), 2.0, "2026-11-01T00:00:00.000+0000"),
+            ("EDU-2", True, ("outcome:a",), 2.0, ""),
+        ]
+        # Stores written before done dates have none until the next sync writes them.
+        assert [i.done_at for i in found] == ["", ""]
+        store.upsert_items("q", [found[0]._replace(done_at="2026-10-31T12:00:00.000+0000")])
+        [dated] = [i for i in store.items() if i.key == "EDU-1"]
+        assert dated.done_at == "2026-10-31T12:00:00.000+0000"
+        # ...and it takes metric readings.
+        store.add_reading("activation", "2026-09-01", 36.0, "2026-09-01T10:00:00+00:00")
+        assert list(store.readings()) == ["activation"]
+
+
 def test_a_sync_that_never_ended_is_running_and_a_failed_one_keeps_the_last_success(
     store_location: str | Path,
 ) -> None:
@@ -589,25 +653,3 @@ def test_a_reading_of_a_day_already_kept_replaces_it(store_location: str | Path)
             "activation": [Reading(date(2026, 9, 1), 36.0), Reading(date(2026, 9, 2), 38.0)],
             "engagement": [Reading(date(2026, 9, 1), 1.0e6)],
         }
-
-
-def test_a_store_from_before_readings_keeps_its_items_and_takes_readings(
-    store_location: str | Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from tieback.store import migrations
-
-    before = next(
-        number
-        for number, migration in enumerate(migrations._MIGRATIONS)
-        if "CREATE TABLE readings" in str(migration)
-    )
-    with monkeypatch.context() as old:
-        old.setattr(migrations, "_MIGRATIONS", migrations._MIGRATIONS[:before])
-        old.setattr(migrations, "SCHEMA_VERSION", before)
-        with Store.open(store_location) as store:
-            store.upsert_items("q", [item("EDU-1")])
-    with Store.open(store_location) as store:
-        assert store.schema_version == SCHEMA_VERSION
-        assert store.keys("jira", "q") == {"EDU-1"}
-        store.add_reading("activation", "2026-09-01", 36.0, "2026-09-01T10:00:00+00:00")
-        assert list(store.readings()) == ["activation"]

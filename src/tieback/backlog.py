@@ -63,7 +63,8 @@ def read_items(
     again replaces the first).
 
     ``lean`` stored items carry what an audit reads and no more: a body only if it holds
-    the tagging marker (alignment reads nothing else in it), no ``updated`` stamp.
+    the tagging marker (alignment reads nothing else in it), no ``updated`` stamp, and
+    of ``done_at`` the day alone.
     ``borrow`` names sources this configuration does not sync whose items are read
     whichever configuration stored them (the pull-request check's Jira keys, for a
     store another job syncs from Jira).

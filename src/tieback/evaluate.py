@@ -40,22 +40,29 @@ def evaluate(
     from tieback.report import build_report
 
     settings = config.settings
+    coverage = coverage or settings.coverage.rules()
     result = align(items, declarations, settings.tagging.rules(), settings.exempt.rules())
     report = build_report(
         result.alignments,
         declarations,
-        coverage or settings.coverage.rules(),
+        coverage,
         by=by,
         warnings=[*focus_warnings(declarations), *result.warnings, *warnings],
         incomplete=incomplete,
     )
     if measures:
-        _measure(config, declarations, result.alignments, report)
+        _measure(
+            config, declarations, result.alignments, coverage or settings.coverage.rules(), report
+        )
     return report
 
 
 def _measure(
-    config: Config, declarations: Declarations, alignments: Sequence[Alignment], report: Report
+    config: Config,
+    declarations: Declarations,
+    alignments: Sequence[Alignment],
+    coverage: CoverageRules,
+    report: Report,
 ) -> None:
     """Readings, progress and outputs done a week into ``report``'s data.
 
@@ -77,12 +84,21 @@ def _measure(
         readings = load_readings(config, declarations, None, lines)
     today = datetime.now(UTC).date()
     progress = progress_for(declarations, readings, settings.metrics, today)
-    add_measures(report.data, progress, _weeks(alignments, report))
+    add_measures(report.data, progress, _weeks(alignments, coverage))
     if readings or settings.metrics.paths:
         lines.extend(measurement_warnings(declarations, progress, settings.metrics))
     report.data["warnings"].extend(lines)
 
 
-def _weeks(alignments: Sequence[Alignment], report: Report) -> dict[str, list[WeekDone]]:
-    """Outputs done a week, by outcome (none until items carry the day they were done)."""
-    return {}
+def _weeks(alignments: Sequence[Alignment], coverage: CoverageRules) -> dict[str, list[WeekDone]]:
+    """Each outcome's outputs done a week, weighed as the report weighs them (done
+    items count here whatever the report's scope)."""
+    from tieback.delivery import done_by_week
+
+    done = [a for a in alignments if a.item.done and a.outcomes]
+    if coverage.weight == "points":
+        default = coverage.default_points
+        weights = [default if a.item.points is None else a.item.points for a in done]
+    else:
+        weights = [1.0] * len(done)
+    return done_by_week(done, weights)

@@ -111,6 +111,10 @@ class Item(NamedTuple):
     team: str = ""
     author: str = ""
     updated: str = ""  # ISO 8601 timestamp as the tracker gave it
+    # When the item was done: an ISO 8601 date-time (or date) as the tracker gave it,
+    # "" when it is not done or the tracker did not say. Last, so that code building
+    # items positionally keeps its order.
+    done_at: str = ""
 
 
 class Alignment(NamedTuple):

@@ -72,6 +72,17 @@ def test_v3_pages_in_one_array_are_read_in_order(read: Read) -> None:
     assert warnings == []
 
 
+def test_a_jira_search_export_keeps_when_each_issue_was_done(read: Read) -> None:
+    items, _ = read("jira-search-v2.json", "jira-search-v3-pages.json")
+    assert {key: item.done_at for key, item in items.items()} == {
+        "GRD-1": "",
+        "GRD-2": "2026-11-02T14:03:11.000+0000",  # resolutiondate
+        "GRD-3": "",
+        "EDU-10": "",
+        "EDU-11": "2026-11-06T07:59:58.201+0100",  # no resolution: statuscategorychangedate
+    }
+
+
 def test_a_configured_field_missing_from_the_export_is_a_warning(
     read: Read, tmp_path: Path
 ) -> None:
@@ -131,6 +142,15 @@ def test_github_pull_requests_are_skipped_and_counted(read: Read) -> None:
     ]
 
 
+def test_a_github_export_keeps_when_each_issue_was_closed(read: Read) -> None:
+    items, _ = read("github-issues.json", "github-search.json")
+    assert {key: item.done_at for key, item in items.items() if item.done} == {
+        "acme/app#43": "2026-10-20T12:00:00Z",
+        "acme/app#46": "2026-10-30T08:00:00Z",
+    }
+    assert all(item.done_at == "" for item in items.values() if not item.done)
+
+
 def test_github_pull_requests_are_kept_when_asked(read: Read) -> None:
     items, warnings = read("github-issues.json", extra="[github]\ninclude_pull_requests = true\n")
     assert items["acme/app#44"].type == "Pull Request"
@@ -186,9 +206,81 @@ def test_a_jira_csv_export(read: Read) -> None:
     assert items["EDU-23"].author == "Sam Lee"  # no creator: the reporter
     assert items["EDU-23"].updated == "2026-10-03T10:00:00"
     assert items["EDU-24"].parent is None
+    # "Resolved" in Jira's default format, read as the site's time.
+    assert {key: item.done_at for key, item in items.items()} == {
+        "EDU-20": "",
+        "EDU-21": "2026-11-04T15:30:00",
+        "EDU-22": "",
+        "EDU-23": "",
+        "EDU-24": "",
+    }
     assert warnings == [
         "jira-export.csv: 1 parent(s) given by issue id are not in the file; "
         "export them too so their items can inherit tags"
+    ]
+
+
+CSV_HEADER = (
+    "Summary,Issue key,Issue Type,Status,Resolution,Resolved,"
+    "Status Category,Status Category Changed\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("resolved", "done_at"),
+    [
+        ("02/Nov/26 2:03 PM", "2026-11-02T14:03:00"),  # Jira's default
+        ("02/nov/26 2:03 pm", "2026-11-02T14:03:00"),
+        ("2/Nov/26 9:05 AM", "2026-11-02T09:05:00"),
+        ("02/Nov/26 14:03", "2026-11-02T14:03:00"),  # a 24-hour time format
+        ("2026-11-02 14:03", "2026-11-02T14:03:00"),  # a site set to yyyy-MM-dd HH:mm
+        ("2026-11-02T14:03:11.000+0000", "2026-11-02T14:03:11+00:00"),
+        ("2026-11-02", "2026-11-02T00:00:00"),
+    ],
+)
+def test_csv_done_dates_in_the_formats_jira_writes(
+    read: Read, tmp_path: Path, resolved: str, done_at: str
+) -> None:
+    (tmp_path / "x.csv").write_text(
+        CSV_HEADER + f"Ship it,EDU-1,Story,Done,Done,{resolved},Done,\r\n", encoding="utf-8"
+    )
+    items, warnings = read("x.csv")
+    assert items["EDU-1"].done_at == done_at
+    assert warnings == []
+
+
+def test_a_csv_item_done_without_a_resolution_is_done_when_its_category_changed(
+    read: Read, tmp_path: Path
+) -> None:
+    (tmp_path / "x.csv").write_text(
+        CSV_HEADER
+        + "Ship it,EDU-1,Story,Done,,,Done,06/Nov/26 7:59 AM\r\n"
+        + "Reopened,EDU-2,Story,In Progress,Done,01/Nov/26 4:00 PM,"
+        + "In Progress,05/Nov/26 9:00 AM\r\n",
+        encoding="utf-8",
+    )
+    items, _ = read("x.csv")
+    assert items["EDU-1"].done_at == "2026-11-06T07:59:00"
+    assert items["EDU-2"].done_at == ""  # not done: its old Resolved date is stale
+
+
+def test_csv_done_dates_tieback_cannot_read_are_left_out_with_one_warning(
+    read: Read, tmp_path: Path
+) -> None:
+    (tmp_path / "x.csv").write_text(
+        CSV_HEADER
+        + "One,EDU-1,Story,Done,Done,02.11.26 14:03,Done,\r\n"
+        + "Two,EDU-2,Story,Done,Done,03.11.26 09:00,Done,\r\n"
+        + "Three,EDU-3,Story,Done,Done,04/Nov/26 3:30 PM,Done,\r\n"
+        + "Open,EDU-4,Story,To Do,,garbage,To Do,\r\n",  # not done: its date is not read
+        encoding="utf-8",
+    )
+    items, warnings = read("x.csv")
+    assert [item.done_at for item in items.values()] == ["", "", "2026-11-04T15:30:00", ""]
+    assert warnings == [
+        'x.csv: 2 done items have a done date tieback cannot read (e.g. "02.11.26 14:03"), '
+        "so they count as done in no week; tieback reads Jira's default date format "
+        '("02/Nov/26 2:03 PM"), yyyy-MM-dd HH:mm and ISO 8601'
     ]
 
 

@@ -359,3 +359,51 @@ def test_the_client_needs_a_token() -> None:
     with pytest.raises(GithubApiError, match="no GitHub token"):
         GithubClient(API, None)
     assert GithubClient(API, SecretStr(TOKEN)).api_url == API
+
+
+@responses.activate
+def test_an_incremental_sync_keeps_the_done_date_of_an_issue_closed_or_reopened(
+    source: Callable[..., GithubSource], tmp_path: Path
+) -> None:
+    closed = "2026-11-19T16:20:00Z"
+    responses.get(
+        f"{MOCK}/repos/acme/app/issues",
+        json=[
+            issue(2, state="open", closed_at=None),
+            issue(1, state="closed", state_reason="completed", closed_at=closed),
+        ],
+    )
+    responses.post(f"{MOCK}/graphql", json=counts(2))
+    with Store.open(tmp_path / "store.db") as store:
+        sync_source(source(), store)
+        assert {i.key: i.done_at for i in store.items()} == {
+            "acme/app#1": closed,
+            "acme/app#2": "",
+        }
+        # Since the first sync, #1 was reopened and #2 closed.
+        responses.replace(
+            responses.GET,
+            f"{MOCK}/repos/acme/app/issues",
+            json=[
+                issue(
+                    2,
+                    state="closed",
+                    state_reason="completed",
+                    closed_at="2026-11-21T08:00:00Z",
+                    updated_at="2026-11-21T08:00:00Z",
+                ),
+                issue(
+                    1,
+                    state="open",
+                    state_reason="reopened",
+                    closed_at=None,
+                    updated_at="2026-11-21T07:00:00Z",
+                ),
+            ],
+        )
+        result = sync_source(source(), store)
+        assert (result.full, result.fetched) == (False, 2)
+        assert {i.key: (i.done, i.done_at) for i in store.items()} == {
+            "acme/app#1": (False, ""),
+            "acme/app#2": (True, "2026-11-21T08:00:00Z"),
+        }

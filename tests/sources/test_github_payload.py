@@ -48,6 +48,35 @@ def test_a_closed_sub_issue_names_its_parent_and_has_an_empty_body() -> None:
     assert item.body == ""
 
 
+def test_a_closed_issue_is_done_when_it_was_closed() -> None:
+    assert item_from_issue(issue(1)).done_at == "2026-10-20T12:00:00Z"
+    assert item_from_issue(issue(0)).done_at == ""  # open: not done
+
+
+def test_a_reopened_issue_has_no_done_date() -> None:
+    # Done-ness is the state's: an open issue has no done date, whatever closed_at says.
+    raw = issue(1)
+    raw.update(state="open", state_reason="reopened")
+    assert item_from_issue(raw).done_at == ""
+
+
+@pytest.mark.parametrize(
+    ("merged_at", "closed_at"),
+    [
+        ("2026-11-03T15:04:05Z", "2026-11-03T15:04:05Z"),  # merged: closed as it merged
+        (None, "2026-11-04T09:00:00Z"),  # closed unmerged: done, as its state says
+    ],
+)
+def test_a_closed_pull_request_is_done_when_it_was_closed(
+    merged_at: str | None, closed_at: str
+) -> None:
+    raw = issue(2)
+    raw.update(state="closed", closed_at=closed_at)
+    raw["pull_request"]["merged_at"] = merged_at
+    item = item_from_issue(raw)
+    assert (item.done, item.done_at) == (True, closed_at)
+
+
 def test_a_pull_request_is_recognised_and_typed() -> None:
     raw = issue(2)
     assert is_pull_request(raw)

@@ -332,6 +332,8 @@ def test_cloud_is_detected_and_pages_follow_next_page_token(
     first, second = body(responses.calls[3]), body(responses.calls[4])
     # The project is the key's prefix: its object is not asked for.
     assert "project" not in first["fields"]
+    # Jira returns only the fields asked for: the done dates must be named.
+    assert {"resolutiondate", "statuscategorychangedate"} <= set(first["fields"])
     assert first == {
         "jql": "(project in (EDU, GRD)) ORDER BY key ASC",
         "fields": [
@@ -766,7 +768,10 @@ def test_server_is_detected_and_pages_advance_by_what_was_returned(
             "startAt": 0,
             "maxResults": 2,
             "total": 5,
-            "issues": [server_issue(1), server_issue(2, customfield_10100="GRD-1")],
+            "issues": [
+                server_issue(1, resolutiondate="2026-11-02T14:03:11.000+0000"),
+                server_issue(2, customfield_10100="GRD-1"),
+            ],
         },
     )
     responses.post(
@@ -786,6 +791,7 @@ def test_server_is_detected_and_pages_advance_by_what_was_returned(
     first, story = pages[0].items
     assert first.url == f"{SERVER}/browse/GRD-1"  # the context path is kept
     assert (first.done, first.author, first.team) == (True, "asmith", "GRD")
+    assert first.done_at == "2026-11-02T14:03:11.000+0000"
     assert story.parent == "GRD-1"  # the Epic Link, on Data Center
     assert pages[1].items[0].points == 2.0
     searches = [body(call) for call in responses.calls if call.request.url == search]
@@ -795,6 +801,7 @@ def test_server_is_detected_and_pages_advance_by_what_was_returned(
     assert starts == [(0, 1000), (2, 1000), (4, 1000)]
     assert searches[0]["jql"] == "(project = GRD) ORDER BY key ASC"
     assert searches[0]["fields"] == [*BASE_FIELDS, "customfield_10106", "customfield_10100"]
+    assert {"resolutiondate", "statuscategorychangedate"} <= set(searches[0]["fields"])
     assert all(c.request.headers["Authorization"] == f"Bearer {TOKEN}" for c in responses.calls)
 
 
@@ -1449,3 +1456,82 @@ def test_sync_full_then_incremental_with_removal(
         f"{CLOUD} project in (EDU, GRD) ORDER BY created DESC "
         "[points=story points;team=team;outcome=outcome]"
     )
+
+
+DONE = {
+    "self": f"{CLOUD}/rest/api/3/status/10002",
+    "name": "Done",
+    "id": "10002",
+    "statusCategory": {
+        "self": f"{CLOUD}/rest/api/3/statuscategory/3",
+        "id": 3,
+        "key": "done",
+        "colorName": "green",
+        "name": "Done",
+    },
+}
+
+
+@responses.activate
+def test_an_incremental_sync_keeps_the_done_date_of_an_issue_closed_or_reopened(
+    source: Callable[..., JiraSource], tmp_path: Path
+) -> None:
+    cloud_preamble()
+    search = f"{CLOUD}/rest/api/3/search/jql"
+    closed = "2026-11-19T16:20:00.000+0100"
+    responses.post(
+        search,
+        json={
+            "issues": [
+                cloud_issue(
+                    1,
+                    status=DONE,
+                    resolution={"id": "10000", "name": "Done"},
+                    resolutiondate=closed,
+                    statuscategorychangedate=closed,
+                ),
+                cloud_issue(2, resolutiondate=None, statuscategorychangedate=closed),
+            ],
+            "isLast": True,
+        },
+    )
+    moments = iter(
+        [datetime(2026, 11, 20, 9, 0, tzinfo=UTC), datetime(2026, 11, 21, 9, 0, tzinfo=UTC)]
+    )
+    with Store.open(tmp_path / "store.db") as store:
+        sync_source(source(), store, now=lambda: next(moments))
+        assert {i.key: i.done_at for i in store.items()} == {"EDU-1": closed, "EDU-2": ""}
+
+        # EDU-1 is reopened (its resolution cleared), EDU-2 is done without a resolution.
+        reopened = "2026-11-20T11:00:00.000+0100"
+        responses.replace(
+            responses.POST,
+            search,
+            json={
+                "issues": [
+                    cloud_issue(
+                        1,
+                        resolution=None,
+                        resolutiondate=None,
+                        statuscategorychangedate=reopened,
+                        updated=reopened,
+                    ),
+                    cloud_issue(
+                        2,
+                        status=DONE,
+                        resolution=None,
+                        resolutiondate=None,
+                        statuscategorychangedate=reopened,
+                        updated=reopened,
+                    ),
+                ],
+                "isLast": True,
+            },
+        )
+        responses.post(f"{CLOUD}/rest/api/3/search/approximate-count", json={"count": 2})
+        second = sync_source(source(), store, now=lambda: next(moments))
+        assert (second.full, second.fetched) == (False, 2)
+        assert {i.key: (i.done, i.done_at) for i in store.items()} == {
+            "EDU-1": (False, ""),
+            "EDU-2": (True, reopened),
+        }

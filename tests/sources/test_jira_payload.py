@@ -382,3 +382,57 @@ def test_an_issue_fetched_through_the_api_gateway_has_no_browse_link_of_its_own(
     assert item_from_issue(raw, V2_FIELDS).url == ""
     item = item_from_issue(raw, V2_FIELDS, base_url="https://acme.atlassian.net")
     assert item.url == "https://acme.atlassian.net/browse/GRD-1"
+
+
+# --- done dates: resolutiondate, else when the status category became done ------------
+
+
+def test_a_done_v2_issue_is_done_at_its_resolution_date() -> None:
+    assert item_from_issue(v2_issue(1), V2_FIELDS).done_at == "2026-11-02T14:03:11.000+0000"
+    # An issue in progress has no done date, whenever its category last changed.
+    assert item_from_issue(v2_issue(0), V2_FIELDS).done_at == ""
+
+
+def test_a_done_v3_issue_without_a_resolution_is_done_when_its_category_became_done() -> None:
+    # Team-managed projects' done statuses often set no resolution.
+    done = item_from_issue(load("jira-search-v3-pages.json")[1]["issues"][0], V3_FIELDS)
+    assert done.done is True
+    assert done.done_at == "2026-11-06T07:59:58.201+0100"
+    assert item_from_issue(V3_PAGE["issues"][0], V3_FIELDS).done_at == ""
+
+
+@pytest.mark.parametrize(
+    ("category", "resolved", "changed", "done_at"),
+    [
+        (
+            "done",
+            "2026-11-02T14:03:11.000+0000",
+            "2026-11-03T08:00:00.000+0000",
+            "2026-11-02T14:03:11.000+0000",
+        ),
+        ("done", None, "2026-11-03T08:00:00.000+0000", "2026-11-03T08:00:00.000+0000"),
+        ("done", None, None, ""),  # Data Center before statuscategorychangedate, no resolution
+        # Reopened: the resolution date outlives the reopening, the item is not done.
+        ("indeterminate", "2026-11-02T14:03:11.000+0000", "2026-11-04T09:00:00.000+0000", ""),
+        ("new", None, "2026-11-04T09:00:00.000+0000", ""),
+    ],
+)
+def test_the_done_date_follows_done_ness(
+    category: str, resolved: str | None, changed: str | None, done_at: str
+) -> None:
+    raw = v2_issue(1)
+    raw["fields"]["status"]["statusCategory"]["key"] = category
+    raw["fields"]["resolutiondate"] = resolved
+    raw["fields"]["statuscategorychangedate"] = changed
+    assert item_from_issue(raw, V2_FIELDS).done_at == done_at
+
+
+def test_an_issue_without_a_status_category_is_done_at_its_resolution_date() -> None:
+    raw = jira5_issue("Resolved", "Fixed")
+    raw["fields"]["resolutiondate"] = "2013-06-01T17:00:00.000+0200"
+    assert item_from_issue(raw, JiraFields()).done_at == "2013-06-01T17:00:00.000+0200"
+    raw = jira5_issue("Reopened", "Fixed")  # the resolution outlived the reopening
+    raw["fields"]["resolutiondate"] = "2013-06-01T17:00:00.000+0200"
+    assert item_from_issue(raw, JiraFields()).done_at == ""
+    # Done by its status name, never resolved: no date says when.
+    assert item_from_issue(jira5_issue("Done", None), JiraFields()).done_at == ""

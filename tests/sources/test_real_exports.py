@@ -141,6 +141,15 @@ def test_a_jira_5_search_reads_done_ness_from_status_and_resolution(read: Read) 
     assert items["OPS-4"].parent == "OPS-2"
     assert items["OPS-6"].field_refs == ("activation",)
     assert items["OPS-1"].url == "http://jira.acme.example:8080/browse/OPS-1"
+    # Done when resolved; a done status without a resolution says no date.
+    assert {key: item.done_at for key, item in items.items()} == {
+        "OPS-1": "",
+        "OPS-2": "2013-06-01T17:00:00.000+0200",
+        "OPS-3": "",  # reopened: its resolution date is stale
+        "OPS-4": "",
+        "OPS-5": "2013-06-01T17:00:00.000+0200",
+        "OPS-6": "",
+    }
     assert warnings == [
         "jira-server-5.json: 6 issues have no status category (fields.status.statusCategory): "
         "done-ness read from the status name and the resolution (3 items done)"
@@ -213,6 +222,12 @@ def test_a_data_center_csv_without_status_category(read: Read) -> None:
     assert items["GRD-14"].parent == "GRD-12"  # "Parent id" through "Issue id"
     assert items["GRD-17"].field_refs == ("results-in-a-minute",)
     assert items["GRD-12"].points == 5.0
+    # Done items are done when resolved, in the site's time; a reopened one is not done.
+    assert {key: item.done_at for key, item in items.items() if item.done_at} == {
+        "GRD-13": "2026-10-30T14:00:00",
+        "GRD-15": "2026-11-02T09:00:00",
+        "GRD-16": "2026-11-03T09:00:00",
+    }
     assert warnings == [
         "jira-server-export.csv: no Status Category column: done-ness read from Status and "
         "Resolution (3 items done)"
@@ -248,6 +263,7 @@ def test_csv_exports_in_german_french_and_spanish(read: Read, name: str) -> None
     assert copy.field_refs == ("results-in-a-minute",)
     assert (copy.done, copy.parent) == (False, "EDU-40")
     assert (chore.labels, chore.done) == (("ktlo",), False)
+    assert [item.done_at for item in items.values()] == ["", "2026-11-04T15:30:00", "", ""]
 
 
 def test_a_csv_export_in_another_language_names_its_headers(read: Read) -> None:

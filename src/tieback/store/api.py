@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tieback.model import Item, marker_lines
 from tieback.progress import Reading
@@ -26,14 +26,15 @@ from tieback.store.migrations import SEP, migrate
 
 # The query under which items copied from [files] exports are kept.
 FILES_QUERY = "files"
-_MEMORY = 1 << 16  # distinct label sets (and point values) remembered while reading items
+_MEMORY = 1 << 16  # distinct label sets (point values, days) remembered while reading items
 _COLUMNS = (
     "source, key, query, title, url, facets, done, labels, field_refs, marks, parent, "
-    "points, updated"
+    "points, updated, done_at"
 )
 _BATCH = 2000  # descriptions read at a time when every one is looked at again
+_Shared = TypeVar("_Shared", float, str)  # a value read items share rather than copy
 _UPSERT_ITEM = (
-    f"INSERT INTO items ({_COLUMNS}) VALUES ({', '.join('?' * 13)}) "
+    f"INSERT INTO items ({_COLUMNS}) VALUES ({', '.join('?' * len(_COLUMNS.split(', ')))}) "
     "ON CONFLICT (source, query, key) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS.split(", ")[3:])
 )
@@ -334,12 +335,15 @@ class Store:
         in ``scopes``, one after the other (each in key order on SQLite). A key that
         two queries hold comes once from each.
 
-        An audit reads a body only for its marker lines and never reads ``updated`` (a
-        sync's business). With ``body_marker``, an item's body is its lines that hold
-        the marker (case-insensitively), empty without one; with ``stamped`` off,
-        ``updated`` is empty. A million items then need not hold a million descriptions
-        to find no marker in most; when the store keeps marks for this marker (see
-        ``mark_with``), the descriptions are not read at all.
+        An audit reads a body only for its marker lines, never reads ``updated`` (a
+        sync's business) and reads only the day of ``done_at``. With ``body_marker``, an
+        item's body is its lines that hold the marker (case-insensitively), empty
+        without one; with ``stamped`` off, ``updated`` is empty and ``done_at`` is its
+        first ten characters (the day, ``YYYY-MM-DD``, as the tracker gave it), one
+        string shared by the items done that day. A million items then need not hold a
+        million descriptions to find no marker in most, nor a million timestamps; when
+        the store keeps marks for this marker (see ``mark_with``), the descriptions are
+        not read at all.
         """
         marker = body_marker.lower() if body_marker else None
         body = "coalesce(bodies.body, '')"
@@ -351,8 +355,8 @@ class Store:
         updated = "items.updated" if stamped else "''"
         sql = (
             "SELECT items.source, items.key, items.title, items.url, items.facets, items.done, "
-            f"items.labels, items.field_refs, {body}, items.parent, items.points, {updated} "
-            f"FROM {tables}"
+            f"items.labels, items.field_refs, {body}, items.parent, items.points, {updated}, "
+            f"items.done_at FROM {tables}"
         )
         rows: Iterable[Any]
         if scopes is not None:
@@ -373,6 +377,11 @@ class Store:
         split: dict[str, tuple[str, ...]] = {"": ()}
         facets_of: dict[str, tuple[str, ...]] = {}
         estimates: dict[float, float] = {}  # story points repeat too (1, 2, 3, 5, 8 ...)
+        # Days repeat too: a lean read keeps the day of each done date, cut here (SQL's
+        # substr costs twice as much a row), and shares it. Whole timestamps rarely
+        # repeat: a full read keeps them as they are.
+        days: dict[str, str] = {}
+        lean = not stamped
         for (
             source_,
             key,
@@ -386,6 +395,7 @@ class Store:
             parent,
             points,
             updated,
+            done_at,
         ) in rows:
             label_set = split.get(labels)
             if label_set is None:
@@ -404,6 +414,9 @@ class Store:
             # already remembered, so it stays its own).
             if points:
                 points = estimates.get(points) or _remember(estimates, points)
+            if done_at and lean:
+                day = done_at[:10]
+                done_at = days.get(day) or _remember(days, day)
             yield new(
                 Item,
                 (
@@ -422,6 +435,7 @@ class Store:
                     team,
                     author,
                     updated,
+                    done_at,
                 ),
             )
 
@@ -638,7 +652,7 @@ def _facets(known: dict[str, tuple[str, ...]], joined: str) -> tuple[str, ...]:
     return values
 
 
-def _remember(known: dict[float, float], value: float) -> float:
+def _remember(known: dict[_Shared, _Shared], value: _Shared) -> _Shared:
     if len(known) < _MEMORY:
         known[value] = value
     return value
@@ -663,4 +677,5 @@ def _row(query: str, item: Item, marker: str | None) -> tuple[Any, ...]:
         item.parent,
         item.points,
         item.updated,
+        item.done_at,
     )

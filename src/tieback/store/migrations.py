@@ -215,9 +215,10 @@ _MIGRATIONS: tuple[str | Mapping[str, str], ...] = (
     );
     ALTER TABLE snapshots ADD COLUMN scope TEXT NOT NULL DEFAULT '';
     """,
-    # 8: metric readings
-    # One value an outcome's (or impact's) id a day (an ISO date); ``tieback metric
-    # record`` on a day already recorded replaces it.
+    # 8: metric readings, and the date each item was done
+    # One reading an outcome's (or impact's) id a day (an ISO date); ``tieback metric
+    # record`` on a day already recorded replaces it. ``done_at`` is empty until a sync
+    # writes it: a column added with a constant default rewrites no row on either engine.
     """
     CREATE TABLE readings (
         id TEXT NOT NULL,
@@ -226,6 +227,7 @@ _MIGRATIONS: tuple[str | Mapping[str, str], ...] = (
         recorded_at TEXT NOT NULL,
         PRIMARY KEY (id, date)
     );
+    ALTER TABLE items ADD COLUMN done_at TEXT NOT NULL DEFAULT '';
     """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)

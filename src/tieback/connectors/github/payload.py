@@ -52,6 +52,7 @@ def item_from_issue(raw: Mapping[str, Any], repo: str = "") -> Item:
     if not isinstance(title, str):
         raise SourceError(f'{key} has no "title"')
     state = _text(raw.get("state"))
+    done = state == "closed"
     return Item(
         source="github",
         key=key,
@@ -59,13 +60,15 @@ def item_from_issue(raw: Mapping[str, Any], repo: str = "") -> Item:
         url=_text(raw.get("html_url")),
         type=_type(raw),
         status=state,
-        done=state == "closed",
+        done=done,
         labels=tuple(_labels(raw.get("labels"))),
         body=_text(raw.get("body")),
         parent=parent_key(raw.get("parent_issue_url")),
         team=repository,
         author=_text(_mapping(raw.get("user")).get("login")),
         updated=_text(raw.get("updated_at")),
+        # As done-ness is the state's, a pull request closed unmerged is done when closed.
+        done_at=_text(raw.get("closed_at")) if done else "",
     )
 
 

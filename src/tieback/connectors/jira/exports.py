@@ -22,6 +22,10 @@ _BARE_ISSUES_HINT = (
 )
 # Jira's default export date format ("25/Feb/26 10:17 PM"); other site formats stay raw.
 _CSV_TIME = "%d/%b/%y %I:%M %p"
+# Done dates are read in Jira's default format, with a 24-hour time ("dd/MMM/yy HH:mm"),
+# else as ISO 8601 (sites set to "yyyy-MM-dd HH:mm"). Formats of digits alone, such as
+# "02/11/26", could be day or month first: they are not guessed.
+_CSV_DONE_TIMES = (_CSV_TIME, "%d/%b/%y %H:%M")
 
 
 class JiraExports(ExportReader):
@@ -160,6 +164,8 @@ class JiraExports(ExportReader):
         categorised = export.has("status category")
         inferred = inferred_done = 0
         unknown_category = ""
+        undated = 0  # done items whose done date cannot be read
+        undated_example = ""
         for number, cells in enumerate(reader, start=1):
             if not any(cell.strip() for cell in cells):
                 continue
@@ -187,6 +193,7 @@ class JiraExports(ExportReader):
             status = row.first("status")
             category = row.first("status category") if categorised else ""
             done = _category_done(category)
+            by_category = done is True
             if done is None:
                 # No category, or one we cannot read: the status name, else the resolution.
                 resolution = row.first("resolution").lower()
@@ -195,6 +202,17 @@ class JiraExports(ExportReader):
                 inferred += 1
                 inferred_done += done
                 unknown_category = unknown_category or category
+            done_at = ""
+            if done:
+                # As from the REST API: resolved, else when the category became done.
+                written = row.first("resolved")
+                if not written and by_category:
+                    written = row.first("status category changed")
+                if written:
+                    done_at = _done_time(written)
+                    if not done_at:
+                        undated += 1
+                        undated_example = undated_example or written
             items.append(
                 Item(
                     source="jira",
@@ -214,11 +232,19 @@ class JiraExports(ExportReader):
                     team=row.first(team) or row.first("project key") or jira.project_key(key),
                     author=row.first("creator") or row.first("reporter"),
                     updated=_iso_time(row.first("updated")),
+                    done_at=done_at,
                 )
             )
         if inferred:
             self.warnings.append(
                 _inferred_warning(shown, categorised, inferred, inferred_done, unknown_category)
+            )
+        if undated:
+            which = "1 done item has" if undated == 1 else f"{undated} done items have"
+            self.warnings.append(
+                f'{shown}: {which} a done date tieback cannot read (e.g. "{undated_example}"), '
+                "so they count as done in no week; tieback reads Jira's default date format "
+                '("02/Nov/26 2:03 PM"), yyyy-MM-dd HH:mm and ISO 8601'
             )
         missing = 0
         for position, parent_id in by_parent_id:
@@ -353,6 +379,11 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
         "persona asignada",
     ),
     "updated": ("aktualisiert", "mise à jour", "actualizada"),  # fr unconfirmed
+    "status category changed": (
+        "statuskategorie geändert",  # (unconfirmed)
+        "catégorie d'état modifiée",  # (unconfirmed)
+        "categoría de estado modificada",  # (unconfirmed)
+    ),
     "created": ("erstellt", "création", "creada"),
 }
 _ENGLISH_NAMES = {alias: english for english, aliases in _COLUMNS.items() for alias in aliases}
@@ -446,6 +477,19 @@ def _iso_time(value: str) -> str:
         return datetime.strptime(value, _CSV_TIME).isoformat()
     except ValueError:
         return value
+
+
+def _done_time(value: str) -> str:
+    """A CSV done date as ISO 8601, in the site's time as written; "" if unreadable."""
+    for layout in _CSV_DONE_TIMES:
+        try:
+            return datetime.strptime(value, layout).isoformat()
+        except ValueError:
+            pass
+    try:
+        return datetime.fromisoformat(value).isoformat()
+    except ValueError:
+        return ""
 
 
 def _is_jira_issue(raw: Mapping[str, Any]) -> bool:

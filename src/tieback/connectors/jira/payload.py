@@ -270,12 +270,19 @@ def item_from_issue(raw: Mapping[str, Any], fields: JiraFields, base_url: str = 
     base = (base_url or site_of(raw.get("self"))).rstrip("/")
     status = _mapping(get("status"))
     category = _mapping(status.get("statusCategory")).get("key")
+    # Done when resolved; a done status that sets no resolution (team-managed projects
+    # often have none) is dated by the change of category. An item not done has no
+    # date: a reopened issue may keep its old resolution date.
+    done_at = ""
     if category == "done":
         done = True
+        done_at = _text(get("resolutiondate")) or _text(get("statuscategorychangedate"))
     elif category == "indeterminate" or category == "new":
         done = False
     else:
         done = done_by_status(_text(status.get("name")), bool(get("resolution")))
+        if done:
+            done_at = _text(get("resolutiondate"))
     labels = get("labels")
     outcome = get(fields.outcome) if fields.outcome else None
     points = get(fields.points) if fields.points else None
@@ -298,6 +305,7 @@ def item_from_issue(raw: Mapping[str, Any], fields: JiraFields, base_url: str = 
         team or _text(_mapping(get("project")).get("key")) or project_key(key),
         _user(get("creator")) or _user(get("reporter")),
         _text(get("updated")),
+        done_at,
     )
 
 

@@ -41,6 +41,9 @@ BASE_FIELDS = (
     "updated",
     "creator",
     "reporter",
+    # When an item was done: its resolution date, else when its status category changed.
+    "resolutiondate",
+    "statuscategorychangedate",
 )
 # Issues asked for a page of a full listing. Cloud's search/jql grants at most 100 when
 # fields are asked for; Data Center grants up to its ceiling (1000 by default), fewer
