@@ -35,7 +35,7 @@ class GithubConnector(Connector[Github]):
         return settings.enabled
 
     def query(self, context: Context[Github]) -> str:
-        return query_of(context.settings)
+        return query_of(context.settings, context.tagging.github_project_field)
 
     def source(self, context: Context[Github]) -> TrackerSource:
         from tieback.connectors.github.source import GithubSource
