@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from tieback.connectors.github import github_query
 from tieback.connectors.github.source import GithubSource
 from tieback.errors import ConfigError, SourceError
 from tieback.http import RetryPolicy
+from tieback.model import Item
 from tieback.outcomes import load_declarations
 from tieback.store import Store
 from tieback.sync import sync_source
@@ -415,8 +417,6 @@ def test_every_sync_reapplies_the_field_to_stored_items_the_listing_skipped(
 
 
 def test_the_store_rewrites_only_the_refs_that_changed(tmp_path: Path) -> None:
-    from tieback.model import Item
-
     def stored(key: str, *refs: str) -> Item:
         return Item("github", key, f"Issue {key}", field_refs=refs)
 
@@ -431,3 +431,172 @@ def test_the_store_rewrites_only_the_refs_that_changed(tmp_path: Path) -> None:
         refs = {(i.key, i.field_refs) for i in store.items(scopes=[("github", "q")])}
         assert refs == {("acme/App#1", ()), ("acme/App#2", ())}
         assert [i.field_refs for i in store.items(scopes=[("github", "other")])] == [()]
+
+
+# --- offline: gh project item-list --format json -------------------------------------
+
+DATA = Path(__file__).parent / "data"
+EXPORT = "gh-project-item-list.json"  # shaped as gh 2.x writes it (cli/cli format/json.go)
+
+
+def read_files(
+    write_config: Callable[..., Config], tmp_path: Path, *names: str, extra: str = ""
+) -> tuple[list[Item], list[str]]:
+    from tieback.connectors.files import FilesSource
+
+    for name in names:
+        if (DATA / name).exists():
+            shutil.copy(DATA / name, tmp_path / name)
+    paths = ", ".join(json.dumps(name) for name in names)
+    tagging = '[tagging]\ngithub_project_field = "Outcome"\n'
+    files = FilesSource(write_config(f"[files]\npaths = [{paths}]\n{tagging}{extra}"))
+    return list(files.items()), files.warnings
+
+
+def test_an_export_alone_makes_its_issues_items_with_the_field_as_refs(
+    write_config: Callable[..., Config], tmp_path: Path
+) -> None:
+    items, warnings = read_files(write_config, tmp_path, EXPORT)
+    by_key = {item.key: item for item in items}
+    # The draft issue has no issue behind it; the pull request is not counted.
+    assert sorted(by_key) == [
+        "acme/app#43",
+        "acme/app#44",
+        "acme/app#45",
+        "acme/web#7",
+        "acme/web#8",
+    ]
+    web = by_key["acme/web#7"]
+    assert web.field_refs == ("activation",)
+    assert (web.title, web.url) == (
+        "Teachers see the quiz wizard on first login",
+        "https://github.com/acme/web/issues/7",
+    )
+    assert (web.type, web.status, web.done, web.team) == ("Issue", "In Progress", False, "acme/web")
+    assert web.labels == ("bug",) and "Outcome: fast-results" in web.body
+    assert by_key["acme/app#44"].field_refs == ("results-in-a-minute", "activation")
+    assert by_key["acme/app#45"].field_refs == ()
+    assert by_key["acme/web#8"].done  # a project Status of "Done": closed
+    assert warnings == []
+
+
+def test_pull_requests_of_an_export_count_when_configured(
+    write_config: Callable[..., Config], tmp_path: Path
+) -> None:
+    extra = "[github]\ninclude_pull_requests = true\n"
+    items, _ = read_files(write_config, tmp_path, EXPORT, extra=extra)
+    [pull] = [item for item in items if item.key == "acme/app#50"]
+    assert pull.type == "Pull Request" and pull.field_refs == ("results-in-a-minute",)
+
+
+@pytest.mark.parametrize("order", ["issues first", "project first"])
+def test_an_export_tags_the_issues_another_export_holds(
+    write_config: Callable[..., Config], tmp_path: Path, order: str
+) -> None:
+    names = ["github-issues.json", EXPORT]
+    if order == "project first":
+        names.reverse()
+    items, warnings = read_files(write_config, tmp_path, *names)
+    by_key = {item.key: item for item in items}
+    cached = by_key["acme/app#43"]
+    # The issue stays as the issues export has it (closed, its author), with the refs.
+    assert (cached.status, cached.done, cached.author) == ("closed", True, "bo-jones")
+    assert cached.field_refs == ("activation",)
+    assert type(cached) is Item
+    assert by_key["acme/app#42"].field_refs == ()
+    assert by_key["acme/web#7"].field_refs == ("activation",)  # the project's alone
+    assert len(items) == 6
+    # A project's entry is no repeat of the issue.
+    assert warnings == [
+        "github-issues.json: skipped 1 pull request "
+        "(set [github] include_pull_requests = true to count them)"
+    ]
+
+
+def test_an_item_in_two_project_exports_gets_the_refs_of_both(
+    write_config: Callable[..., Config], tmp_path: Path
+) -> None:
+    other = {
+        "items": [
+            {
+                "content": {
+                    "type": "Issue",
+                    "body": "",
+                    "title": "Cache rendered grades",
+                    "number": 43,
+                    "repository": "acme/app",
+                    "url": "https://github.com/acme/app/issues/43",
+                },
+                "id": "PVTI_lADOCmQx1s4A8pZuzgX00009",
+                "outcome": "Fast-Results",
+                "repository": "https://github.com/acme/app",
+                "title": "Cache rendered grades",
+            }
+        ],
+        "totalCount": 1,
+    }
+    (tmp_path / "roadmap.json").write_text(json.dumps(other))
+    items, _ = read_files(write_config, tmp_path, "github-issues.json", EXPORT, "roadmap.json")
+    [cached] = [item for item in items if item.key == "acme/app#43"]
+    assert cached.field_refs == ("activation", "Fast-Results")
+
+
+def test_an_export_cut_short_by_gh_s_limit_is_a_warning(
+    write_config: Callable[..., Config], tmp_path: Path
+) -> None:
+    document = json.loads((DATA / EXPORT).read_text())
+    document["totalCount"] = 120
+    (tmp_path / "cut.json").write_text(json.dumps(document))
+    _, warnings = read_files(write_config, tmp_path, "cut.json")
+    [warning] = warnings
+    assert "cut.json: holds 7 of the project's 120 items" in warning
+    assert "--limit 120" in warning
+
+
+def test_an_export_without_the_field_is_a_warning(
+    write_config: Callable[..., Config], tmp_path: Path
+) -> None:
+    shutil.copy(DATA / EXPORT, tmp_path / EXPORT)
+    config = write_config(
+        f'[files]\npaths = ["{EXPORT}"]\n[tagging]\ngithub_project_field = "Outcome Area"\n'
+    )
+    from tieback.connectors.files import FilesSource
+
+    files = FilesSource(config)
+    items = list(files.items())
+    assert all(item.field_refs == () for item in items)
+    [warning] = files.warnings
+    assert f'{EXPORT}: no item has a value of the field "Outcome Area"' in warning
+    assert '"outcome Area"' in warning and "[tagging] github_project_field" in warning
+
+
+def test_an_export_tags_the_issues_a_sync_stored_and_keeps_them_as_synced(
+    write_config: Callable[..., Config], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tieback.audit import read_items, sync_files
+    from tieback.connectors import tracker_queries
+
+    shutil.copy(DATA / EXPORT, tmp_path / EXPORT)
+    config = write_config(
+        f'[github]\nrepos = ["acme/app"]\n[files]\npaths = ["{EXPORT}"]\n'
+        '[tagging]\ngithub_project_field = "Outcome"\n'
+    )
+    synced = Item(
+        "github",
+        "acme/app#43",
+        "Cache rendered grades",
+        status="closed",
+        done=True,
+        labels=("ktlo",),
+        author="bob-jones",
+        team="acme/app",
+    )
+    with Store.open(config.store_location) as store:
+        store.upsert_items(tracker_queries(config)["github"], [synced])
+    for _ in range(2):  # and again once the exports are copied into the store
+        items, _ = read_items(config)
+        [cached] = [item for item in items if item.key == "acme/app#43"]
+        assert cached == synced._replace(field_refs=("activation",))
+        assert type(cached) is Item
+        assert len(items) == 5
+        sync_files(config)
