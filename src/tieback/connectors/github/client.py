@@ -60,6 +60,8 @@ T = TypeVar("T")
 
 # The account Actions' GITHUB_TOKEN writes as.
 ACTIONS_BOT = "github-actions[bot]"
+# The account the token writes as (see own_login).
+VIEWER_QUERY = "query { viewer { __typename login } }"
 
 
 class GithubClient:
@@ -251,9 +253,7 @@ class GithubClient:
             return self._own_login
         login = ""
         try:
-            viewer = _mapping(
-                self.graphql("query { viewer { __typename login } }", {}).get("viewer")
-            )
+            viewer = _mapping(self.graphql(VIEWER_QUERY, {}).get("viewer"))
             login = _text(viewer.get("login"))
             if login and viewer.get("__typename") == "Bot" and not login.endswith("[bot]"):
                 login += "[bot]"

@@ -56,6 +56,8 @@ ORG_PROJECT_ITEMS_QUERY = (
     f"query({_VARIABLES}) {{\n  organization(login: $login) {{{_PROJECT}  }}\n}}\n"
 )
 USER_PROJECT_ITEMS_QUERY = f"query({_VARIABLES}) {{\n  user(login: $login) {{{_PROJECT}  }}\n}}\n"
+# By the field that owns the project (``project_parts``).
+PROJECT_ITEMS_QUERIES = {"organization": ORG_PROJECT_ITEMS_QUERY, "user": USER_PROJECT_ITEMS_QUERY}
 SET_PROJECT_FIELD_MUTATION = """
 mutation($project: ID!, $item: ID!, $field: ID!, $value: ProjectV2FieldValue!) {
   updateProjectV2ItemFieldValue(
@@ -128,14 +130,13 @@ def read_project(client: GithubClient, path: str, field_name: str, host: str) ->
     from tieback.connectors.github.client import GithubApiError
 
     owner, login, number = project_parts(path)
-    query = ORG_PROJECT_ITEMS_QUERY if owner == "organization" else USER_PROJECT_ITEMS_QUERY
     project = Project(path)
     after: str | None = None
     for _ in range(MAX_PAGES):
         variables = {"login": login, "number": number, "field": field_name, "after": after}
         project.requests += 1
         try:
-            data = client.graphql(query, variables)
+            data = client.graphql(PROJECT_ITEMS_QUERIES[owner], variables)
         except GithubApiError as exc:
             raise _unreadable(exc, path, host) from None
         node = _mapping(_mapping(data.get(owner)).get("projectV2"))

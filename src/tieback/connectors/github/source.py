@@ -9,7 +9,7 @@ export readers share without importing any HTTP client; projects are read in
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tieback.connectors.github.client import GithubClient
@@ -45,7 +45,21 @@ query($owner: String!, $name: String!, $after: String) {
   }
 }
 """
+# Each repository's issue (and pull request) numbers, by connection.
+NUMBERS_QUERIES = {connection: _NUMBERS % connection for connection in ("issues", "pullRequests")}
 _REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def counts_query(repos: Sequence[str]) -> str:
+    """One query for the issue (and pull request) count of each of ``repos``, aliased
+    ``r0``, ``r1``... in their order; SourceError for a name GraphQL cannot take."""
+    fields = []
+    for index, repo in enumerate(repos):
+        owner, name = repo.split("/", 1)
+        if not (_REPO_NAME.match(owner) and _REPO_NAME.match(name)):
+            raise SourceError(f"[github] repos: {repo!r} is not a repository name")
+        fields.append(_COUNT_ONE % (index, owner, name))
+    return _COUNTS % "\n".join(fields)
 
 
 class GithubSource(TrackerSource):
@@ -219,13 +233,7 @@ class GithubSource(TrackerSource):
         with_pulls = self._settings.include_pull_requests
         for start in range(0, len(repos), 50):
             chunk = repos[start : start + 50]
-            fields = []
-            for index, repo in enumerate(chunk):
-                owner, name = repo.split("/", 1)
-                if not (_REPO_NAME.match(owner) and _REPO_NAME.match(name)):
-                    raise SourceError(f"[github] repos: {repo!r} is not a repository name")
-                fields.append(_COUNT_ONE % (index, owner, name))
-            data = client.graphql(_COUNTS % "\n".join(fields), {"withPulls": with_pulls})
+            data = client.graphql(counts_query(chunk), {"withPulls": with_pulls})
             for index, repo in enumerate(chunk):
                 node = _mapping(data.get(f"r{index}"))
                 total = _mapping(node.get("issues")).get("totalCount")
@@ -249,7 +257,7 @@ class GithubSource(TrackerSource):
             after: str | None = None
             while True:
                 data = self.client.graphql(
-                    _NUMBERS % connection, {"owner": owner, "name": name, "after": after}
+                    NUMBERS_QUERIES[connection], {"owner": owner, "name": name, "after": after}
                 )
                 repository = _mapping(data.get("repository"))
                 spelled = _text(repository.get("nameWithOwner")) or repo
