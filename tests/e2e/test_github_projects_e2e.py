@@ -33,8 +33,10 @@ def fake() -> Iterator[FakeGithub]:
         yield github
 
 
-def checkout(root: Path, fake: FakeGithub, project: str = "orgs/acme/projects/5") -> Checkout:
-    made = Checkout(root, fake, PROJECT)
+def checkout(
+    root: Path, fake: FakeGithub, project: str = "orgs/acme/projects/5", extra: str = ""
+) -> Checkout:
+    made = Checkout(root, fake, PROJECT + extra)
     config = root / "tieback.toml"
     text = config.read_text(encoding="utf-8")
     repos = f'repos = ["{fake.repo}"]\n'
@@ -94,3 +96,24 @@ def test_a_project_github_does_not_have_is_one_line(tmp_path: Path, fake: FakeGi
         "token cannot see it: check the key, and that the token's account can open the "
         "project (Could not resolve to a ProjectV2 with the number 6.)"
     ]
+
+
+def test_post_sets_the_empty_field_of_an_issue_its_label_alone_tags(
+    tmp_path: Path, fake: FakeGithub
+) -> None:
+    fake.add_issue(301, "Quiz wizard", labels=["outcome:activation"])
+    fake.project_items[301] = None
+    fake.add_issue(302, "Quiz templates", labels=["outcome:activation"])  # not in the project
+    post_back = '[github.post_back]\nmissing_label = ""\nset_project_field = true\n'
+    made = checkout(tmp_path, fake, extra=post_back)
+    assert made.run("sync", "--source", "github").code == 0
+    first = made.run("post")
+    assert first.code == 0, first.stderr
+    assert first.stdout.splitlines() == [
+        'github: set field     acme/app#301: Outcome = "activation" in orgs/acme/projects/5',
+        "tieback post: 1 change written",
+    ]
+    assert fake.project_items[301] == "activation"
+    assert fake.writes() == []  # no label, no comment: the field alone
+    again = made.run("post")
+    assert again.code == 0 and "set field" not in again.stdout

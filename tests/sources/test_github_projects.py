@@ -600,3 +600,27 @@ def test_an_export_tags_the_issues_a_sync_stored_and_keeps_them_as_synced(
         assert type(cached) is Item
         assert len(items) == 5
         sync_files(config)
+
+
+@pytest.mark.parametrize(
+    ("written", "said"),
+    [
+        (
+            "[github]\nrepos = ['acme/app']\nproject = 'orgs/acme/projects/5'\n",
+            "[github] project is set but [tagging] github_project_field is empty",
+        ),
+        (
+            "[github]\nrepos = ['acme/app']\n[github.post_back]\nset_project_field = true\n"
+            "[tagging]\ngithub_project_field = 'Outcome'\n",
+            "[github.post_back] set_project_field needs [github] project",
+        ),
+    ],
+)
+def test_lint_says_when_half_of_the_project_settings_are_set(
+    write_config: Callable[..., Config], monkeypatch: pytest.MonkeyPatch, written: str, said: str
+) -> None:
+    from tieback.lint import lint_config
+
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    assert any(said in line for line in lint_config(write_config(written)))
+    assert not any("project" in line for line in lint_config(write_config(CONFIG)))
