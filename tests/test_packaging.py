@@ -138,6 +138,7 @@ MANIFEST_NEEDS = (
     "config.example.toml",
     "tests/conftest.py",
     "tests/data/acme_oracle.json",
+    "tests/data/github-schema.graphql.gz",
     "tests/formats/gold",
     "tests/sinks/gold",
     "tests/sources/data",

@@ -41,9 +41,12 @@ def sync_files(config: Config) -> int:
     """
     from tieback.connectors import export_sources, files_query
     from tieback.connectors.files import FilesSource
+    from tieback.model import TagsOnly
     from tieback.store import FILES_QUERY, Store
 
-    items = list(FilesSource(config).items())
+    # An entry that only tags (a project's item) is no copy of an issue: kept in the
+    # store, it would stand in for the synced issue of its key.
+    items = [item for item in FilesSource(config).items() if type(item) is not TagsOnly]
     query = files_query(config)
     present = {(item.source, item.key) for item in items}
     with Store.open(config.store_location) as store, store.transaction():
@@ -139,16 +142,26 @@ def incomplete_syncs(config: Config) -> list[str]:
 
 def _merge(stored: list[Item], exported: list[Item]) -> list[Item]:
     """``stored`` with each exported item in place of the stored one it replaces, then
-    the exported items the store did not hold, in the order they were first seen.
+    the exported items the store did not hold, in the order they were first seen. An
+    exported item that only tags (``TagsOnly``) adds its refs to the stored one instead.
 
     Stored keys are unique (the store's primary key), so only the exports go in a dict:
     a dict of a million stored items would cost more than the rest of the merge.
     """
     if not exported:
         return stored
+    from tieback.model import TagsOnly
+
     replacing: dict[tuple[str, str], Item] = {}
+    tagging: dict[tuple[str, str], Item] = {}
     for item in exported:
-        replacing[item.source, item.key] = item
+        (tagging if type(item) is TagsOnly else replacing)[item.source, item.key] = item
     merged = [replacing.pop((item.source, item.key), item) for item in stored]
+    if tagging:
+        for index, item in enumerate(merged):
+            tags = tagging.pop((item.source, item.key), None)
+            if tags is not None:
+                merged[index] = item._replace(field_refs=item.field_refs + tags.field_refs)
     merged.extend(replacing.values())
+    merged.extend(tagging.values())
     return merged

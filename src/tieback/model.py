@@ -93,7 +93,7 @@ class Item(NamedTuple):
 
     Sources fill every field from the tracker's own data; nothing here depends on the
     tagging configuration except ``field_refs``, the raw values of the configured
-    Jira outcome field.
+    Jira outcome field or GitHub Projects field.
     """
 
     source: str  # "jira" | "github"
@@ -104,7 +104,7 @@ class Item(NamedTuple):
     status: str = ""  # the tracker's status name ("In Progress", "open")
     done: bool = False  # Jira statusCategory "done"; GitHub state "closed"
     labels: tuple[str, ...] = ()
-    field_refs: tuple[str, ...] = ()  # values of tagging.jira_field, already flattened
+    field_refs: tuple[str, ...] = ()  # values of the configured outcome field, flattened
     body: str = ""  # plain text: ADF descriptions are flattened by the source
     parent: str | None = None  # key of the parent item (epic, story, parent issue)
     points: float | None = None
@@ -115,6 +115,14 @@ class Item(NamedTuple):
     # "" when it is not done or the tracker did not say. Last, so that code building
     # items positionally keeps its order.
     done_at: str = ""
+
+
+class TagsOnly(Item):
+    """An export's entry that tags the item of the same key another source holds (a
+    GitHub Projects export: the project's field, not the issue). Where a source has that
+    item, only its ``field_refs`` are added to it; where none has, it is the item."""
+
+    __slots__ = ()
 
 
 class Alignment(NamedTuple):

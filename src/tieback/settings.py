@@ -19,6 +19,8 @@ class Section(BaseModel):
 class Tagging(Section):
     prefix: str = Field("outcome:", min_length=1)
     jira_field: str = ""
+    # A GitHub Projects field (by name, as the project shows it) of [github] project.
+    github_project_field: str = ""
     body_marker: str = Field("Outcome:", min_length=1)
     inherit: bool = True
 

@@ -97,6 +97,9 @@ def _pull(
         pages += 1
         if progress is not None:
             progress(source.name, page, fetched)
+    held = source.held_refs()
+    if held is not None:
+        store.set_field_refs(source.name, query, held)
 
     # Full (or first) sync: what the listing did not return is gone from this query.
     # Every key listed is stored now, so when the query holds no more keys than were

@@ -11,6 +11,10 @@ creates, and ``GET /user`` is refused as GitHub refuses it to such a token. ``fa
 holds answers to give, in turn, before the real one: a 500, a rate limit. Its
 ``concurrency`` counts the requests in flight and the writes among them; with a
 ``limit`` it answers 429 past it, as GitHub's secondary rate limit does.
+
+It also holds one GitHub Project (``orgs/acme/projects/5`` by default) with a
+single-select field: ``project_items`` maps each issue in it to the field's value, and
+the items query and ``updateProjectV2ItemFieldValue`` work on it as GitHub's do.
 """
 
 from __future__ import annotations
@@ -82,6 +86,7 @@ class FakeGithub:
         # (method, path) → answers given in turn before the real one, e.g. a 500.
         self.faults: dict[tuple[str, str], list[Answer]] = {}
         self.requests: list[tuple[str, str]] = []
+        self.bodies: list[bytes] = []  # each request's body, beside its entry in requests
         # Seconds each request waits before its answer, as a network round trip would;
         # requests on different connections wait side by side, not in turn.
         self.latency = 0.0
@@ -93,6 +98,14 @@ class FakeGithub:
         self._listing: dict[str, list[int]] = {}
         # GitHub allows 100 requests in flight (its secondary limit); no limit unless set.
         self.concurrency = Concurrency(self._too_many, self._is_write)
+        # The project: who owns it, its number, its single-select field and options, and
+        # the issues in it with the field's value (None: empty). A draft issue sits in it
+        # too. Changing a value moves no issue's updated_at, as on GitHub.
+        self.project_owner = ("organization", "acme")
+        self.project_number = 5
+        self.project_field = "Outcome"
+        self.project_options = ["results-in-a-minute", "activation"]
+        self.project_items: dict[int, str | None] = {}
 
     # --- building state ------------------------------------------------------------
 
@@ -198,6 +211,7 @@ class FakeGithub:
         path, query = unquote(parts.path), parse_qs(parts.query)
         with self._lock:
             self.requests.append((method, path))
+            self.bodies.append(body)
         if headers.get("Authorization", "") not in (f"token {self.token}", f"Bearer {self.token}"):
             return (
                 401,
@@ -307,6 +321,10 @@ class FakeGithub:
         query, variables = request["query"], request.get("variables") or {}
         bot = self.login.endswith("[bot]")
         viewer = {"__typename": "Bot" if bot else "User", "login": self.login}
+        if "projectV2(" in query:
+            return self._project_query(query, variables)
+        if "updateProjectV2ItemFieldValue" in query:
+            return self._set_project_field(variables)
         if "pullRequest(number" in query:
             answer = self._pull_query(variables)
             answer["data"]["viewer"] = viewer
@@ -326,6 +344,60 @@ class FakeGithub:
         if "nameWithOwner" in query:
             repository["nameWithOwner"] = self.repo
         return {"data": {"repository": repository}}
+
+    def _project_query(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        owner = "organization" if "organization(login" in query else "user"
+        if (owner, variables["login"]) != self.project_owner or (
+            variables["number"] != self.project_number
+        ):
+            message = f"Could not resolve to a ProjectV2 with the number {variables['number']}."
+            error = {"type": "NOT_FOUND", "path": [owner, "projectV2"], "message": message}
+            return {"data": {owner: {"projectV2": None}}, "errors": [error]}
+        field = None
+        if variables["field"] == self.project_field:
+            field = {
+                "__typename": "ProjectV2SingleSelectField",
+                "id": "PVTSSF_outcome",
+                "name": self.project_field,
+                "dataType": "SINGLE_SELECT",
+                "options": [{"id": f"opt-{name}", "name": name} for name in self.project_options],
+            }
+        entries: list[dict[str, Any]] = [
+            {"id": "PVTI_draft", "content": {"__typename": "DraftIssue"}, "fieldValueByName": None}
+        ]
+        for number, value in sorted(self.project_items.items()):
+            kind = "PullRequest" if "pull_request" in (self.issue(number) or {}) else "Issue"
+            entries.append(
+                {
+                    "id": f"PVTI_{number}",
+                    "content": {
+                        "__typename": kind,
+                        "number": number,
+                        "repository": {"nameWithOwner": self.repo},
+                    },
+                    "fieldValueByName": (
+                        {"__typename": "ProjectV2ItemFieldSingleSelectValue", "name": value}
+                        if value is not None and field is not None
+                        else None
+                    ),
+                }
+            )
+        start = int(variables.get("after") or 0)
+        more = start + 100 < len(entries)
+        info = {"hasNextPage": more, "endCursor": str(start + 100) if more else None}
+        items = {"pageInfo": info, "nodes": entries[start : start + 100]}
+        node = {"id": "PVT_project", "field": field, "items": items}
+        return {"data": {owner: {"projectV2": node}}}
+
+    def _set_project_field(self, variables: dict[str, Any]) -> dict[str, Any]:
+        if self.read_only:
+            error = {"type": "FORBIDDEN", "message": "Resource not accessible by integration"}
+            return {"data": {"updateProjectV2ItemFieldValue": None}, "errors": [error]}
+        number = int(variables["item"].removeprefix("PVTI_"))
+        option = variables["value"]["singleSelectOptionId"].removeprefix("opt-")
+        self.project_items[number] = option
+        changed = {"projectV2Item": {"id": variables["item"]}}
+        return {"data": {"updateProjectV2ItemFieldValue": changed}}
 
     def _pull_query(self, variables: dict[str, Any]) -> dict[str, Any]:
         pull = self.issues.get(variables["number"])

@@ -681,3 +681,37 @@ def test_a_github_out_of_reach_still_gives_a_summary_and_status_error(
     assert outputs(repo)["status"] == "error"
     summary = (repo / "summary.md").read_text()
     assert "tieback could not check this pull request: cannot reach GitHub" in summary
+
+
+@responses.activate
+def test_a_closed_issue_keeps_the_project_field_refs_the_store_holds(
+    write_config: Callable[..., Config], environ: Callable[..., dict[str, str]], repo: Path
+) -> None:
+    project = 'repos = ["acme/app"]\nproject = "orgs/acme/projects/5"'
+    tagging = '[tagging]\ngithub_project_field = "Outcome"\n'
+    config = write_config(CONFIG.replace('repos = ["acme/app"]', project) + tagging)
+    # The sync read the issue's Outcome field in the project; the live copy of the issue
+    # (no labels, no marker line) cannot say it, as GraphQL's issue has no project field.
+    with Store.open(config.store_location) as store:
+        store.upsert_items(
+            GithubSource(config).query,
+            [item("acme/app#12", source="github", field_refs=("activation",))],
+        )
+    issue = {
+        "number": 12,
+        "title": "First-quiz checklist",
+        "body": "",
+        "url": "https://github.com/acme/app/issues/12",
+        "state": "OPEN",
+        "issueType": None,
+        "author": {"__typename": "User", "login": "ann-smith"},
+        "repository": {"nameWithOwner": "acme/app"},
+        "labels": {"nodes": []},
+        "parent": None,
+    }
+    node = pull_node(closingIssuesReferences={"nodes": [issue]})
+    responses.post(f"{MOCK}/graphql", json=graphql(node))
+    responses.get(COMMENTS, json=[])
+    responses.post(COMMENTS, status=201, json=comment(1))
+    assert run_pr(config, environ(), client=client()) == 0
+    assert outputs(repo)["status"] == "aligned"

@@ -5,7 +5,11 @@ an array of pages; else CSV) and hands it to the connectors' export readers in t
 (``ExportReader``), the first one that knows the shape reading it. The built-in readers
 take Jira search responses, bare ``issues`` arrays and CSV exports
 (``connectors.jira.exports``) and GitHub issues arrays and ``/search/issues`` answers,
-alone or slurped (``connectors.github.exports``).
+alone or slurped, and GitHub project items (``connectors.github.exports``).
+
+An export may only tag items (``TagsOnly``: a GitHub project's field values): its refs
+are added to the item of the same key another file holds, and it stands as the item
+only where no file does (``audit.read_items`` does the same with the store's items).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from tieback.config import TOO_DEEP, Config
 from tieback.connectors.source import Source
 from tieback.errors import SourceError
 from tieback.jsonio import loads
-from tieback.model import Item
+from tieback.model import Item, TagsOnly
 
 if TYPE_CHECKING:
     from tieback.connectors.interface import Connector, ExportReader
@@ -56,7 +60,8 @@ UNRECOGNISED = _builtin_unrecognised()
 
 
 class FilesSource(Source):
-    """Every item of the files in ``[files] paths``; a key seen again keeps the last one."""
+    """Every item of the files in ``[files] paths``; a key seen again keeps the last one,
+    with the refs of every ``TagsOnly`` entry of that key."""
 
     name = "files"
 
@@ -94,6 +99,7 @@ class FilesSource(Source):
         for reader in self._readers:
             reader.warnings = self.warnings  # one list: the report's, in the order found
         kept: dict[str, Item] = {}
+        tags: dict[str, TagsOnly] = {}  # by key: the refs of every entry, the last entry
         origin: dict[str, int] = {}
         repeats: Counter[tuple[int, int]] = Counter()
         example: dict[tuple[int, int], str] = {}
@@ -105,6 +111,12 @@ class FilesSource(Source):
                 if points is not None and not isfinite(points):
                     item = item._replace(points=None)
                     not_finite.append(item.key)
+                if type(item) is TagsOnly:
+                    before = tags.get(item.key)
+                    if before is not None:
+                        item = item._replace(field_refs=before.field_refs + item.field_refs)
+                    tags[item.key] = item
+                    continue
                 earlier = origin.get(item.key)
                 if earlier is not None:
                     repeats[earlier, index] += 1
@@ -117,7 +129,12 @@ class FilesSource(Source):
             self.warnings.append(
                 self._repeat_warning(earlier, later, count, example[earlier, later])
             )
+        for key, entry in tags.items():
+            found = kept.get(key)
+            if found is not None:
+                kept[key] = found._replace(field_refs=found.field_refs + entry.field_refs)
         yield from kept.values()
+        yield from (entry for key, entry in tags.items() if key not in kept)
 
     def _repeat_warning(self, earlier: int, later: int, count: int, key: str) -> str:
         first, last = str(self._paths[earlier][0]), str(self._paths[later][0])

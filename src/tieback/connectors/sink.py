@@ -35,6 +35,7 @@ class ActionKind(StrEnum):
     REMOVE_LABEL = "remove label"
     COMMENT = "comment"
     EDIT_COMMENT = "edit comment"
+    SET_FIELD = "set field"  # a tracker's outcome field, set to what the item's label says
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -96,6 +96,14 @@ class TrackerSource(Source):
     @abstractmethod
     def keys(self, groups: Collection[str] | None = None) -> set[str]:
         """Every key the query matches now, in ``groups`` (every group when None)."""
+
+    def held_refs(self) -> Mapping[str, tuple[str, ...]] | None:
+        """Refs the tracker keeps apart from its items, for every item the query matches
+        (by lower-cased key; a key not there has none), as the last ``pages`` read them;
+        None when it keeps none. Changing them moves no item's update time, so an
+        incremental listing misses them: the sync gives them to every stored item after
+        the listing (GitHub Projects' fields)."""
+        return None
 
     def group(self, key: str) -> str:
         """The group of ``key``; ``Store.key_counts`` groups the same way."""

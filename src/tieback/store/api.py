@@ -235,6 +235,26 @@ class Store:
                 "UPDATE items SET labels = ? WHERE source = ? AND query = ? AND key = ?", rows
             )
 
+    def set_field_refs(self, source: str, query: str, refs: Mapping[str, Sequence[str]]) -> int:
+        """Give every item ``query`` stored the field refs ``refs`` holds for its
+        lower-cased key (none when absent); only the items whose refs change are written.
+        How many were."""
+        rows = self._engine.execute(
+            "SELECT key, field_refs FROM items WHERE source = ? AND query = ?", (source, query)
+        )
+        changed = [
+            (wanted, source, query, key)
+            for key, joined in rows
+            if (wanted := SEP.join(refs.get(key.lower(), ()))) != joined
+        ]
+        if changed:
+            with self.transaction():
+                self._engine.executemany(
+                    "UPDATE items SET field_refs = ? WHERE source = ? AND query = ? AND key = ?",
+                    changed,
+                )
+        return len(changed)
+
     def delete_items(self, source: str, query: str, keys: Iterable[str]) -> int:
         """Remove the items ``query`` stored under ``keys``; another query's items with
         the same keys stay, and so do their descriptions."""

@@ -35,7 +35,7 @@ class GithubConnector(Connector[Github]):
         return settings.enabled
 
     def query(self, context: Context[Github]) -> str:
-        return query_of(context.settings)
+        return query_of(context.settings, context.tagging.github_project_field)
 
     def source(self, context: Context[Github]) -> TrackerSource:
         from tieback.connectors.github.source import GithubSource
@@ -55,15 +55,37 @@ class GithubConnector(Connector[Github]):
     def lint(self, context: Context[Github]) -> list[Finding]:
         from tieback.outcomes import Finding
 
-        if not context.settings.enabled or context.token is not None:
-            return []
-        return [
-            Finding(
-                "no-token",
-                "[github] repos are set but no token: set TIEBACK_GITHUB__TOKEN or GITHUB_TOKEN",
-                "github",
+        settings = context.settings
+        findings = []
+        if settings.enabled and context.token is None:
+            findings.append(
+                Finding(
+                    "no-token",
+                    "[github] repos are set but no token: set TIEBACK_GITHUB__TOKEN or "
+                    "GITHUB_TOKEN",
+                    "github",
+                )
             )
-        ]
+        field = context.tagging.github_project_field
+        if settings.project and not field:
+            findings.append(
+                Finding(
+                    "project-field",
+                    "[github] project is set but [tagging] github_project_field is empty: no "
+                    "project field is read; name the field that holds the outcome",
+                    "github",
+                )
+            )
+        if settings.post_back.set_project_field and not (settings.project and field):
+            findings.append(
+                Finding(
+                    "project-field",
+                    "[github.post_back] set_project_field needs [github] project and "
+                    "[tagging] github_project_field: no field is set without them",
+                    "github",
+                )
+            )
+        return findings
 
 
 connector = GithubConnector()

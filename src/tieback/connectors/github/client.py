@@ -47,17 +47,21 @@ _TOKEN_ENV = "GITHUB_TOKEN or TIEBACK_GITHUB__TOKEN"
 
 
 class GithubApiError(SourceError):
-    """GitHub refused a request or could not be reached; ``status`` is 0 for the latter."""
+    """GitHub refused a request or could not be reached; ``status`` is 0 for the latter.
+    ``kind`` is a GraphQL error's type (``NOT_FOUND``, ``FORBIDDEN``...) or code."""
 
-    def __init__(self, message: str, status: int = 0) -> None:
+    def __init__(self, message: str, status: int = 0, kind: str = "") -> None:
         super().__init__(message)
         self.status = status
+        self.kind = kind
 
 
 T = TypeVar("T")
 
 # The account Actions' GITHUB_TOKEN writes as.
 ACTIONS_BOT = "github-actions[bot]"
+# The account the token writes as (see own_login).
+VIEWER_QUERY = "query { viewer { __typename login } }"
 
 
 class GithubClient:
@@ -222,8 +226,12 @@ class GithubClient:
         if errors:
             first = errors[0] if isinstance(errors, list) and errors else {}
             message = first.get("message", "error") if isinstance(first, dict) else str(first)
-            status = 404 if isinstance(first, dict) and first.get("type") == "NOT_FOUND" else 400
-            raise GithubApiError(self._redact(f"GitHub GraphQL: {message}"), status)
+            kind = ""
+            if isinstance(first, dict):
+                extensions = _mapping(first.get("extensions"))
+                kind = _text(first.get("type")) or _text(extensions.get("code"))
+            status = 404 if kind == "NOT_FOUND" else 400
+            raise GithubApiError(self._redact(f"GitHub GraphQL: {message}"), status, kind)
         data = answer.get("data")
         return data if isinstance(data, dict) else {}
 
@@ -245,9 +253,7 @@ class GithubClient:
             return self._own_login
         login = ""
         try:
-            viewer = _mapping(
-                self.graphql("query { viewer { __typename login } }", {}).get("viewer")
-            )
+            viewer = _mapping(self.graphql(VIEWER_QUERY, {}).get("viewer"))
             login = _text(viewer.get("login"))
             if login and viewer.get("__typename") == "Bot" and not login.endswith("[bot]"):
                 login += "[bot]"

@@ -1,5 +1,6 @@
 """GitHub export files: REST issues arrays and ``/search/issues`` answers, each alone or
-slurped page by page (``gh api --paginate --slurp``)."""
+slurped page by page (``gh api --paginate --slurp``), and a project's items
+(``gh project item-list --format json``), whose field tags the issues of the same key."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from tieback.connectors.github import payload as github
+from tieback.connectors.github import projects
 from tieback.connectors.interface import ExportReader
 from tieback.errors import SourceError
 from tieback.model import Item
@@ -19,6 +21,8 @@ class GithubExports(ExportReader):
         if isinstance(document, dict):
             if _is_github_search(document):
                 return self._search(shown, [document], single=True)
+            if projects.is_project_export(document):
+                return self._project(shown, document)
         elif isinstance(document, list):
             head = document[0]
             if isinstance(head, dict) and _is_github_search(head):
@@ -62,6 +66,33 @@ class GithubExports(ExportReader):
                 "so some issues may be missing; export it again or narrow the query"
             )
         return self._issues(shown, entries)
+
+    def _project(self, shown: str, document: dict[str, Any]) -> Iterator[Item]:
+        """A project's items as ``TagsOnly`` items: the field's refs for the issues other
+        sources hold, and the issues themselves where none does."""
+        field = self.context.tagging.github_project_field
+        entries = document["items"]
+        total = document.get("totalCount")
+        if isinstance(total, int) and not isinstance(total, bool) and total > len(entries):
+            self.warnings.append(
+                f"{shown}: holds {len(entries)} of the project's {total} items (gh project "
+                f"item-list lists 30 unless told more): export it again with --limit {total}"
+            )
+        if not field:
+            self.warnings.append(
+                f"{shown}: a GitHub project's items, but [tagging] github_project_field is "
+                "empty: no field of it is read as outcomes"
+            )
+        elif entries and not projects.holds_field(document, field):
+            self.warnings.append(
+                f'{shown}: no item has a value of the field "{field}" (gh names it '
+                f'"{projects.export_key(field)}"): check [tagging] github_project_field'
+            )
+        include = self.context.settings.include_pull_requests
+        for position, item in projects.export_entries(document, field, include):
+            if not item.title:
+                raise SourceError(f'{shown}: items[{position}]: {item.key} has no "title"')
+            yield item
 
     def _issues(self, shown: str, entries: list[tuple[str, object]]) -> Iterator[Item]:
         include = self.context.settings.include_pull_requests

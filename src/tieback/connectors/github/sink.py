@@ -12,6 +12,12 @@ account wrote it (``GithubClient.own_login``): another author's is never edited,
 taken for tieback's. What was written is recorded in the store (labels on the stored
 item, comment ids), so a second run with nothing changed plans nothing.
 
+With ``set_project_field``, an aligned issue tagged by its label alone, in a configured
+project whose ``[tagging] github_project_field`` is empty there, gets the field set to
+its outcome (``updateProjectV2ItemFieldValue``: a single-select field's option named
+as the outcome, or a text field's text). The plan reads each project (the field set
+since the last sync is not set again), so a second run writes nothing.
+
 A write that fails is one line in ``failures`` and the rest still run; only a rejected
 token stops the run.
 """
@@ -20,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -28,7 +34,7 @@ from urllib.parse import quote
 from tieback.connectors.digest import build_digest, fingerprint, is_current
 from tieback.connectors.github.client import GithubApiError, GithubClient
 from tieback.connectors.github.digest import digest_markdown
-from tieback.connectors.github.settings import Github
+from tieback.connectors.github.settings import Github, projects_read
 from tieback.connectors.sink import (
     MARKER_PREFIX,
     Action,
@@ -37,9 +43,9 @@ from tieback.connectors.sink import (
     Written,
     plan_item_actions,
 )
-from tieback.errors import SinkError
+from tieback.errors import SinkError, SourceError
 from tieback.formats.templates import environment
-from tieback.model import Alignment, Outcome
+from tieback.model import Alignment, Classification, Outcome, TagOrigin, marker_lines
 from tieback.report import Report
 
 if TYPE_CHECKING:
@@ -128,6 +134,8 @@ class GithubSink(Sink):
         self._settings: Github = self.context.settings
         self._client = client
         self._login: str | None = None
+        # Each planned field write, by (key, detail): the project, item, field and value.
+        self._field_writes: dict[tuple[str, str], tuple[str, str, str, dict[str, str]]] = {}
 
     @property
     def client(self) -> GithubClient:
@@ -159,6 +167,8 @@ class GithubSink(Sink):
             mine, self.name, post_back.missing_label, post_back.comment, commented
         )
         planned = [self._with_body(action) for action in actions]
+        if post_back.set_project_field:
+            planned.extend(self._plan_project_fields(mine))
         if post_back.summary_issue:
             labelled = {a.key for a in actions if a.kind is ActionKind.ADD_LABEL}
             newly_unaligned = [a for a in mine if a.item.key in labelled]
@@ -166,6 +176,72 @@ class GithubSink(Sink):
             if summary is not None:
                 planned.append(summary)
         return planned
+
+    def _plan_project_fields(self, mine: list[Alignment]) -> list[Action]:
+        """Set the project field of the aligned issues tagged by a label alone, in each
+        configured project that holds the issue with the field empty."""
+        from tieback.connectors.github.projects import read_project, unread_type
+
+        name = self.context.tagging.github_project_field
+        marker = self.context.tagging.body_marker.lower()
+        labelled = [
+            a
+            for a in mine
+            if a.classification is Classification.ALIGNED
+            and a.origin is TagOrigin.DIRECT
+            and not a.item.field_refs
+            and not marker_lines(a.item.body, marker)
+        ]
+        paths = projects_read(self._settings, name) if labelled else []
+        active = {o.id: o for o in self._active_outcomes}
+        actions: list[Action] = []
+        for path in paths:
+            try:
+                project = read_project(self.client, path, name, self._settings.api_url)
+            except SourceError as exc:
+                raise SinkError(str(exc)) from None
+            field = project.field
+            if field is None or unread_type(project) is not None:
+                continue  # a number or date field: nothing an outcome id can be set to
+            empty = {e.key.lower(): e.item_id for e in project.entries if not e.refs}
+            for alignment in labelled:
+                key = alignment.item.key
+                item_id = empty.get(key.lower())
+                outcomes = [active[i] for i in alignment.outcomes if i in active]
+                if item_id is None or not outcomes:
+                    continue
+                value = self._field_value(field.options, field.data_type, outcomes, alignment)
+                if isinstance(value, str):
+                    self.warnings.append(f"github: {key}: project {path} {value}")
+                    continue
+                shown, sent = value
+                detail = f'{name} = "{shown}" in {path}'
+                self._field_writes[key, detail] = (project.id, item_id, field.id, sent)
+                actions.append(Action(self.name, key, ActionKind.SET_FIELD, detail))
+        return actions
+
+    @staticmethod
+    def _field_value(
+        options: Mapping[str, str],
+        data_type: str,
+        outcomes: list[Outcome],
+        alignment: Alignment,
+    ) -> tuple[str, dict[str, str]] | str:
+        """What to set: (as shown, as GraphQL takes it), or why nothing is set."""
+        if data_type == "TEXT":
+            text = ", ".join(o.id for o in outcomes)
+            return text, {"text": text}
+        if len(outcomes) > 1:
+            return (
+                f"has a single-select field, and the issue names {len(outcomes)} outcomes: not set"
+            )
+        outcome = outcomes[0]
+        by_name = {option.lower(): (option, ident) for option, ident in options.items()}
+        for name in (outcome.id, *outcome.aliases, *alignment.refs):
+            found = by_name.get(name.lower())
+            if found is not None:
+                return found[0], {"singleSelectOptionId": found[1]}
+        return f'has no option "{outcome.id}" to set: add one named after the outcome'
 
     def _plan_summary(self, report: Report, newly_unaligned: list[Alignment]) -> Action | None:
         """Create the summary comment, edit it when its digest changed, or leave it."""
@@ -266,6 +342,17 @@ class GithubSink(Sink):
         comments: list[Written],
         written: list[Action],
     ) -> None:
+        if action.kind is ActionKind.SET_FIELD:
+            from tieback.connectors.github.projects import SET_PROJECT_FIELD_MUTATION
+
+            project, item, field, value = self._field_writes[action.key, action.detail]
+            # Setting the same value twice leaves the same value: safe to retry.
+            self.client.graphql(
+                SET_PROJECT_FIELD_MUTATION,
+                {"project": project, "item": item, "field": field, "value": value},
+            )
+            written.append(action)
+            return
         if action.detail == SUMMARY:
             kept = self._keep_summary(action)
             if kept is not None:

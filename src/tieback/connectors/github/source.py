@@ -1,18 +1,20 @@
-"""The live GitHub source: the configured repositories' issues read page by page.
+"""The live GitHub source: the configured repositories' issues read page by page, with
+the outcome refs of a GitHub Projects field when one is configured.
 
 The issue objects it reads become items in ``connectors.github.payload``, which the
-export readers share without importing any HTTP client.
+export readers share without importing any HTTP client; projects are read in
+``connectors.github.projects``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tieback.connectors.github.client import GithubClient
 from tieback.connectors.github.payload import is_pull_request, item_from_issue
-from tieback.connectors.github.settings import Github
+from tieback.connectors.github.settings import Github, projects_read
 from tieback.connectors.source import Page, TrackerSource
 from tieback.errors import SourceError
 from tieback.http import in_background, read_ahead
@@ -43,7 +45,21 @@ query($owner: String!, $name: String!, $after: String) {
   }
 }
 """
+# Each repository's issue (and pull request) numbers, by connection.
+NUMBERS_QUERIES = {connection: _NUMBERS % connection for connection in ("issues", "pullRequests")}
 _REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def counts_query(repos: Sequence[str]) -> str:
+    """One query for the issue (and pull request) count of each of ``repos``, aliased
+    ``r0``, ``r1``... in their order; SourceError for a name GraphQL cannot take."""
+    fields = []
+    for index, repo in enumerate(repos):
+        owner, name = repo.split("/", 1)
+        if not (_REPO_NAME.match(owner) and _REPO_NAME.match(name)):
+            raise SourceError(f"[github] repos: {repo!r} is not a repository name")
+        fields.append(_COUNT_ONE % (index, owner, name))
+    return _COUNTS % "\n".join(fields)
 
 
 class GithubSource(TrackerSource):
@@ -59,6 +75,12 @@ class GithubSource(TrackerSource):
     repository (``separator`` "#"). Only a repository whose count differs from the
     store's (an issue deleted, transferred or turned into a discussion) is listed by
     number by ``keys()``, 100 numbers a GraphQL request.
+
+    Projects: with ``[github] project`` and ``[tagging] github_project_field`` set,
+    every ``pages`` reads each project's items whole (GraphQL, 100 a request) beside
+    the listing, gives the listed issues their field's refs (``Item.field_refs``) and
+    keeps them all for ``held_refs``: a field changed moves no issue's ``updated_at``,
+    so the sync gives the refs to the stored issues the listing did not return.
     """
 
     name = "github"
@@ -74,6 +96,9 @@ class GithubSource(TrackerSource):
         self._settings: Github = self.context.settings
         self._client = client
         self._counting: Callable[[], dict[str, int]] | None = None
+        # The project field's refs of every item, by lower-cased key, once read.
+        self._held: dict[str, tuple[str, ...]] | None = None
+        self.project_requests = 0  # GraphQL requests that read the projects
 
     @property
     def client(self) -> GithubClient:
@@ -94,7 +119,7 @@ class GithubSource(TrackerSource):
     def query(self) -> str:
         from tieback.connectors.github.settings import query_of
 
-        return query_of(self._settings)
+        return query_of(self._settings, self.context.tagging.github_project_field)
 
     def pages(self, since: str | None) -> Iterator[Page]:
         params: dict[str, Any] = {"state": "all"}
@@ -117,10 +142,30 @@ class GithubSource(TrackerSource):
                 for number, raw_page in enumerate(listing, start=1):
                     yield repo, number, raw_page
 
+        # The projects' items are read beside the listing, through a client of their own;
+        # every page's items take their refs, so the first page waits for them.
+        reading = None
+        self._held = None
+        if projects_read(self._settings, self.context.tagging.github_project_field):
+            reader = self._new_client()
+            reading = in_background(lambda: self._project_refs(reader), "tieback-github-project")
+        held: Mapping[str, tuple[str, ...]] = {}
         # The next page (the next repository's first) is fetched while this one is
         # turned into items and stored.
         for repo, number, raw_page in read_ahead(listings()):
-            yield Page(self._items(raw_page, repo), position=f"{repo} page {number}")
+            if reading is not None:
+                held, reading = reading(), None
+            items = self._items(raw_page, repo)
+            if held:
+                items = [
+                    item._replace(field_refs=held[item.key.lower()])
+                    if item.key.lower() in held
+                    else item
+                    for item in items
+                ]
+            yield Page(items, position=f"{repo} page {number}")
+        if reading is not None:
+            reading()
 
     def _items(self, raw_page: list[dict[str, Any]], repo: str) -> list[Item]:
         items: list[Item] = []
@@ -132,6 +177,40 @@ class GithubSource(TrackerSource):
             except SourceError as exc:
                 self.warnings.append(f"github: {repo}: skipped an issue: {exc}")
         return items
+
+    def held_refs(self) -> Mapping[str, tuple[str, ...]] | None:
+        """The configured project field's refs of every issue in the projects, by
+        lower-cased key, as read by the last ``pages``; None when no project is read."""
+        return self._held
+
+    def _project_refs(self, client: GithubClient) -> dict[str, tuple[str, ...]]:
+        """The field's refs of the configured repositories' issues (and pull requests)
+        in every configured project; an item in several projects has the refs of each."""
+        from tieback.connectors.github.projects import read_project, unread_type
+
+        field = self.context.tagging.github_project_field
+        repos = {repo.lower() for repo in self._settings.repos}
+        held: dict[str, tuple[str, ...]] = {}
+        host = self._settings.api_url
+        for path in projects_read(self._settings, field):
+            try:
+                project = read_project(client, path, field, host)
+            finally:
+                self.project_requests = client.requests
+            kind = unread_type(project)
+            if kind is not None:
+                self.warnings.append(
+                    f'github: [tagging] github_project_field "{field}" is a {kind} field in '
+                    f"{path}: tieback reads single-select or text fields; its values are not "
+                    "read as outcomes"
+                )
+                continue
+            for entry in project.entries:
+                key = entry.key.lower()
+                if entry.refs and key.rpartition("#")[0] in repos:
+                    held[key] = held.get(key, ()) + entry.refs
+        self._held = held
+        return held
 
     def counts(self) -> dict[str, int | None]:
         """Each repository's issue count; an incremental listing has asked already,
@@ -154,13 +233,7 @@ class GithubSource(TrackerSource):
         with_pulls = self._settings.include_pull_requests
         for start in range(0, len(repos), 50):
             chunk = repos[start : start + 50]
-            fields = []
-            for index, repo in enumerate(chunk):
-                owner, name = repo.split("/", 1)
-                if not (_REPO_NAME.match(owner) and _REPO_NAME.match(name)):
-                    raise SourceError(f"[github] repos: {repo!r} is not a repository name")
-                fields.append(_COUNT_ONE % (index, owner, name))
-            data = client.graphql(_COUNTS % "\n".join(fields), {"withPulls": with_pulls})
+            data = client.graphql(counts_query(chunk), {"withPulls": with_pulls})
             for index, repo in enumerate(chunk):
                 node = _mapping(data.get(f"r{index}"))
                 total = _mapping(node.get("issues")).get("totalCount")
@@ -184,7 +257,7 @@ class GithubSource(TrackerSource):
             after: str | None = None
             while True:
                 data = self.client.graphql(
-                    _NUMBERS % connection, {"owner": owner, "name": name, "after": after}
+                    NUMBERS_QUERIES[connection], {"owner": owner, "name": name, "after": after}
                 )
                 repository = _mapping(data.get("repository"))
                 spelled = _text(repository.get("nameWithOwner")) or repo

@@ -154,8 +154,14 @@ def _check(
     report = backlog_report(backlog_items, declarations, rules)
     pull = live.item
     known = {item.key: item for item in backlog_items}
-    # Live copies of the closed issues replace the stored ones: they are fresher.
-    known.update({issue.key: issue for issue in live.issues})
+    # Live copies of the closed issues replace the stored ones: they are fresher. The
+    # live query cannot read a project's field (GITHUB_TOKEN may not read projects):
+    # those refs are kept as the last sync stored them.
+    for issue in live.issues:
+        stored = known.get(issue.key)
+        if stored is not None and stored.field_refs and not issue.field_refs:
+            issue = issue._replace(field_refs=stored.field_refs)
+        known[issue.key] = issue
     jira = jira_keys(settings.jira_keys, pull.title, pull.body, live.branch)
     verdict = decide(pull, live.closing, jira, known, declarations, rules)
     precision = config.settings.coverage.precision
