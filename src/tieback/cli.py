@@ -366,10 +366,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "audit":
             return _audit(args)
-        if args.command == "sync":
-            return _sync(args)
-        if args.command == "post":
-            return _post(args)
+        if args.command in ("sync", "post"):
+            from tieback.meter import metering
+
+            # Each tracker's work said on stderr: a line redrawn on a terminal, a summary
+            # line elsewhere (tieback.meter).
+            with metering(sys.stderr):
+                return _sync(args) if args.command == "sync" else _post(args)
         if args.command == "pr":
             return _pr(args)
         if args.command == "trend":
