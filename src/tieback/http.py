@@ -99,6 +99,10 @@ def _say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+def _unheeded(seconds: float, rate_limited: bool) -> None:
+    """A wait nobody counts (a meter counts them: ``tieback.meter``)."""
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """Exponential backoff with full jitter; a wait the server asks for is honoured as
@@ -112,6 +116,8 @@ class RetryPolicy:
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
     jitter: Callable[[float, float], float] = field(default=random.uniform, compare=False)
     say: Callable[[str], None] = field(default=_say, compare=False)  # a line on stderr
+    # Told of every wait as it starts: its seconds, and whether a rate limit asked for it.
+    waited: Callable[[float, bool], None] = field(default=_unheeded, compare=False)
 
     def wait(self, state: RetryCallState) -> float:
         requested = getattr(_error(state), "retry_after", None)
@@ -136,8 +142,11 @@ class RetryPolicy:
 
         def announce(state: RetryCallState) -> None:
             seconds = state.next_action.sleep if state.next_action is not None else 0.0
+            error = _error(state)
+            # Counted first: a line redrawn below the message shows the wait.
+            self.waited(seconds, _rate_limit(getattr(error, "status", 0)))
             if seconds >= ANNOUNCE_FROM:
-                self.say(_waiting(name, _error(state), seconds))
+                self.say(_waiting(name, error, seconds))
 
         retrying = Retrying(
             retry=retry_if_exception(_worth_retrying),

@@ -2,7 +2,8 @@
 
 Each page's items are committed as they arrive; the cursor moves only once every
 page is in, so a sync killed at any point restarts from the old cursor, re-reads a
-little and duplicates nothing (items are keyed by source, query and key).
+little and duplicates nothing (items are keyed by source, query and key). Each page is
+counted on the source's meter, which says the sync's summary once it completes.
 """
 
 from __future__ import annotations
@@ -46,7 +47,14 @@ def sync_source(
     configuration sharing the store keeps its own. The store says the sync is running
     until it completes; one that fails or is killed half-way stays incomplete there, so
     no audit reports what it left as the whole backlog.
+
+    ``progress`` is told of each page, unless the source's meter draws a line on a
+    terminal: lines per page would scroll it away.
     """
+    meter = source.meter
+    meter.start()
+    if meter.draws_line:
+        progress = None
     started = now()
     query = source.query
     previous = None if full else store.cursor(source.name, query)
@@ -59,6 +67,7 @@ def sync_source(
             source, store, query, since, full or previous is None, progress
         )
     except BaseException as exc:
+        meter.cancel()
         # KeyboardInterrupt too: what was stored is partial either way.
         with contextlib.suppress(Exception):
             store.end_sync(source.name, query, _iso(now()), _one_line(exc))
@@ -67,6 +76,7 @@ def sync_source(
     with store.transaction():
         store.set_cursor(source.name, query, cursor, cursor)
         store.end_sync(source.name, query, cursor)
+    meter.close()
     return SyncResult(
         source.name,
         full or previous is None,
@@ -90,11 +100,13 @@ def _pull(
     what left the query; how many items were fetched and removed, in how many pages."""
     fetched = pages = 0
     seen: set[str] = set()
+    meter = source.meter
     for page in source.pages(since):
         store.upsert_items(query, page.items)
         seen.update(item.key for item in page.items)
         fetched += len(page.items)
         pages += 1
+        meter.pages(len(page.items))
         if progress is not None:
             progress(source.name, page, fetched)
     held = source.held_refs()

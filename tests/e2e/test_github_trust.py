@@ -5,6 +5,7 @@ request."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,7 +55,10 @@ def test_a_comment_answering_500_fails_alone_and_the_summary_is_still_written(
     fake.faults[("POST", "/repos/acme/app/issues/2/comments")] = [(500, {}, server_error)]
     run = checkout.run("post")
     assert run.code == 1
-    assert run.stderr.splitlines() == [
+    summary, *errors = run.stderr.splitlines()
+    took = r"\(\d+(?:\.\d)? s\)"
+    assert re.fullmatch(rf"tieback: github: wrote 6 of 7 changes {took}", summary), summary
+    assert errors == [
         "tieback: error: github: acme/app#2: explanatory comment failed: GitHub answered "
         "HTTP 500 Server Error to POST /repos/acme/app/issues/2/comments",
         "tieback: error: post: 1 change failed (each named above); the rest were written",

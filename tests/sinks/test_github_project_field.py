@@ -15,12 +15,12 @@ from tieback.alignment import align
 from tieback.config import Config
 from tieback.connectors.github.sink import GithubSink
 from tieback.connectors.github.source import GithubSource
+from tieback.connectors.sink import ActionKind
 from tieback.errors import SinkError
 from tieback.http import RetryPolicy
 from tieback.model import Item
 from tieback.outcomes import load_declarations
 from tieback.report import Report, build_report
-from tieback.connectors.sink import ActionKind
 from tieback.store import Store
 
 MOCK = "https://api.github.com:443"  # PyGithub names the port; responses matches as sent
@@ -83,7 +83,9 @@ def report_of(config: Config, *items: Item) -> Report:
         stored = list(store.items())
     settings = config.settings
     declarations = load_declarations(config)
-    alignments = align(stored, declarations, settings.tagging.rules(), settings.exempt.rules()).alignments
+    alignments = align(
+        stored, declarations, settings.tagging.rules(), settings.exempt.rules()
+    ).alignments
     return build_report(alignments, declarations, settings.coverage.rules())
 
 

@@ -103,6 +103,27 @@ def test_a_read_under_a_rate_limit_is_still_retried_under_the_policy(
     assert sleeps == [5.0, 5.0]
 
 
+@responses.activate
+def test_every_wait_is_told_to_the_policy_a_write_s_as_a_read_s(sleeps: list[float]) -> None:
+    told: list[tuple[float, bool]] = []
+    policy = RetryPolicy(
+        sleep=sleeps.append,
+        jitter=lambda low, high: high,
+        waited=lambda seconds, rate_limited: told.append((seconds, rate_limited)),
+    )
+    client = GithubClient(API, SecretStr("ghp_clientTest0123456789"), policy)
+    responses.post(COMMENTS, status=403, json=SECONDARY, headers={"retry-after": "3"})
+    responses.post(COMMENTS, status=201, json=created(7))
+    issues = f"{MOCK}/repos/acme/app/issues"
+    responses.get(issues, status=502, json={"message": "Server Error"})
+    responses.get(issues, json=[])
+    client.request("POST", "/repos/acme/app/issues/1/comments", body={}, idempotent=False)
+    client.request("GET", "/repos/acme/app/issues")
+    # The write's wait is a rate limit's; the read's a backoff after a failure.
+    assert told == [(3.0, True), (1.0, False)]
+    assert sleeps == [3.0, 1.0]
+
+
 # --- the token's own account -------------------------------------------------------------
 
 

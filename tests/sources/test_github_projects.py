@@ -410,7 +410,9 @@ def test_every_sync_reapplies_the_field_to_stored_items_the_listing_skipped(
         items = list(store.items("github"))
     config = write_config(CONFIG)
     settings = config.settings
-    result_ = align(items, load_declarations(config), settings.tagging.rules(), settings.exempt.rules())
+    result_ = align(
+        items, load_declarations(config), settings.tagging.rules(), settings.exempt.rules()
+    )
     by_key = {a.item.key: a for a in result_.alignments}
     assert by_key["acme/app#2"].outcomes == ("results-in-a-minute",)
     assert by_key["acme/app#1"].classification.value == "unaligned"

@@ -12,7 +12,10 @@ from tieback.commands import EXIT_ERROR, EXIT_OK, fail, load, paused
 
 @paused
 def run(args: argparse.Namespace) -> int:
-    with contextlib.ExitStack() as turns:
+    from tieback.meter import metering
+
+    # Each tracker's writes said on stderr, as a sync's pages are (tieback.meter).
+    with metering(sys.stderr), contextlib.ExitStack() as turns:
         return _post_in_turn(args, turns)
 
 

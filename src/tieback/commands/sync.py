@@ -8,8 +8,17 @@ import sys
 from tieback.commands import EXIT_OK, load, page_progress, paused
 
 
-@paused
 def run(args: argparse.Namespace) -> int:
+    from tieback.meter import metering
+
+    # Each tracker's work said on stderr: a line redrawn on a terminal, a summary line
+    # elsewhere (tieback.meter).
+    with metering(sys.stderr):
+        return _sync(args)
+
+
+@paused
+def _sync(args: argparse.Namespace) -> int:
     from tieback.backlog import sync_files, sync_trackers
     from tieback.errors import ConfigError
 

@@ -1,8 +1,9 @@
 """What a connector is given, and the store's names for what a configuration reads.
 
-A ``Context`` carries one connector's settings and token, the rules, the retry policy
-and a ``StoreHandle``; the handle names the queries and the history scope of the
-configuration, which every configured connector's query decides (``tracker_queries``).
+A ``Context`` carries one connector's settings and token, the rules, the retry policy,
+a ``StoreHandle`` and the ``Meter`` its work is counted on; the handle names the queries
+and the history scope of the configuration, which every configured connector's query
+decides (``tracker_queries``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel
+
+from tieback.meter import SILENT, Meter, meter_for
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -80,6 +83,9 @@ class Context(Generic[S]):
     label: str  # how messages name the configuration ("tieback.toml")
     outcomes_file: str  # the outcomes file, as messages show it
     declarations: Callable[[], Declarations]  # the declared outcomes, read when asked
+    # Counts the pages read, the writes made and the policy's waits (``tieback.meter``);
+    # the silent one unless the command says its progress.
+    meter: Meter = SILENT
 
     @classmethod
     def of(cls, config: Config, name: str, policy: RetryPolicy | None = None) -> Context[Any]:
@@ -87,6 +93,7 @@ class Context(Generic[S]):
         from tieback.outcomes import load_declarations
 
         settings = config.settings
+        meter = meter_for(name)
         return Context(
             name=name,
             settings=getattr(settings, name),
@@ -95,20 +102,21 @@ class Context(Generic[S]):
             exempt=settings.exempt,
             weight=settings.coverage.weight,
             precision=settings.coverage.precision,
-            policy=policy,
+            policy=meter.watching(policy),
             store=StoreHandle(config, name),
             label=config.label,
             outcomes_file=config.display(config.outcomes_path),
             declarations=lambda: load_declarations(config),
+            meter=meter,
         )
 
 
 def narrow(given: Context[Any] | Config, name: str, policy: RetryPolicy | None) -> Context[Any]:
     """``given`` as a context: a whole configuration (as the pull-request check and
     tests hold one) is narrowed to the connector's context; ``policy`` replaces the
-    context's when given."""
+    context's when given (its waits still counted on the context's meter)."""
     if isinstance(given, Context):
-        return given if policy is None else replace(given, policy=policy)
+        return given if policy is None else replace(given, policy=given.meter.watching(policy))
     return Context.of(given, name, policy)
 
 

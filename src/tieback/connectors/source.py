@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from tieback.config import Config
     from tieback.connectors.interface import Context
     from tieback.http import RetryPolicy
+    from tieback.meter import Meter
 
 __all__ = ["Page", "Source", "SourceError", "TrackerSource"]
 
@@ -78,6 +79,16 @@ class TrackerSource(Source):
         context = narrow(self._given, self.name, self._policy)
         self._policy = context.policy
         return context
+
+    @property
+    def meter(self) -> Meter:
+        """What the pages are counted on: the meter of the context this source was
+        given; the silent one when it was given a whole configuration."""
+        from tieback.connectors.context import Context
+        from tieback.meter import SILENT
+
+        given = self._given
+        return given.meter if isinstance(given, Context) else SILENT
 
     @property
     @abstractmethod

@@ -340,6 +340,7 @@ def _after_rate_limit(send: Callable[[], T], policy: RetryPolicy, where: str) ->
                 f"retry after {_clock(wait)}",
                 exc.status,
             ) from None
+        policy.waited(wait, True)
         if wait >= ANNOUNCE_FROM:
             policy.say(
                 f"tieback: github: rate-limited (HTTP {exc.status}), waiting "

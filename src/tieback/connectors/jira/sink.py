@@ -389,13 +389,18 @@ class JiraSink(Sink):
         written: list[Action] = []
         labels: dict[str, list[str]] = {}
         comments: list[Written] = []
+        meter = self.context.meter
+        meter.start()
+        meter.planned(len(actions))
         vanished: set[str] = set()
         try:
             for action in actions:
                 if action.key in vanished:
                     continue
+                made = len(written)
                 try:
                     self._apply_one(action, labels, comments, written)
+                    meter.wrote(len(written) - made)
                 except JiraApiError as exc:
                     if exc.status == 401:
                         # The credentials were refused: every later write would be refused
@@ -412,8 +417,12 @@ class JiraSink(Sink):
                         continue
                     # One write failed: said once, and the rest still run.
                     self.failures.append(f"{action.key}: {_what(action)} failed: {exc}")
+        except BaseException:
+            meter.cancel()
+            raise
         finally:
             self._remember(labels, comments)
+        meter.close()
         return written
 
     def _apply_one(
