@@ -4,10 +4,16 @@ in the JSON and beside each other (impact, then its outcomes) in the table and M
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
+from pathlib import Path
+
+from conftest import OUTCOMES_TOML
 
 from factories import fixed_report
+from tieback.config import Config
 from tieback.formats import get_format
+from tieback.outcomes import load_declarations
 from tieback.progress import Progress, Reading, Status, WeekDone
 from tieback.report import Report, add_measures, measure_rows
 
@@ -76,7 +82,7 @@ def test_the_table_and_markdown_show_the_measures_beside_each_other() -> None:
     assert "7.5" in line and "41%" in line and "moving" in line and "2026-11-30" in line
     markdown = get_format("markdown").render(measured())
     assert "## Measures" in markdown
-    assert "| **engagement** | — | 1500 | — | unmeasured | — |" in markdown
+    assert "| **engagement** | — | 1,500 | — | unmeasured | — |" in markdown
     assert "| `results-in-a-minute` | 7.5 | 1 | 41% | moving | 2026-11-30 |" in markdown
     assert markdown.index("**engagement**") < markdown.index("`results-in-a-minute` | 7.5")
 
@@ -86,3 +92,41 @@ def test_a_report_without_measures_shows_no_measures_section() -> None:
     add_measures(report.data, {}, {})
     assert "Measures" not in get_format("table").render(report)
     assert "## Measures" not in get_format("markdown").render(report)
+
+
+def test_the_pull_request_comment_gives_its_outcomes_progress_in_one_line(
+    write_config: Callable[..., Config], tmp_path: Path
+) -> None:
+    from tieback.connectors.github.pr import _measures
+    from tieback.connectors.github.pr.comment import render_comment
+
+    (tmp_path / "metrics.csv").write_text(
+        "outcome,date,value\nfast-results,2026-11-02,9\nfast-results,2026-11-30,7.5\n",
+        encoding="utf-8",
+    )
+    outcomes = OUTCOMES_TOML.replace('target = "1"', 'baseline = "12"\ntarget = "1"')
+    config = write_config('[metrics]\npaths = ["metrics.csv"]\n', outcomes)
+    declarations = load_declarations(config)
+    lines = _measures(config, declarations, ("results-in-a-minute", "activation"))
+    # activation has no reading: no line for it.
+    assert lines == [
+        (
+            "results-in-a-minute",
+            "now 7.5 on 2026-11-30, target 1, 41% of the way, " + lines[0][1].rsplit(", ", 1)[1],
+        )
+    ]
+    assert lines[0][1].rsplit(", ", 1)[1] in ("moving", "stale")
+    context = {
+        "marker": "<!-- tieback:pr -->",
+        "version": "0",
+        "mode": "warn",
+        "pr": {"key": "acme/app#1", "title": "t", "url": ""},
+        "verdict": type("V", (), {"status": "aligned"})(),
+        "chain": [],
+        "evidence": [],
+        "backlog": None,
+        "move": None,
+        "measures": lines,
+    }
+    body = render_comment(context)
+    assert "📈 **results-in-a-minute**: now 7.5 on 2026-11-30, target 1, 41% of the way" in body

@@ -39,11 +39,12 @@ def test_init_full_writes_every_key_and_comment_for_a_project_of_its_own(
     written = (tmp_path / "tieback.toml").read_text(encoding="utf-8")
     example = EXAMPLE.read_text(encoding="utf-8")
 
-    # The same keys and values as config.example.toml, except the two that point into
-    # the bundled example backlog: a new project has its own outcomes and no exports.
+    # The same keys and values as config.example.toml, except those that point into
+    # the bundled example: a new project has its own outcomes, no exports, no metrics.
     expected = tomllib.loads(example)
     expected["outcomes_file"] = "outcomes.toml"
     expected["files"]["paths"] = []
+    expected["metrics"]["paths"] = []
     assert tomllib.loads(written) == expected
     assert "examples/acme" not in written
     # Every other line, comments included, is kept as it is.

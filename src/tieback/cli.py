@@ -19,7 +19,7 @@ from tieback.connectors.registry import BUILTIN_FORMATS
 
 FORMATS = tuple(BUILTIN_FORMATS)
 GROUPINGS = ("team", "source", "outcome", "status", "type")
-COMMANDS = ("audit", "sync", "post", "pr", "trend", "lint", "init")
+COMMANDS = ("audit", "sync", "post", "pr", "trend", "metric", "lint", "init")
 
 DESCRIPTION = """\
 Tie the backlog back to outcomes: read work items from Jira and GitHub (or their
@@ -233,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="coverage over time, from the snapshots each audit and post records",
         description="Show how coverage moved across this configuration's snapshots in the "
         "store: overall, per team, source, status or type, or (with --by outcome) how many "
-        "items serve each outcome.",
+        "items serve each outcome; or (with --outcome ID) how an outcome's metric moved.",
     )
     trend.add_argument(
         "--by",
@@ -245,10 +245,39 @@ def build_parser() -> argparse.ArgumentParser:
         "--since", metavar="DATE", help="only snapshots at or after DATE (YYYY-MM-DD)"
     )
     trend.add_argument(
+        "--outcome",
+        metavar="ID",
+        help="instead, the readings of this outcome's (or impact's) metric, from [metrics] "
+        "paths and the store, with the percent of the way to its target",
+    )
+    trend.add_argument(
         "--format", choices=("table", "json", "csv"), default="table", help="default: table"
     )
     trend.add_argument(
         "--output", "-o", metavar="PATH", default="-", help="write here (- = stdout)"
+    )
+
+    metric = commands.add_parser(
+        "metric",
+        help="record a reading of an outcome's or impact's metric in the store",
+        description="Readings of each outcome's metric give its progress toward the target "
+        "in every report. They come from the CSV files in [metrics] paths and from the "
+        "store, where 'tieback metric record' keeps them (e.g. from a CI job that computes "
+        "the number).",
+    )
+    actions = metric.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    actions.required = True
+    record = actions.add_parser(
+        "record",
+        parents=[common],
+        help="keep VALUE as the reading of ID on a day (default: today, in UTC)",
+        description="Keep VALUE as the reading of the outcome or impact ID (its id, an "
+        "alias or an impact's id) on a day, replacing one recorded for that day.",
+    )
+    record.add_argument("id", metavar="ID", help="an outcome id, alias or impact id")
+    record.add_argument("value", metavar="VALUE", help="a number, e.g. 42, 1.5 or 40%%")
+    record.add_argument(
+        "--at", metavar="DATE", help="the day it was measured, YYYY-MM-DD (default: today)"
     )
 
     lint = commands.add_parser(

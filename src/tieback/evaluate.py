@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from tieback.config import Config
     from tieback.model import Alignment, Item
     from tieback.outcomes import Declarations
-    from tieback.progress import WeekDone
+    from tieback.progress import Progress, WeekDone
     from tieback.report import Grouping, Report
     from tieback.rules import CoverageRules
 
@@ -70,24 +70,35 @@ def _measure(
     recorded in the store) is warned of outcomes without recent readings: a team that
     has not started measuring is not told so on every audit.
     """
-    from tieback.metrics import load_readings, measurement_warnings, progress_for
+    from tieback.metrics import measurement_warnings
     from tieback.report import add_measures
 
-    settings = config.settings
     lines: list[str] = []
+    progress, measuring = outcome_progress(config, declarations, lines)
+    add_measures(report.data, progress, _weeks(alignments, coverage))
+    if measuring:
+        lines.extend(measurement_warnings(declarations, progress, config.settings.metrics))
+    report.data["warnings"].extend(lines)
+
+
+def outcome_progress(
+    config: Config, declarations: Declarations, warnings: list[str]
+) -> tuple[dict[str, Progress], bool]:
+    """Each outcome's and impact's progress from the readings in ``[metrics] paths`` and
+    the store (bad rows warned of in ``warnings``), and whether this configuration
+    measures at all: a metrics file listed, or a reading found."""
+    from tieback.metrics import load_readings, progress_for
+
     if config.store_exists:
         from tieback.store import Store
 
         with Store.open(config.store_location) as store:
-            readings = load_readings(config, declarations, store, lines)
+            readings = load_readings(config, declarations, store, warnings)
     else:
-        readings = load_readings(config, declarations, None, lines)
+        readings = load_readings(config, declarations, None, warnings)
     today = datetime.now(UTC).date()
-    progress = progress_for(declarations, readings, settings.metrics, today)
-    add_measures(report.data, progress, _weeks(alignments, coverage))
-    if readings or settings.metrics.paths:
-        lines.extend(measurement_warnings(declarations, progress, settings.metrics))
-    report.data["warnings"].extend(lines)
+    progress = progress_for(declarations, readings, config.settings.metrics, today)
+    return progress, bool(readings or config.settings.metrics.paths)
 
 
 def _weeks(alignments: Sequence[Alignment], coverage: CoverageRules) -> dict[str, list[WeekDone]]:

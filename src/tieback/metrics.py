@@ -253,7 +253,7 @@ def load_readings(
 
 def record_reading(
     config: Config,
-    store: Store,
+    store: Store | None,
     ref: str,
     value: str,
     at: str | None = None,
@@ -262,7 +262,8 @@ def record_reading(
 ) -> str:
     """Keep ``value`` as the reading of outcome or impact ``ref`` (its id, an alias or
     an impact's id) on the day ``at`` (an ISO date; today in UTC without one) in
-    ``store``, replacing one kept for that day; return the line that says so.
+    ``store`` (the configuration's, opened once all is checked, when None), replacing
+    one kept for that day; return the line that says so.
 
     ConfigError, before anything is written, for an id not declared (with the closest
     declared one), a value that is not a finite number (``number``), a date that is
@@ -293,9 +294,14 @@ def record_reading(
                 "the day the value was measured"
             )
         day = given
-    replaced = store.add_reading(
-        canonical, day.isoformat(), read, moment.isoformat(timespec="seconds")
-    )
+    recorded_at = moment.isoformat(timespec="seconds")
+    if store is None:
+        from tieback.store import Store
+
+        with Store.open(config.store_location) as opened:
+            replaced = opened.add_reading(canonical, day.isoformat(), read, recorded_at)
+    else:
+        replaced = store.add_reading(canonical, day.isoformat(), read, recorded_at)
     kind = "outcome" if canonical.lower() in declarations.index else "impact"
     said = f"recorded {_shown(read)} for {kind} {canonical} on {day}"
     if replaced is not None:

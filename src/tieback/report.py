@@ -305,9 +305,14 @@ def _maybe_number(value: float | None) -> int | float | None:
 def measure_rows(data: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The rows a report shows of its measures: each impact (lagging) followed by its
     outcomes (leading), then the outcomes under no impact, only those with a
-    ``progress``; each row is the entry's ``progress`` plus its ``id``, whether it is an
-    ``impact`` and, for an outcome, its ``focus``."""
-    outcomes = [o for o in data["outcomes"] if o.get("progress")]
+    ``progress`` (a retired outcome only with readings); each row is the entry's
+    ``progress`` plus its ``id``, whether it is an ``impact`` and, for an outcome, its
+    ``focus``."""
+    outcomes = [
+        o
+        for o in data["outcomes"]
+        if o.get("progress") and (o["status"] == "active" or o["progress"]["readings"])
+    ]
     rows: list[dict[str, Any]] = []
     placed: set[str] = set()
     for impact in data["impacts"]:
@@ -330,11 +335,20 @@ def measure_line(progress: Mapping[str, Any]) -> str:
     target 1, 52% of the way, moving"."""
     parts = []
     if progress["current"] is not None:
-        parts.append(f"now {progress['current']:g} on {progress['at']}")
+        parts.append(f"now {display_measure(progress['current'])} on {progress['at']}")
     if progress["target"] is not None:
-        parts.append(f"target {progress['target']:g}")
+        parts.append(f"target {display_measure(progress['target'])}")
     if progress["percent"] is not None:
         parts.append(f"{progress['percent']:.0f}% of the way")
     if progress["status"]:
         parts.append(progress["status"])
     return ", ".join(parts)
+
+
+def display_measure(value: float | None) -> str:
+    """A metric's value as a reader writes it: 2,180,000, 6.4, 0.125; "—" for none."""
+    if value is None:
+        return "—"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.4f}".rstrip("0").rstrip(".")

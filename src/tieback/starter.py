@@ -33,6 +33,10 @@ _FOR_A_PROJECT = (
         "]",
         'paths = []                            # e.g. ["exports/jira-search.json"]',
     ),
+    (
+        'paths = ["examples/acme/metrics.csv"]',
+        'paths = []                            # e.g. ["metrics.csv"]',
+    ),
 )
 
 

@@ -7,10 +7,14 @@ import io
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Literal
+from datetime import date
+from typing import TYPE_CHECKING, Literal
 
 from tieback.coverage import display_coverage
 from tieback.store import Snapshot
+
+if TYPE_CHECKING:
+    from tieback.progress import Progress
 
 TrendBy = Literal["total", "team", "outcome", "source", "status", "type"]
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -152,3 +156,66 @@ def _change(first: float | None, last: float | None, by: TrendBy, precision: int
     delta = last - first
     unit = "" if by == "outcome" else " pt"
     return f"{delta:+.{0 if by == 'outcome' else precision}f}{unit}"
+
+
+def render_readings(
+    name: str, progress: Progress | None, fmt: str, since: date | None = None
+) -> str:
+    """The readings of ``name``'s metric (at or after ``since``), each with its percent
+    of the way from the baseline to the target, in ``fmt`` (table, json or csv)."""
+    readings = [r for r in (progress.readings if progress else ()) if not since or r.date >= since]
+    rows = [(r.date.isoformat(), r.value, _way(progress, r.value)) for r in readings]
+    if fmt == "json":
+        document = {
+            "schema": "tieback.readings/1",
+            "id": name,
+            "baseline": progress.baseline if progress else None,
+            "target": progress.target if progress else None,
+            "status": progress.status.value if progress and progress.status else None,
+            "readings": [
+                {"date": day, "value": value, "percent": percent} for day, value, percent in rows
+            ],
+        }
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(("date", "id", "value", "percent"))
+        for day, value, percent in rows:
+            shown = "" if percent is None else f"{percent:.6g}"
+            writer.writerow((day, name, f"{value:.15g}", shown))
+        return buffer.getvalue()
+    if not rows:
+        return (
+            f"No readings of {name} yet: list a CSV file in [metrics] paths, or run "
+            f"'tieback metric record {name} VALUE'.\n"
+        )
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    from tieback.report import display_measure
+
+    assert progress is not None
+    target = f", target {display_measure(progress.target)}" if progress.target is not None else ""
+    status = f", {progress.status.value}" if progress.status else ""
+    table = Table(box=box.SIMPLE_HEAD)
+    table.add_column("Date")
+    table.add_column("Value", justify="right")
+    table.add_column("Of the way", justify="right")
+    for day, value, percent in rows:
+        # round first: -0.4% is shown as 0%, not -0%
+        shown = "—" if percent is None else f"{round(percent) + 0:d}%"
+        table.add_row(day, display_measure(value), shown)
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=100, no_color=True, highlight=False)
+    console.print(f"{name}{target}{status}")
+    console.print(table)
+    return buffer.getvalue()
+
+
+def _way(progress: Progress | None, value: float) -> float | None:
+    if progress is None or progress.baseline is None or progress.target is None:
+        return None
+    span = progress.target - progress.baseline
+    return None if span == 0 else (value - progress.baseline) / span * 100

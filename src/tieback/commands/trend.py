@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from tieback.commands import EXIT_OK, load, write
+
+if TYPE_CHECKING:
+    from tieback.config import Config
 
 
 def run(args: argparse.Namespace) -> int:
@@ -17,6 +21,8 @@ def run(args: argparse.Namespace) -> int:
     config = load(args)
     if args.since and not _is_date(args.since):
         raise ConfigError(f"--since {args.since!r}: expected a date as YYYY-MM-DD")
+    if args.outcome:
+        return _readings(args, config)
     snapshots = []
     earlier = 0
     if config.store_exists:
@@ -45,3 +51,36 @@ def _is_date(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _readings(args: argparse.Namespace, config: Config) -> int:
+    """``--outcome ID``: the readings of one outcome's or impact's metric."""
+    from datetime import UTC, date, datetime
+
+    from tieback.errors import ConfigError
+    from tieback.metrics import load_readings, progress_for, reading_ids
+    from tieback.outcomes import load_declarations
+    from tieback.trend import render_readings
+
+    declarations = load_declarations(config)
+    canonical = reading_ids(declarations).get(args.outcome.strip().lower())
+    if canonical is None:
+        raise ConfigError(
+            f"--outcome {args.outcome!r}: not a declared outcome or impact of "
+            f"{declarations.origin}; give an outcome id, an alias or an impact id"
+        )
+    warnings: list[str] = []
+    if config.store_exists:
+        from tieback.store import Store
+
+        with Store.open(config.store_location) as store:
+            readings = load_readings(config, declarations, store, warnings)
+    else:
+        readings = load_readings(config, declarations, None, warnings)
+    for line in warnings:
+        print(f"tieback: warning: {line}", file=sys.stderr)
+    today = datetime.now(UTC).date()
+    progress = progress_for(declarations, readings, config.settings.metrics, today).get(canonical)
+    since = date.fromisoformat(args.since[:10]) if args.since else None
+    write(args.output, render_readings(canonical, progress, args.format, since))
+    return EXIT_OK

@@ -22,7 +22,7 @@ from rich.text import Text
 
 from tieback.coverage import display_coverage, display_weight
 from tieback.formats.interface import Format, Options
-from tieback.report import Report, measure_rows
+from tieback.report import Report, display_measure, measure_rows
 
 # Without a terminal (a pipe, a file, a CI log) no width is given: each table is as wide
 # as its keys, tags and ids need to stand on one line, and at least this wide, what a
@@ -245,9 +245,12 @@ _STATUS_STYLES = {"met": "green", "moving": "green", "worse": "red", "stale": "y
 def _measures(rows: Sequence[dict[str, Any]], width: int | None) -> tuple[Table, int]:
     """Each impact's readings (lagging) with its outcomes' (leading) beneath it."""
     fields = [
-        _Field("Measure", [Text(r["id"], style="bold" if r["impact"] else "") for r in rows]),
-        _number("Current", [Text(_value(r["current"])) for r in rows], "now {}"),
-        _number("Target", [Text(_value(r["target"])) for r in rows], "target {}"),
+        _Field(
+            "Measure",
+            [Text(r["id"], style="bold") if r["impact"] else Text(f"  {r['id']}") for r in rows],
+        ),
+        _number("Current", [Text(display_measure(r["current"])) for r in rows], "now {}"),
+        _number("Target", [Text(display_measure(r["target"])) for r in rows], "target {}"),
         _number("Progress", [Text(_percent(r["percent"])) for r in rows], "{}"),
         _Field(
             "Status",
@@ -264,8 +267,9 @@ def _measures(rows: Sequence[dict[str, Any]], width: int | None) -> tuple[Table,
     return _fit("Measures (impacts, then their outcomes)", fields, layouts, width)
 
 
-def _value(value: float | None) -> str:
-    return "—" if value is None else f"{value:g}"
+def _measure_name(row: dict[str, Any]) -> Text:
+    """An impact in bold; its outcomes set in beneath it."""
+    return Text(row["id"], style="bold") if row["impact"] else Text(f"  {row['id']}")
 
 
 def _percent(percent: float | None) -> str:

@@ -8,7 +8,7 @@ import jinja2
 
 from tieback.coverage import display_coverage, display_weight
 from tieback.formats.escape import escape_markdown, safe_url
-from tieback.report import measure_line, measure_rows
+from tieback.report import display_measure, measure_line, measure_rows
 
 
 @cache
@@ -29,4 +29,5 @@ def environment(package: str = "tieback") -> jinja2.Environment:
     env.globals["display_coverage"] = display_coverage
     env.globals["measure_rows"] = measure_rows
     env.globals["measure"] = measure_line
+    env.globals["number"] = display_measure
     return env

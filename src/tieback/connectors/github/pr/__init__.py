@@ -169,6 +169,7 @@ def _check(
     move = _move(config, event, path, live, backlog_items, declarations, report, rules)
     key = f"{event.repo}#{number}"
     context = comment_context(config, mode, pull, verdict, backlog, move, declarations)
+    context["measures"] = _measures(config, declarations, verdict.outcomes)
     body = render_comment(context)
     result = PrResult(verdict.status, key, verdict, backlog, body=body)
     print(f"tieback pr: {key} is {verdict.describe()}")
@@ -222,6 +223,25 @@ def _rules(config: Config) -> Rules:
         skip_label=settings.github.pull_request.skip_label,
         jira_readable=config.jira_token is not None and settings.jira.enabled,
     )
+
+
+def _measures(
+    config: Config, declarations: Declarations, outcomes: Sequence[str]
+) -> list[tuple[str, str]]:
+    """(outcome id, "now 6.4 on 2026-11-30, target 1, 51% of the way, moving") for each
+    outcome the pull request serves that has readings."""
+    if not outcomes:
+        return []
+    from tieback.evaluate import outcome_progress
+    from tieback.report import measure_line, progress_json
+
+    progress, _ = outcome_progress(config, declarations, [])
+    lines = []
+    for outcome_id in dict.fromkeys(outcomes):
+        shown = progress_json(progress.get(outcome_id))
+        if shown and shown["readings"]:
+            lines.append((outcome_id, measure_line(shown)))
+    return lines
 
 
 def _api_url(config: Config, environ: Mapping[str, str]) -> str:

@@ -55,6 +55,7 @@ def comment_context(
         "outcomes_file": config.display(config.outcomes_path),
         "backlog": backlog,
         "move": move,
+        "measures": [],  # (outcome id, its progress in one line), filled by the check
     }
 
 
