@@ -143,3 +143,28 @@ def test_lint_rules(write_config: Callable[..., Config]) -> None:
     ]
     output = next(f for f in findings if f.rule == "output-as-outcome")
     assert "'Launch'" in output.message and output.line == 11
+
+
+def test_an_impact_and_an_outcome_sharing_an_id_is_a_lint_warning(
+    write_config: Callable[..., Config],
+) -> None:
+    """A reading of that id would count for the outcome alone: lint says so."""
+    declarations = load_declarations(
+        write_config(
+            outcomes="""
+            [[impacts]]
+            id = "activation"
+            title = "Activation"
+
+            [[outcomes]]
+            id = "activation"
+            title = "New learners finish a lesson on day one"
+            impact = "activation"
+            metric = "share of new learners"
+            baseline = "31%"
+            target = "55%"
+            """
+        )
+    )
+    [finding] = [f for f in lint(declarations) if f.rule == "shared-id"]
+    assert "impact 'activation' has the id of an outcome" in finding.message

@@ -383,4 +383,11 @@ def lint(declarations: Declarations) -> list[Finding]:
     for impact in declarations.impacts:
         if impact.id.lower() not in used:
             add("empty-impact", impact.id, f"impact {impact.id!r}: no outcome drives it")
+        if impact.id.lower() in declarations.index:
+            add(
+                "shared-id",
+                impact.id,
+                f"impact {impact.id!r} has the id of an outcome (or an alias): a metric "
+                "reading of it counts for the outcome alone; give the impact an id of its own",
+            )
     return findings

@@ -400,7 +400,8 @@ def test_an_unrecognised_json_file_says_what_it_looks_like(
     (tmp_path / "x.json").write_text(content)
     assert fail(read, "x.json") == (
         f"x.json: {shape}; not a Jira search response, a Jira CSV export, a GitHub issues "
-        'array or a GitHub search response (expected a JSON object with "issues" or "items", '
+        "array, a GitHub search response or a GitHub Project's items (gh project "
+        'item-list) (expected a JSON object with "issues" or "items", '
         'a JSON array of issues or of pages, or a CSV with an "Issue key" column)'
     )
     assert UNRECOGNISED in fail(read, "x.json")

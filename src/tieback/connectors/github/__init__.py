@@ -27,7 +27,11 @@ class GithubConnector(Connector[Github]):
     source_hint = "[github] repos"
     sink_hint = "[github] repos"
     reads_exports = True
-    export_shapes = ("a GitHub issues array", "a GitHub search response")
+    export_shapes = (
+        "a GitHub issues array",
+        "a GitHub search response",
+        "a GitHub Project's items (gh project item-list)",
+    )
     export_keys = ('"items"',)
     export_answers = "GitHub's issues or search/issues"
 
