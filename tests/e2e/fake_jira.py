@@ -892,6 +892,11 @@ class FakeJira:
             "creator": self._user(issue.reporter),
             "created": jira_time(issue.created, self.zone),
             "updated": jira_time(issue.updated, self.zone),
+            # A done issue was resolved when it was last updated; an open one is not.
+            "resolutiondate": jira_time(issue.updated, self.zone)
+            if category[1] == "done"
+            else None,
+            "statuscategorychangedate": jira_time(issue.updated, self.zone),
             STORY_POINTS: issue.points,
             STORY_POINTS_TEXT: None,
             STORY_POINTS_SELECT: None,

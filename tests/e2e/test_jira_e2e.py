@@ -454,3 +454,19 @@ def test_the_summary_comment_is_written_once_and_edited_only_on_change(
     assert "EDU-1" not in comment_posts(server)
     assert [c.id for c in server.tieback_comments("EDU-1", "summary")] == [summary.id]
     assert summary.body != text
+
+
+@pytest.mark.parametrize("site", ["cloud", "server"])
+def test_a_synced_done_issue_counts_in_the_week_it_was_resolved(
+    tmp_path: Path, site: str, request: pytest.FixtureRequest
+) -> None:
+    fake: FakeJira = request.getfixturevalue(site)
+    project = Project(tmp_path / "project", fake)
+    project.sync()
+    report = project.audit()
+    weeks = {o["id"]: o["done_by_week"] for o in report["outcomes"]}
+    # EDU-7, done and tagged activation, was resolved a month ago in the site's zone.
+    resolved = (fake.clock() - timedelta(days=30)).astimezone(fake.zone).date()
+    monday = resolved - timedelta(days=resolved.weekday())
+    assert weeks["activation"] == [{"week": monday.isoformat(), "count": 1, "weight": 1}]
+    assert weeks["results-in-a-minute"] == []  # none of its items is done
