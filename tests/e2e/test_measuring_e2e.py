@@ -5,16 +5,13 @@ each run as a command."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import textwrap
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
-from typing import NamedTuple
 
 import pytest
+from e2e.command import tieback
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "acme"
 
@@ -33,25 +30,6 @@ team_field = "Team"
 """
 
 
-class Run(NamedTuple):
-    code: int
-    out: str
-    err: str
-
-
-def tieback(root: Path, *args: str) -> Run:
-    done = subprocess.run(
-        [sys.executable, "-m", "tieback", *args],
-        cwd=root,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    return Run(done.returncode, done.stdout, done.stderr)
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """The example's outcomes, exports and metrics.csv, and a configuration naming them."""
@@ -63,8 +41,8 @@ def project(tmp_path: Path) -> Path:
 
 def audit_json(root: Path) -> dict[str, object]:
     run = tieback(root, "audit", "--by", "outcome", "--format", "json")
-    assert run.code == 0, run.err
-    document: dict[str, object] = json.loads(run.out)
+    assert run.code == 0, run.stderr
+    document: dict[str, object] = json.loads(run.stdout)
     return document
 
 
@@ -96,7 +74,7 @@ def test_each_numeric_outcome_has_its_current_value_percent_and_status(project: 
 
 def test_the_html_report_draws_each_measured_outcomes_chart(project: Path) -> None:
     run = tieback(project, "audit", "-o", "report.html")
-    assert run.code == 0, run.err
+    assert run.code == 0, run.stderr
     page = (project / "report.html").read_text(encoding="utf-8")
     assert "<script" not in page
     charts = {}
@@ -116,17 +94,17 @@ def test_the_html_report_draws_each_measured_outcomes_chart(project: Path) -> No
 def test_a_recorded_reading_moves_the_outcome_and_a_bad_id_writes_nothing(project: Path) -> None:
     bad = tieback(project, "metric", "record", "fast-resutls", "5")
     assert bad.code == 1
-    assert bad.err.count("\n") == 1 and "did you mean 'fast-results'" in bad.err
+    assert bad.stderr.count("\n") == 1 and "did you mean 'fast-results'" in bad.stderr
     assert not (project / ".tieback").exists()
 
     good = tieback(project, "metric", "record", "fast-results", "5.5", "--at", "2026-12-01")
-    assert good.code == 0, good.err
-    assert good.out == "recorded 5.5 for outcome results-in-a-minute on 2026-12-01\n"
+    assert good.code == 0, good.stderr
+    assert good.stdout == "recorded 5.5 for outcome results-in-a-minute on 2026-12-01\n"
     data = audit_json(project)
     outcomes = {o["id"]: o for o in data["outcomes"]}  # type: ignore[attr-defined]
     assert outcomes["results-in-a-minute"]["progress"]["current"] == 5.5
     assert outcomes["results-in-a-minute"]["progress"]["at"] == "2026-12-01"
 
     trend = tieback(project, "trend", "--outcome", "results-in-a-minute", "--format", "csv")
-    assert trend.code == 0, trend.err
-    assert trend.out.splitlines()[-1].startswith("2026-12-01,results-in-a-minute,5.5,")
+    assert trend.code == 0, trend.stderr
+    assert trend.stdout.splitlines()[-1].startswith("2026-12-01,results-in-a-minute,5.5,")

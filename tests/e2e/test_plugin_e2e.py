@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import textwrap
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from e2e.command import tieback
 
 PLUGIN = Path(__file__).resolve().parent.parent / "plugins" / "tieback_demo"
 
@@ -50,13 +48,6 @@ title = "Rename the settings page"
 """
 
 
-@dataclass
-class Run:
-    code: int
-    stdout: str
-    stderr: str
-
-
 def installed(site: Path) -> dict[str, str]:
     """The environment of a command that sees the demo connector installed in ``site``."""
     project = tomllib.loads((PLUGIN / "pyproject.toml").read_text(encoding="utf-8"))["project"]
@@ -73,19 +64,6 @@ def installed(site: Path) -> dict[str, str]:
     (info / "entry_points.txt").write_text("\n".join(groups), encoding="utf-8")
     paths = [str(site), str(PLUGIN), os.environ.get("PYTHONPATH", "")]
     return {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in paths if path)}
-
-
-def tieback(root: Path, *args: str, env: dict[str, str] | None = None) -> Run:
-    done = subprocess.run(
-        [sys.executable, "-m", "tieback", *args],
-        cwd=root,
-        env=env if env is not None else dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    return Run(done.returncode, done.stdout, done.stderr)
 
 
 @pytest.fixture
