@@ -1,7 +1,8 @@
 """The Jira connector: Cloud and Data Center searches, exports, post-back and checks.
 
-Its modules load when used: ``settings`` with the configuration, ``client`` and
-``source`` for a sync, ``payload`` and ``exports`` for export files, ``sink`` to post.
+Its modules load when used: ``settings`` with the configuration, ``client`` (on
+``rest``) and ``source`` for a sync, ``payload`` and ``exports`` for export files,
+``sink`` (with ``comments`` and ``explanation``) to post.
 """
 
 from __future__ import annotations
