@@ -48,7 +48,7 @@ def shows_none(text: str, *secrets: str) -> bool:
 
 
 def token_of(config: Config, variable: str) -> SecretStr | None:
-    return config.jira_token if "JIRA" in variable else config.github_token
+    return config.token("jira") if "JIRA" in variable else config.token("github")
 
 
 # --- tokens from the environment --------------------------------------------------------------
@@ -99,7 +99,7 @@ def test_the_tieback_variable_wins_when_both_are_set(
 ) -> None:
     monkeypatch.setenv("TIEBACK_JIRA__TOKEN", f"{TOKEN}\n")
     monkeypatch.setenv("JIRA_API_TOKEN", "other\nvalue")  # never read, so never refused
-    token = write_config().jira_token
+    token = write_config().token("jira")
     assert token is not None and token.get_secret_value() == TOKEN
 
 
