@@ -7,9 +7,9 @@ Its modules load when used: ``settings`` with the configuration, ``client`` (on
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from tieback.connectors.interface import Connector, Context, narrow
+from tieback.connectors.interface import Connector, Context
 from tieback.connectors.jira.settings import Jira, query_of
 
 if TYPE_CHECKING:
@@ -86,6 +86,6 @@ class JiraConnector(Connector[Jira]):
 connector = JiraConnector()
 
 
-def jira_query(config: Config | Context[Any]) -> str:
+def jira_query(config: Config) -> str:
     """What the configured Jira syncs: the query its items are kept under in the store."""
-    return connector.query(narrow(config, connector.name, None))
+    return connector.query(Context.of(config, connector.name))

@@ -43,9 +43,7 @@ from tieback.model import Alignment, Outcome, Reason
 from tieback.report import Report
 
 if TYPE_CHECKING:
-    from tieback.config import Config
     from tieback.connectors.interface import Context
-    from tieback.http import RetryPolicy
 
 SUMMARY_DETAIL = "coverage summary"
 # Outcomes listed in an explanatory comment before the rest are counted.
@@ -61,11 +59,10 @@ class JiraSink(Sink):
 
     def __init__(
         self,
-        context: Context[Jira] | Config,
-        policy: RetryPolicy | None = None,
+        context: Context[Jira],
         client: JiraClient | None = None,
     ) -> None:
-        super().__init__(context, policy)
+        super().__init__(context)
         self._settings: Jira = self.context.settings
         self._client = client
         self._active: list[Outcome] | None = None
