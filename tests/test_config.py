@@ -102,10 +102,11 @@ def test_tokens_come_from_the_environment_and_never_print(
     monkeypatch.setenv("JIRA_API_TOKEN", "jira-secret-123")
     monkeypatch.setenv("TIEBACK_GITHUB__TOKEN", "ghp_secret456")
     config = load_config(path)
-    assert config.jira_token is not None
-    assert config.jira_token.get_secret_value() == "jira-secret-123"
-    assert config.github_token is not None
-    assert config.github_token.get_secret_value() == "ghp_secret456"
+    jira, github = config.token("jira"), config.token("github")
+    assert jira is not None
+    assert jira.get_secret_value() == "jira-secret-123"
+    assert github is not None
+    assert github.get_secret_value() == "ghp_secret456"
     shown = repr(config) + str(config.settings) + config.settings.model_dump_json()
     assert "secret" not in shown
 

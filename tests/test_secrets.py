@@ -15,6 +15,7 @@ from pydantic import SecretStr
 import tieback.cli
 import tieback.commands.audit
 from tieback.config import Config
+from tieback.connectors.context import Context
 from tieback.connectors.github.client import GithubApiError, GithubClient
 from tieback.connectors.jira.client import JiraApiError, JiraClient
 from tieback.connectors.jira.source import JiraSource
@@ -48,7 +49,7 @@ def shows_none(text: str, *secrets: str) -> bool:
 
 
 def token_of(config: Config, variable: str) -> SecretStr | None:
-    return config.jira_token if "JIRA" in variable else config.github_token
+    return config.token("jira") if "JIRA" in variable else config.token("github")
 
 
 # --- tokens from the environment --------------------------------------------------------------
@@ -99,7 +100,7 @@ def test_the_tieback_variable_wins_when_both_are_set(
 ) -> None:
     monkeypatch.setenv("TIEBACK_JIRA__TOKEN", f"{TOKEN}\n")
     monkeypatch.setenv("JIRA_API_TOKEN", "other\nvalue")  # never read, so never refused
-    token = write_config().jira_token
+    token = write_config().token("jira")
     assert token is not None and token.get_secret_value() == TOKEN
 
 
@@ -129,7 +130,7 @@ def test_jira_messages_hide_the_token_in_every_encoding(
     pair = f"{EMAIL}:{TOKEN}"
     echoed = " ".join([*forms(TOKEN), *forms(pair)])
     responses.get(f"{CLOUD}/rest/api/2/myself", status=400, json={"errorMessages": [echoed]})
-    source = JiraSource(config, RetryPolicy(attempts=1))
+    source = JiraSource(Context.of(config, "jira", RetryPolicy(attempts=1)))
     with pytest.raises(SourceError) as caught:
         source.time_zone()
     assert "Jira answered HTTP 400" in str(caught.value)

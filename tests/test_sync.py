@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from factories import item
-from tieback.config import Config, Settings
+from tieback.config import Config, settings_model
+from tieback.connectors.context import Context
 from tieback.connectors.source import Page, TrackerSource
 from tieback.model import Item
 from tieback.store import Store
@@ -20,7 +21,7 @@ class FakeTracker(TrackerSource):
     name = "jira"
 
     def __init__(self, items: list[Item], page_size: int = 2, fail_after: int | None = None):
-        super().__init__(Config(Settings(), None, Path.cwd()))
+        super().__init__(Context.of(Config(settings_model()(), None, Path.cwd()), self.name))
         self.backlog = {i.key: i for i in items}
         self.page_size = page_size
         self.fail_after = fail_after

@@ -14,6 +14,7 @@ import responses
 import tieback.connectors.github.pr
 import tieback.http
 from tieback.config import Config
+from tieback.connectors.context import Context
 from tieback.connectors.github.client import GithubClient
 from tieback.connectors.github.pr import run_pr
 from tieback.connectors.github.sink import GithubSink
@@ -74,7 +75,8 @@ def jira(
         config = write_config(
             f'[jira]\nurl = "{CLOUD}"\nemail = "pm@acme.example"\njql = "project = EDU"\n{extra}'
         )
-        return JiraSource(config, RetryPolicy(sleep=waits.append, jitter=lambda lo, hi: hi))
+        policy = RetryPolicy(sleep=waits.append, jitter=lambda lo, hi: hi)
+        return JiraSource(Context.of(config, "jira", policy))
 
     return make
 
@@ -87,7 +89,8 @@ def github(
 
     def make(extra: str = "") -> GithubSource:
         config = write_config(f'[github]\nrepos = ["acme/app"]\n{extra}')
-        return GithubSource(config, RetryPolicy(sleep=waits.append, jitter=lambda lo, hi: hi))
+        policy = RetryPolicy(sleep=waits.append, jitter=lambda lo, hi: hi)
+        return GithubSource(Context.of(config, "github", policy))
 
     return make
 
@@ -246,7 +249,7 @@ def test_the_jira_sink_honours_waits_up_to_jira_max_wait(
         f"{CLOUD}/rest/api/2/myself", status=429, headers={"Retry-After": "90"}, body=RATE_LIMITED
     )
     responses.get(f"{CLOUD}/rest/api/2/myself", json={"accountId": "5b10a2844c20165700ede21g"})
-    sink = JiraSink(config, RetryPolicy(sleep=waits.append))
+    sink = JiraSink(Context.of(config, "jira", RetryPolicy(sleep=waits.append)))
     assert sink.client.request("GET", "/rest/api/2/myself") == {
         "accountId": "5b10a2844c20165700ede21g"
     }
@@ -266,7 +269,7 @@ def test_the_github_sink_uses_the_github_timeout_and_max_wait(
         headers={"Retry-After": "90"},
     )
     responses.get(f"{GITHUB_MOCK}/repos/acme/app/labels", json=[])
-    sink = GithubSink(config, RetryPolicy(sleep=waits.append))
+    sink = GithubSink(Context.of(config, "github", RetryPolicy(sleep=waits.append)))
     assert sink.client.request("GET", "/repos/acme/app/labels")[1] == []
     assert waits == [90.0]
     assert sink.client.timeout == 7

@@ -251,13 +251,6 @@ class Config:
         variable = f"{ENV_PREFIX}{connector.upper()}__TOKEN"
         return _token(setting, variable, registered(connector).token_variables)
 
-    def __getattr__(self, name: str) -> Any:
-        """``config.<connector>_token``: ``config.token("<connector>")``."""
-        connector, _, rest = name.rpartition("_")
-        if rest == "token" and connector and not name.startswith("_"):
-            return self.token(connector)
-        raise AttributeError(name)
-
 
 def _token(setting: SecretStr | None, variable: str, fallbacks: Iterable[str]) -> SecretStr | None:
     """The token set in ``variable`` (read into the settings), else in ``fallbacks``,

@@ -13,8 +13,9 @@ import responses
 from factories import item
 from tieback.alignment import align
 from tieback.config import Config
+from tieback.connectors.context import Context
+from tieback.connectors.github import github_query
 from tieback.connectors.github.sink import GithubSink
-from tieback.connectors.github.source import GithubSource
 from tieback.connectors.sink import ActionKind
 from tieback.errors import SinkError
 from tieback.http import RetryPolicy
@@ -79,7 +80,7 @@ def config(write_config: Callable[..., Config], monkeypatch: pytest.MonkeyPatch)
 
 def report_of(config: Config, *items: Item) -> Report:
     with Store.open(config.store_location) as store:
-        store.upsert_items(GithubSource(config).query, items)
+        store.upsert_items(github_query(config), items)
         stored = list(store.items())
     settings = config.settings
     declarations = load_declarations(config)
@@ -90,7 +91,7 @@ def report_of(config: Config, *items: Item) -> Report:
 
 
 def sink(config: Config) -> GithubSink:
-    return GithubSink(config, RetryPolicy(sleep=lambda _: None))
+    return GithubSink(Context.of(config, "github", RetryPolicy(sleep=lambda _: None)))
 
 
 def mutations() -> list[dict[str, Any]]:

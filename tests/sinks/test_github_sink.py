@@ -12,6 +12,8 @@ import responses
 from factories import HOSTILE, item
 from tieback.alignment import align
 from tieback.config import Config
+from tieback.connectors.context import Context
+from tieback.connectors.github import github_query
 from tieback.connectors.github.sink import (
     EXPLAIN_MARKER,
     SUMMARY,
@@ -19,7 +21,6 @@ from tieback.connectors.github.sink import (
     GithubSink,
     summary_target,
 )
-from tieback.connectors.github.source import GithubSource
 from tieback.connectors.sink import Action, ActionKind
 from tieback.errors import ConfigError, SinkError
 from tieback.history import record_snapshot
@@ -63,7 +64,7 @@ def config(write_config: Callable[..., Config], monkeypatch: pytest.MonkeyPatch)
 
 def stored(config: Config, *items: Item) -> None:
     with Store.open(config.store_location) as store:
-        store.upsert_items(GithubSource(config).query, items)
+        store.upsert_items(github_query(config), items)
 
 
 def report_of(config: Config) -> Report:
@@ -78,7 +79,7 @@ def report_of(config: Config) -> Report:
 
 def sink(config: Config, sleeps: list[float] | None = None) -> GithubSink:
     sleep = sleeps.append if sleeps is not None else (lambda _: None)
-    return GithubSink(config, RetryPolicy(sleep=sleep))
+    return GithubSink(Context.of(config, "github", RetryPolicy(sleep=sleep)))
 
 
 OWN = "acme-ops"  # the machine user whose personal token tieback posts with
@@ -553,7 +554,7 @@ def test_a_stray_marker_does_not_stop_the_explanation(config: Config) -> None:
 
     # The App's own explanation (user.login "tieback-app[bot]") is found, not doubled.
     with Store.open(config.store_location) as store:
-        store.upsert_items(GithubSource(config).query, [issue(5, "needs-outcome")])
+        store.upsert_items(github_query(config), [issue(5, "needs-outcome")])
     viewer("tieback-app[bot]")
     own = comment_json(88, f"{EXPLAIN_MARKER}\nexplained", "tieback-app[bot]")
     responses.get(f"{ISSUES}/5/comments", json=[stray, own])

@@ -16,9 +16,11 @@ from tieback.alignment import align
 from tieback.backlog import read_items
 from tieback.cli import main
 from tieback.config import Config
+from tieback.connectors.context import Context
+from tieback.connectors.jira import jira_query
+from tieback.connectors.jira.comments import Account, is_tieback_comment
 from tieback.connectors.jira.payload import adf_text
-from tieback.connectors.jira.sink import Account, JiraSink, is_tieback_comment
-from tieback.connectors.jira.source import JiraSource
+from tieback.connectors.jira.sink import JiraSink
 from tieback.connectors.sink import ActionKind
 from tieback.errors import SinkError
 from tieback.http import RetryPolicy
@@ -173,7 +175,7 @@ def config(write_config: Callable[..., Config], monkeypatch: pytest.MonkeyPatch)
 
 def stored(config: Config, *items: Item, query: str | None = None) -> None:
     """``items`` in the store as a completed sync of ``query`` leaves them."""
-    query = query or JiraSource(config).query
+    query = query or jira_query(config)
     with Store.open(config.store_location) as store:
         store.begin_sync("jira", query, "2026-11-01T10:00:00+00:00")
         store.upsert_items(query, items)
@@ -190,7 +192,8 @@ def report_of(config: Config) -> Report:
 
 
 def sink(config: Config, waits: list[float] | None = None) -> JiraSink:
-    return JiraSink(config, RetryPolicy(sleep=(waits if waits is not None else []).append))
+    policy = RetryPolicy(sleep=(waits if waits is not None else []).append)
+    return JiraSink(Context.of(config, "jira", policy))
 
 
 def body(call: Any) -> Any:
@@ -675,7 +678,7 @@ def test_a_label_written_is_remembered_on_this_configurations_copy_only(
     assert [a.key for a in label] == ["EDU-9"]
     assert jira.apply(label) == label
     with Store.open(config.store_location) as store:
-        mine = store.items(scopes=[("jira", JiraSource(config).query)])
+        mine = store.items(scopes=[("jira", jira_query(config))])
         theirs = store.items(scopes=[("jira", "another configuration's query")])
         assert [i.labels for i in mine] == [("needs-outcome",)]
         assert [i.labels for i in theirs] == [()]  # learnt at that configuration's sync

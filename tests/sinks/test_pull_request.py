@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from factories import item
 from tieback.config import Config
+from tieback.connectors.github import github_query
 from tieback.connectors.github.client import GithubClient
 from tieback.connectors.github.pr import (
     STICKY_MARKER,
@@ -25,7 +26,6 @@ from tieback.connectors.github.pr import (
     run_pr,
 )
 from tieback.connectors.github.pr.comment import BUDGET
-from tieback.connectors.github.source import GithubSource
 from tieback.errors import TiebackError
 from tieback.http import RetryPolicy
 from tieback.model import Outcome
@@ -542,7 +542,7 @@ def test_without_graphql_the_body_keywords_and_the_store_decide(
 ) -> None:
     with Store.open(config.store_location) as store:
         store.upsert_items(
-            GithubSource(config).query,
+            github_query(config),
             [
                 item("acme/app#12", source="github", labels=("outcome:fast-results",)),
                 item("EDU-5", labels=("outcome:activation",)),
@@ -594,7 +594,7 @@ def test_a_changed_outcomes_file_shows_how_coverage_moves(
 ) -> None:
     with Store.open(config.store_location) as store:
         store.upsert_items(
-            GithubSource(config).query,
+            github_query(config),
             [
                 item("acme/app#1", source="github", labels=("outcome:activation",)),
                 item("acme/app#2", source="github", labels=("outcome:old-reports",)),
@@ -694,7 +694,7 @@ def test_a_closed_issue_keeps_the_project_field_refs_the_store_holds(
     # (no labels, no marker line) cannot say it, as GraphQL's issue has no project field.
     with Store.open(config.store_location) as store:
         store.upsert_items(
-            GithubSource(config).query,
+            github_query(config),
             [item("acme/app#12", source="github", field_refs=("activation",))],
         )
     issue = {

@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from factories import full_sync_garbage
 from tieback.config import Config
+from tieback.connectors.context import Context
 from tieback.connectors.github.client import GithubApiError, GithubClient, next_link
 from tieback.connectors.github.source import GithubSource
 from tieback.http import RetryPolicy
@@ -64,7 +65,7 @@ def source(
 
     def make(config: str = CONFIG) -> GithubSource:
         policy = RetryPolicy(sleep=waits.append, jitter=lambda low, high: high)
-        return GithubSource(write_config(config), policy=policy)
+        return GithubSource(Context.of(write_config(config), "github", policy))
 
     return make
 

@@ -13,6 +13,7 @@ import responses
 
 from tieback.alignment import align
 from tieback.config import Config, load_config
+from tieback.connectors.context import Context
 from tieback.connectors.github import github_query
 from tieback.connectors.github.source import GithubSource
 from tieback.errors import ConfigError, SourceError
@@ -175,7 +176,7 @@ def source(
 
     def make(config: str = CONFIG) -> GithubSource:
         policy = RetryPolicy(sleep=lambda seconds: None, jitter=lambda low, high: high)
-        return GithubSource(write_config(config), policy=policy)
+        return GithubSource(Context.of(write_config(config), "github", policy))
 
     return make
 

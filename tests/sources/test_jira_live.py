@@ -17,6 +17,7 @@ from pydantic import SecretStr
 
 from factories import full_sync_garbage
 from tieback.config import Config
+from tieback.connectors.context import Context
 from tieback.connectors.jira.client import JiraApiError, JiraClient, _next_page_token
 from tieback.connectors.jira.source import (
     BASE_FIELDS,
@@ -235,7 +236,7 @@ def source(
     def make(config: str = CLOUD_CONFIG, token: str = TOKEN, attempts: int = 6) -> JiraSource:
         monkeypatch.setenv("JIRA_API_TOKEN", token)
         policy = RetryPolicy(attempts=attempts, sleep=waits.append, jitter=lambda low, high: high)
-        return JiraSource(write_config(config), policy=policy)
+        return JiraSource(Context.of(write_config(config), "jira", policy))
 
     return make
 
@@ -1178,7 +1179,7 @@ def test_a_url_without_a_scheme(write_config: Callable[..., Config]) -> None:
     config = write_config(CLOUD_CONFIG)
     client = JiraClient("acme.atlassian.net", EMAIL, SecretStr(TOKEN))
     with pytest.raises(JiraApiError) as caught:
-        list(JiraSource(config, client=client).pages(None))
+        list(JiraSource(Context.of(config, "jira"), client=client).pages(None))
     assert str(caught.value) == (
         "cannot send GET /rest/api/2/serverInfo to 'acme.atlassian.net': MissingSchema: "
         "check [jira] url (e.g. https://acme.atlassian.net)"
@@ -1264,7 +1265,7 @@ def test_a_missing_token_names_both_variables(
     write_config: Callable[..., Config],
 ) -> None:
     with pytest.raises(SourceError) as caught:
-        list(JiraSource(write_config(CLOUD_CONFIG)).pages(None))
+        list(JiraSource(Context.of(write_config(CLOUD_CONFIG), "jira")).pages(None))
     assert "no Jira token: set JIRA_API_TOKEN or TIEBACK_JIRA__TOKEN" in str(caught.value)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -109,15 +109,6 @@ class Context(Generic[S]):
             declarations=lambda: load_declarations(config),
             meter=meter,
         )
-
-
-def narrow(given: Context[Any] | Config, name: str, policy: RetryPolicy | None) -> Context[Any]:
-    """``given`` as a context: a whole configuration (as the pull-request check and
-    tests hold one) is narrowed to the connector's context; ``policy`` replaces the
-    context's when given (its waits still counted on the context's meter)."""
-    if isinstance(given, Context):
-        return given if policy is None else replace(given, policy=given.meter.watching(policy))
-    return Context.of(given, name, policy)
 
 
 def configured(config: Config) -> list[tuple[Connector[Any], Context[Any]]]:

@@ -21,9 +21,9 @@ if TYPE_CHECKING:
     from tieback.outcomes import Finding
 
 # The context a connector is given lives with the scopes it names (connectors.context).
-from tieback.connectors.context import Context, S, StoreHandle, narrow
+from tieback.connectors.context import Context, S, StoreHandle
 
-__all__ = ["Connector", "Context", "ExportReader", "StoreHandle", "narrow"]
+__all__ = ["Connector", "Context", "ExportReader", "StoreHandle"]
 
 
 class ExportReader:

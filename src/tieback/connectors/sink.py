@@ -19,9 +19,7 @@ from tieback.model import Alignment, Classification, Item
 from tieback.report import Report
 
 if TYPE_CHECKING:
-    from tieback.config import Config
     from tieback.connectors.interface import Context
-    from tieback.http import RetryPolicy
     from tieback.store import PostedComment, Snapshot
 
 __all__ = ["Action", "ActionKind", "Sink", "SinkError", "plan_item_actions"]
@@ -94,10 +92,8 @@ class Sink(ABC):
 
     name: str
 
-    def __init__(self, context: Context[Any] | Config, policy: RetryPolicy | None = None) -> None:
-        from tieback.connectors.interface import narrow
-
-        self.context = narrow(context, self.name, policy)
+    def __init__(self, context: Context[Any]) -> None:
+        self.context = context
         # Problems that skipped one item without stopping the run, for the CLI to print.
         self.warnings: list[str] = []
         # Writes that failed, one line each ("EDU-12: add label needs-outcome: ..."); the

@@ -5,16 +5,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from tieback.errors import SourceError
 from tieback.model import Item
 
 if TYPE_CHECKING:
-    from tieback.config import Config
     from tieback.connectors.interface import Context
-    from tieback.http import RetryPolicy
     from tieback.meter import Meter
 
 __all__ = ["Page", "Source", "SourceError", "TrackerSource"]
@@ -66,29 +63,14 @@ class TrackerSource(Source):
 
     separator: str | None = None
 
-    def __init__(self, context: Context[Any] | Config, policy: RetryPolicy | None = None) -> None:
+    def __init__(self, context: Context[Any]) -> None:
         super().__init__()
-        self._given = context
-        self._policy = policy
-
-    @cached_property
-    def context(self) -> Context[Any]:
-        """The connector's context; a whole configuration given is narrowed to it."""
-        from tieback.connectors.interface import narrow
-
-        context = narrow(self._given, self.name, self._policy)
-        self._policy = context.policy
-        return context
+        self.context = context
 
     @property
     def meter(self) -> Meter:
-        """What the pages are counted on: the meter of the context this source was
-        given; the silent one when it was given a whole configuration."""
-        from tieback.connectors.context import Context
-        from tieback.meter import SILENT
-
-        given = self._given
-        return given.meter if isinstance(given, Context) else SILENT
+        """What the pages are counted on: the meter of this source's context."""
+        return self.context.meter
 
     @property
     @abstractmethod

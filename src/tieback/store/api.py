@@ -1,7 +1,9 @@
-"""The store's API: items, cursors, sync state, leases, comments, snapshots and readings.
+"""The store's API: ``Store``, which opens a store, runs its transactions and keeps its items.
 
 One schema (``migrations``) serves SQLite and PostgreSQL (``engines``): the SQL
-below is the common ground of the two engines (``ON CONFLICT``, ``RETURNING``).
+here and in ``records`` is the common ground of the two engines (``ON CONFLICT``,
+``RETURNING``). An item's row is ``rows``' business; what the store keeps beside the
+items (cursors, sync state, leases, comments, snapshots, readings), ``records``'.
 
 Items and the cursor that covers them are written in transactions, so a sync
 killed at any point and run again loses nothing and duplicates nothing.
@@ -9,35 +11,22 @@ killed at any point and run again loses nothing and duplicates nothing.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import date
 from itertools import chain
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from tieback.model import Item, marker_lines
-from tieback.progress import Reading
 from tieback.store.engines import Engine, connect, store_error
 from tieback.store.migrations import SEP, migrate
+from tieback.store.records import Records
+from tieback.store.rows import UPSERT_ITEM, remember, row_of, split_facets, split_joined
 
 # The query under which items copied from [files] exports are kept.
 FILES_QUERY = "files"
-_MEMORY = 1 << 16  # distinct label sets (point values, days) remembered while reading items
-_COLUMNS = (
-    "source, key, query, title, url, facets, done, labels, field_refs, marks, parent, "
-    "points, updated, done_at"
-)
 _BATCH = 2000  # descriptions read at a time when every one is looked at again
-_Shared = TypeVar("_Shared", float, str)  # a value read items share rather than copy
-_UPSERT_ITEM = (
-    f"INSERT INTO items ({_COLUMNS}) VALUES ({', '.join('?' * len(_COLUMNS.split(', ')))}) "
-    "ON CONFLICT (source, query, key) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS.split(", ")[3:])
-)
 _UPSERT_BODY = (
     "INSERT INTO bodies (source, key, body) VALUES (?, ?, ?) "
     "ON CONFLICT (source, key) DO UPDATE SET body = excluded.body"
@@ -45,55 +34,12 @@ _UPSERT_BODY = (
 _DELETE_BODY = "DELETE FROM bodies WHERE source = ? AND key = ?"
 
 
-@dataclass(frozen=True)
-class Cursor:
-    source: str
-    query: str
-    cursor: str
-    synced_at: str
+class Store(Records):
+    """One database; open with ``Store.open(path_or_url)`` as a context manager.
 
-
-@dataclass(frozen=True)
-class SyncState:
-    """How the last sync of a query went: ``state`` is running (started, not ended: it
-    may have been killed), complete or failed; ``completed_at`` is when one last
-    completed, empty if none ever did."""
-
-    source: str
-    query: str
-    state: str
-    started_at: str
-    completed_at: str
-    error: str
-
-    @property
-    def complete(self) -> bool:
-        return self.state == "complete"
-
-
-@dataclass(frozen=True)
-class PostedComment:
-    """A comment tieback wrote: where, which kind (explain, summary, sticky), and a
-    digest of its text to tell whether an edit would change anything."""
-
-    source: str
-    target: str
-    kind: str
-    comment_id: str
-    digest: str
-    written_at: str
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    id: int
-    taken_at: str
-    kind: str
-    data: dict[str, Any]
-
-
-class Store:
-    """One database; open with ``Store.open(path_or_url)`` as a context manager."""
+    The items' methods are here; the records' (``cursor``, ``begin_sync``,
+    ``take_lease``, ``set_comment``, ``add_snapshot``, ``add_reading`` ...) come from
+    ``records.Records``."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -151,14 +97,14 @@ class Store:
         bodies: list[tuple[str, str, str]] = []
         blank: list[tuple[str, str]] = []  # an empty description is no row in bodies
         for item in items:
-            rows.append(_row(query, item, marker))
+            rows.append(row_of(query, item, marker))
             if item.body:
                 bodies.append((item.source, item.key, item.body))
             else:
                 blank.append((item.source, item.key))
         if rows:
             with self.transaction():
-                self._engine.executemany(_UPSERT_ITEM, rows)
+                self._engine.executemany(UPSERT_ITEM, rows)
                 if bodies:
                     self._engine.executemany(_UPSERT_BODY, bodies)
                 if blank:
@@ -419,13 +365,13 @@ class Store:
         ) in rows:
             label_set = split.get(labels)
             if label_set is None:
-                label_set = _split(split, labels)
+                label_set = split_joined(split, labels)
             ref_set = split.get(field_refs)
             if ref_set is None:
-                ref_set = _split(split, field_refs)
+                ref_set = split_joined(split, field_refs)
             named = facets_of.get(facets)
             if named is None:
-                named = _facets(facets_of, facets)
+                named = split_facets(facets_of, facets)
             type_, status, team, author = named
             if marker is not None and body and marker not in body.lower():
                 body = ""
@@ -433,10 +379,10 @@ class Store:
             # (zero is left alone, as 0.0 == -0.0; a NaN equals nothing, not even one
             # already remembered, so it stays its own).
             if points:
-                points = estimates.get(points) or _remember(estimates, points)
+                points = estimates.get(points) or remember(estimates, points)
             if done_at and lean:
                 day = done_at[:10]
-                done_at = days.get(day) or _remember(days, day)
+                done_at = days.get(day) or remember(days, day)
             yield new(
                 Item,
                 (
@@ -467,178 +413,6 @@ class Store:
         where, args = _scope(source, query, besides) if source else ("", ())
         return int(self._engine.execute(f"SELECT count(*) FROM items{where}", args).fetchone()[0])
 
-    # --- cursors ---------------------------------------------------------------------
-
-    def cursor(self, source: str, query: str) -> Cursor | None:
-        row = self._engine.execute(
-            "SELECT source, query, cursor, synced_at FROM cursors WHERE source = ? AND query = ?",
-            (source, query),
-        ).fetchone()
-        return Cursor(*row) if row else None
-
-    def set_cursor(self, source: str, query: str, cursor: str, synced_at: str) -> None:
-        with self.transaction():
-            self._engine.execute(
-                "INSERT INTO cursors (source, query, cursor, synced_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (source, query) DO UPDATE SET cursor = excluded.cursor, "
-                "synced_at = excluded.synced_at",
-                (source, query, cursor, synced_at),
-            )
-
-    # --- sync state ------------------------------------------------------------------
-
-    def begin_sync(self, source: str, query: str, started_at: str) -> None:
-        """Say that a sync of ``query`` has started: until ``end_sync`` says it completed,
-        what the store holds of it may be partial."""
-        with self.transaction():
-            self._engine.execute(
-                "INSERT INTO syncs (source, query, state, started_at, completed_at, error) "
-                "VALUES (?, ?, 'running', ?, '', '') ON CONFLICT (source, query) DO UPDATE "
-                "SET state = 'running', started_at = excluded.started_at, error = ''",
-                (source, query, started_at),
-            )
-
-    def end_sync(self, source: str, query: str, at: str, error: str = "") -> None:
-        """Say how the sync ``begin_sync`` started ended: completed at ``at``, or failed
-        with ``error`` (one line, already free of secrets)."""
-        with self.transaction():
-            if error:
-                self._engine.execute(
-                    "UPDATE syncs SET state = 'failed', error = ? WHERE source = ? AND query = ?",
-                    (error, source, query),
-                )
-            else:
-                self._engine.execute(
-                    "UPDATE syncs SET state = 'complete', completed_at = ?, error = '' "
-                    "WHERE source = ? AND query = ?",
-                    (at, source, query),
-                )
-
-    def sync_state(self, source: str, query: str) -> SyncState | None:
-        row = self._engine.execute(
-            "SELECT source, query, state, started_at, completed_at, error FROM syncs "
-            "WHERE source = ? AND query = ?",
-            (source, query),
-        ).fetchone()
-        return SyncState(*row) if row else None
-
-    # --- leases ----------------------------------------------------------------------
-
-    def take_lease(self, name: str, holder: str, until: float, now: float) -> str:
-        """Take the lease ``name`` for ``holder`` until ``until`` (seconds since the
-        epoch) when it is free, expired or already ``holder``'s; return who holds it now."""
-        with self.transaction():
-            self._engine.execute(
-                "INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
-                "expires_at = excluded.expires_at "
-                "WHERE leases.expires_at < ? OR leases.holder = excluded.holder",
-                (name, holder, until, now),
-            )
-            row = self._engine.execute(
-                "SELECT holder FROM leases WHERE name = ?", (name,)
-            ).fetchone()
-        return str(row[0])
-
-    def drop_lease(self, name: str, holder: str) -> None:
-        with self.transaction():
-            self._engine.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
-
-    # --- comments --------------------------------------------------------------------
-
-    def comment(self, source: str, target: str, kind: str) -> PostedComment | None:
-        row = self._engine.execute(
-            "SELECT source, target, kind, comment_id, digest, written_at FROM comments "
-            "WHERE source = ? AND target = ? AND kind = ?",
-            (source, target, kind),
-        ).fetchone()
-        return PostedComment(*row) if row else None
-
-    def commented(self, source: str, kind: str) -> set[str]:
-        """Targets that already carry a comment of this kind."""
-        rows = self._engine.execute(
-            "SELECT target FROM comments WHERE source = ? AND kind = ?", (source, kind)
-        )
-        return {row[0] for row in rows}
-
-    def set_comment(self, comment: PostedComment) -> None:
-        with self.transaction():
-            self._engine.execute(
-                "INSERT INTO comments (source, target, kind, comment_id, digest, written_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, target, kind) DO UPDATE SET "
-                "comment_id = excluded.comment_id, digest = excluded.digest, "
-                "written_at = excluded.written_at",
-                (
-                    comment.source,
-                    comment.target,
-                    comment.kind,
-                    comment.comment_id,
-                    comment.digest,
-                    comment.written_at,
-                ),
-            )
-
-    # --- snapshots -------------------------------------------------------------------
-
-    def add_snapshot(self, taken_at: str, kind: str, data: dict[str, Any], scope: str = "") -> int:
-        """Keep a report's numbers; ``scope`` names the configuration that took them, so
-        that configurations sharing the store each keep their own history."""
-        with self.transaction():
-            row = self._engine.execute(
-                "INSERT INTO snapshots (taken_at, kind, data, scope) VALUES (?, ?, ?, ?) "
-                "RETURNING id",
-                (taken_at, kind, json.dumps(data, separators=(",", ":")), scope),
-            ).fetchone()
-        return int(row[0])
-
-    def snapshots(
-        self, kind: str | None = None, since: str | None = None, scope: str | None = None
-    ) -> list[Snapshot]:
-        """Snapshots in the order they were taken: all of them, or those of ``scope``
-        and those taken before snapshots named their configuration."""
-        sql = "SELECT id, taken_at, kind, data FROM snapshots WHERE 1 = 1"
-        args: list[str] = []
-        if kind:
-            sql += " AND kind = ?"
-            args.append(kind)
-        if since:
-            sql += " AND taken_at >= ?"
-            args.append(since)
-        if scope is not None:
-            sql += " AND scope IN (?, '')"
-            args.append(scope)
-        rows = self._engine.execute(sql + " ORDER BY id", args)
-        return [Snapshot(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
-
-    def latest_snapshot(self, kind: str | None = None, scope: str | None = None) -> Snapshot | None:
-        found = self.snapshots(kind, scope=scope)
-        return found[-1] if found else None
-
-    # --- metric readings -------------------------------------------------------------
-
-    def add_reading(self, id: str, day: str, value: float, recorded_at: str) -> float | None:
-        """Keep ``value`` as the reading of outcome or impact ``id`` on ``day`` (ISO),
-        replacing one kept for that id and date; return the value replaced, if any."""
-        with self.transaction():
-            row = self._engine.execute(
-                "SELECT value FROM readings WHERE id = ? AND date = ?", (id, day)
-            ).fetchone()
-            self._engine.execute(
-                "INSERT INTO readings (id, date, value, recorded_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (id, date) DO UPDATE SET value = excluded.value, "
-                "recorded_at = excluded.recorded_at",
-                (id, day, value, recorded_at),
-            )
-        return float(row[0]) if row else None
-
-    def readings(self) -> dict[str, list[Reading]]:
-        """Every kept reading by the id it was recorded under, each id's in date order."""
-        found: dict[str, list[Reading]] = {}
-        rows = self._engine.execute("SELECT id, date, value FROM readings ORDER BY id, date")
-        for id_, day, value in rows:
-            found.setdefault(id_, []).append(Reading(date.fromisoformat(day), float(value)))
-        return found
-
 
 def _scope(
     source: str, query: str | None = None, besides: str | None = None
@@ -650,52 +424,3 @@ def _scope(
     if besides is not None:
         return " WHERE source = ? AND query <> ?", (source, besides)
     return " WHERE source = ?", (source,)
-
-
-def _split(known: dict[str, tuple[str, ...]], joined: str) -> tuple[str, ...]:
-    """The labels (or refs) of one column value, remembered for the rows that repeat it;
-    past a bound, new values are split but not kept, so unique values cannot pile up."""
-    values = tuple(joined.split(SEP))
-    if len(known) < _MEMORY:
-        known[joined] = values
-    return values
-
-
-def _facets(known: dict[str, tuple[str, ...]], joined: str) -> tuple[str, ...]:
-    """The type, status, team and author of one ``facets`` value, interned, remembered
-    as ``_split`` remembers label sets."""
-    values = tuple(sys.intern(value) for value in joined.split(SEP))
-    if len(values) > 4:  # a name copied from version 5 held a separator
-        values = (*values[:3], sys.intern(SEP.join(values[3:])))  # the rest is the last
-    if len(known) < _MEMORY:
-        known[joined] = values
-    return values
-
-
-def _remember(known: dict[_Shared, _Shared], value: _Shared) -> _Shared:
-    if len(known) < _MEMORY:
-        known[value] = value
-    return value
-
-
-def _row(query: str, item: Item, marker: str | None) -> tuple[Any, ...]:
-    names = (item.type, item.status, item.team, item.author)  # facets, in this order
-    facets = SEP.join(names)
-    if facets.count(SEP) != 3:  # a separator inside a name would move the others
-        facets = SEP.join(name.replace(SEP, " ") for name in names)
-    return (
-        item.source,
-        item.key,
-        query,
-        item.title,
-        item.url,
-        facets,
-        int(item.done),
-        SEP.join(item.labels),
-        SEP.join(item.field_refs),
-        marker_lines(item.body, marker) if marker else "",
-        item.parent,
-        item.points,
-        item.updated,
-        item.done_at,
-    )

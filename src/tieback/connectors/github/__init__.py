@@ -7,10 +7,10 @@ The pull-request check (``tieback pr``) is ``tieback.connectors.github.pr``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tieback.connectors.github.settings import Github, query_of
-from tieback.connectors.interface import Connector, Context, narrow
+from tieback.connectors.interface import Connector, Context
 
 if TYPE_CHECKING:
     from tieback.config import Config
@@ -95,6 +95,6 @@ class GithubConnector(Connector[Github]):
 connector = GithubConnector()
 
 
-def github_query(config: Config | Context[Any]) -> str:
+def github_query(config: Config) -> str:
     """What the configured repositories sync: the query their items are kept under."""
-    return connector.query(narrow(config, connector.name, None))
+    return connector.query(Context.of(config, connector.name))

@@ -49,9 +49,7 @@ from tieback.model import Alignment, Classification, Outcome, TagOrigin, marker_
 from tieback.report import Report
 
 if TYPE_CHECKING:
-    from tieback.config import Config
     from tieback.connectors.interface import Context
-    from tieback.http import RetryPolicy
 
 EXPLAIN = "explain"  # the store's kind for the explanatory comment
 EXPLAIN_MARKER = f"{MARKER_PREFIX}{EXPLAIN} -->"
@@ -126,11 +124,10 @@ class GithubSink(Sink):
 
     def __init__(
         self,
-        context: Context[Github] | Config,
-        policy: RetryPolicy | None = None,
+        context: Context[Github],
         client: GithubClient | None = None,
     ) -> None:
-        super().__init__(context, policy)
+        super().__init__(context)
         self._settings: Github = self.context.settings
         self._client = client
         self._login: str | None = None

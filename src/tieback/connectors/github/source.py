@@ -23,9 +23,7 @@ from tieback.payload import mapping_of as _mapping
 from tieback.payload import text_of as _text
 
 if TYPE_CHECKING:
-    from tieback.config import Config
     from tieback.connectors.interface import Context
-    from tieback.http import RetryPolicy
 
 
 _COUNTS = """
@@ -88,11 +86,10 @@ class GithubSource(TrackerSource):
 
     def __init__(
         self,
-        context: Context[Github] | Config,
-        policy: RetryPolicy | None = None,
+        context: Context[Github],
         client: GithubClient | None = None,
     ) -> None:
-        super().__init__(context, policy)
+        super().__init__(context)
         self._settings: Github = self.context.settings
         self._client = client
         self._counting: Callable[[], dict[str, int]] | None = None
@@ -110,7 +107,7 @@ class GithubSource(TrackerSource):
         return GithubClient(
             self._settings.api_url,
             self.context.token,
-            self._policy,
+            self.context.policy,
             self._settings.timeout,
             self._settings.max_wait,
         )

@@ -1,14 +1,15 @@
 """The Jira connector: Cloud and Data Center searches, exports, post-back and checks.
 
-Its modules load when used: ``settings`` with the configuration, ``client`` and
-``source`` for a sync, ``payload`` and ``exports`` for export files, ``sink`` to post.
+Its modules load when used: ``settings`` with the configuration, ``client`` (on
+``rest``) and ``source`` for a sync, ``payload`` and ``exports`` for export files,
+``sink`` (with ``comments`` and ``explanation``) to post.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from tieback.connectors.interface import Connector, Context, narrow
+from tieback.connectors.interface import Connector, Context
 from tieback.connectors.jira.settings import Jira, query_of
 
 if TYPE_CHECKING:
@@ -85,6 +86,6 @@ class JiraConnector(Connector[Jira]):
 connector = JiraConnector()
 
 
-def jira_query(config: Config | Context[Any]) -> str:
+def jira_query(config: Config) -> str:
     """What the configured Jira syncs: the query its items are kept under in the store."""
-    return connector.query(narrow(config, connector.name, None))
+    return connector.query(Context.of(config, connector.name))

@@ -20,212 +20,36 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from functools import cache
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-import jinja2
-
-from tieback.connectors.jira import adf
 from tieback.connectors.jira.client import JiraApiError, JiraClient
-from tieback.connectors.jira.payload import adf_text
+from tieback.connectors.jira.comments import (
+    EXPLAIN,
+    PROPERTY,
+    SUMMARY,
+    Account,
+    is_marked,
+    is_tieback_comment,
+    marker,
+    with_marker,
+)
+from tieback.connectors.jira.explanation import Explanation, explanation_adf, explanation_wiki
 from tieback.connectors.jira.settings import Jira
 from tieback.connectors.sink import Action, ActionKind, Sink, Written, plan_item_actions
 from tieback.errors import SinkError
-from tieback.formats.escape import escape_wiki
-from tieback.formats.templates import environment
 from tieback.model import Alignment, Outcome, Reason
-from tieback.payload import text_of as _text
 from tieback.report import Report
 
 if TYPE_CHECKING:
-    from tieback.config import Config
     from tieback.connectors.interface import Context
-    from tieback.http import RetryPolicy
 
-EXPLAIN = "explain"  # the store's and the property's kind for the explanatory comment
-SUMMARY = "summary"  # ... and for the coverage summary on [jira.post_back] summary_issue
-PROPERTY = "tieback"  # the comment property that marks tieback's comments
 SUMMARY_DETAIL = "coverage summary"
 # Outcomes listed in an explanatory comment before the rest are counted.
 _LISTED_OUTCOMES = 20
 _COMMENT_PAGE = 100
 _ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]*-[1-9]\d*", re.IGNORECASE)
-
-
-def marker(kind: str) -> str:
-    """The visible text that marks a tieback comment of ``kind`` (``tieback:explain``)."""
-    return f"{PROPERTY}:{kind}"
-
-
-@dataclass(frozen=True, slots=True)
-class Account:
-    """The account a token acts as, as ``GET /rest/api/2/myself`` names it: Cloud by its
-    ``accountId``; Data Center by its ``key`` and its ``name`` (the username)."""
-
-    account_id: str = ""
-    key: str = ""
-    name: str = ""
-
-    @classmethod
-    def of(cls, user: Mapping[str, Any]) -> Account:
-        """The account a user object (``/myself``, a comment's ``author``) names."""
-        return cls(_text(user.get("accountId")), _text(user.get("key")), _text(user.get("name")))
-
-    @property
-    def known(self) -> bool:
-        return bool(self.account_id or self.key or self.name)
-
-    def wrote(self, comment: Mapping[str, Any]) -> bool:
-        """Whether this account is the comment's ``author``: by ``accountId`` on Cloud; on
-        Data Center by ``key``, else by ``name`` (a username, which ignores case). A
-        username can pass to another user after a rename, so a key that differs says no."""
-        author = comment.get("author")
-        if not isinstance(author, Mapping) or not self.known:
-            return False
-        other = Account.of(author)
-        if self.account_id:
-            return other.account_id == self.account_id
-        if self.key and other.key:
-            return other.key == self.key
-        return bool(self.name) and other.name.casefold() == self.name.casefold()
-
-
-def is_marked(comment: Mapping[str, Any], kind: str) -> bool:
-    """Whether a REST comment (read with ``expand=properties``) is marked as tieback's
-    of ``kind``: by its ``tieback`` property when it has one (a summary quoting an issue
-    titled "tieback:explain" is no explanation), else by the marker in its text."""
-    for prop in comment.get("properties") or ():
-        if isinstance(prop, Mapping) and prop.get("key") == PROPERTY:
-            value = prop.get("value")
-            return isinstance(value, Mapping) and value.get("kind") == kind
-    body = comment.get("body")
-    text = adf_text(body) if isinstance(body, Mapping) else body
-    return isinstance(text, str) and marker(kind) in text
-
-
-def is_tieback_comment(comment: Mapping[str, Any], kind: str, account: Account) -> bool:
-    """Whether a REST comment is tieback's of ``kind``: marked so, and written by the
-    token's ``account``. Anyone can paste the marker or the property into a comment."""
-    return account.wrote(comment) and is_marked(comment, kind)
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """What an explanatory comment says, rendered as wiki markup or as ADF."""
-
-    reason: str
-    unknown_refs: tuple[str, ...]
-    retired_refs: tuple[str, ...]
-    suggestion: str | None
-    inherited_from: str | None
-    prefix: str
-    marker_line: str
-    field: str  # tagging.jira_field, by name
-    exempt_labels: tuple[str, ...]
-    outcomes: tuple[tuple[str, str], ...]  # the first active outcomes: (id, title)
-    more: int  # active outcomes beyond those listed
-    outcomes_file: str
-    missing_label: str
-
-
-@cache
-def _templates() -> jinja2.Environment:
-    env = environment("tieback.connectors.jira").overlay()
-    env.filters["wiki"] = escape_wiki
-    return env
-
-
-def explanation_wiki(explanation: Explanation) -> str:
-    """The explanatory comment in Jira wiki markup (Data Center); untrusted text escaped."""
-    template = _templates().get_template("jira-explain.wiki.j2")
-    return template.render(e=explanation, marker=marker(EXPLAIN))
-
-
-def explanation_adf(explanation: Explanation) -> dict[str, Any]:
-    """The explanatory comment as an ADF document (Cloud). ADF text is data, not markup."""
-    e = explanation
-    blocks: list[dict[str, Any]] = [
-        adf.paragraph(
-            adf.text("tieback:", strong=True),
-            f" this issue does not name an outcome it serves ({e.reason}).",
-        )
-    ]
-    if e.unknown_refs:
-        verb = (
-            "is not a declared outcome" if len(e.unknown_refs) == 1 else "are not declared outcomes"
-        )
-        parts: list[adf.Inline] = [*_codes(e.unknown_refs), f" {verb}"]
-        if e.suggestion:
-            parts += ["; did you mean ", adf.text(e.suggestion, code=True), "?"]
-        else:
-            parts.append(".")
-        blocks.append(adf.paragraph(*parts))
-    elif e.retired_refs:
-        blocks.append(
-            adf.paragraph("It names only retired outcomes: ", *_codes(e.retired_refs), ".")
-        )
-    if e.inherited_from:
-        blocks.append(adf.paragraph(f"Its tags come from {e.inherited_from}."))
-    how: list[adf.Inline] = [
-        "To tie it to an outcome, add a label ",
-        adf.text(f"{e.prefix}<id>", code=True),
-        ", a line ",
-        adf.text(f"{e.marker_line} <id>", code=True),
-        " to its description",
-    ]
-    if e.field:
-        how += [", or set the field ", adf.text(e.field, code=True)]
-    how.append(".")
-    if e.exempt_labels:
-        how += [" Work that needs no outcome: label it ", *_codes(e.exempt_labels), "."]
-    blocks.append(adf.paragraph(*how))
-    if e.outcomes:
-        blocks.append(adf.paragraph("Declared outcomes:"))
-        entries: list[adf.ListEntry] = [
-            adf.paragraph(adf.text(outcome_id, code=True), f": {title}" if title else "")
-            for outcome_id, title in e.outcomes
-        ]
-        if e.more:
-            entries.append(
-                adf.paragraph(
-                    f"… and {e.more} more in ", adf.text(e.outcomes_file or "outcomes", code=True)
-                )
-            )
-        blocks.append(adf.bullet_list(*entries))
-    else:
-        blocks.append(
-            adf.paragraph(
-                "No outcome is active yet: declare one in ",
-                adf.text(e.outcomes_file or "outcomes.toml", code=True),
-                ".",
-            )
-        )
-    blocks.append(
-        adf.paragraph(
-            f"Written once by tieback; the {e.missing_label} label goes away when the issue "
-            f"is aligned. {marker(EXPLAIN)}"
-            if e.missing_label
-            else f"Written once by tieback. {marker(EXPLAIN)}"
-        )
-    )
-    return adf.doc(*blocks)
-
-
-def _codes(values: Sequence[str]) -> Iterator[adf.Inline]:
-    """Values as monospaced text, comma-separated."""
-    for index, value in enumerate(value for value in values if value):
-        if index:
-            yield ", "
-        yield adf.text(value, code=True)
-
-
-def with_marker(document: dict[str, Any], kind: str) -> dict[str, Any]:
-    """An ADF document ending with tieback's visible marker, in its own paragraph."""
-    content = [*document.get("content", []), adf.paragraph(marker(kind))]
-    return {**document, "content": content}
 
 
 class JiraSink(Sink):
@@ -235,11 +59,10 @@ class JiraSink(Sink):
 
     def __init__(
         self,
-        context: Context[Jira] | Config,
-        policy: RetryPolicy | None = None,
+        context: Context[Jira],
         client: JiraClient | None = None,
     ) -> None:
-        super().__init__(context, policy)
+        super().__init__(context)
         self._settings: Jira = self.context.settings
         self._client = client
         self._active: list[Outcome] | None = None

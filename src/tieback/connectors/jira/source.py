@@ -24,9 +24,7 @@ from tieback.payload import mapping_of as _mapping
 from tieback.payload import text_of as _text
 
 if TYPE_CHECKING:
-    from tieback.config import Config
     from tieback.connectors.interface import Context
-    from tieback.http import RetryPolicy
 
 # Every issue field the items are built from; custom fields are added once resolved.
 # Not ``project``: its key is the issue key's prefix, and its object (with avatar URLs)
@@ -139,11 +137,10 @@ class JiraSource(TrackerSource):
 
     def __init__(
         self,
-        context: Context[Jira] | Config,
-        policy: RetryPolicy | None = None,
+        context: Context[Jira],
         client: JiraClient | None = None,
     ) -> None:
-        super().__init__(context, policy)
+        super().__init__(context)
         self._settings: Jira = self.context.settings
         self._client = client
         self._fields: JiraFields | None = None
@@ -157,7 +154,7 @@ class JiraSource(TrackerSource):
                 self._settings.url,
                 self._settings.email,
                 self.context.token,
-                self._policy,
+                self.context.policy,
                 self._settings.timeout,
                 self._settings.max_wait,
             )

@@ -123,7 +123,8 @@ def _check(
     api_url = _api_url(config, environ)
     if client is None:
         github = config.settings.github
-        client = GithubClient(api_url, config.github_token, policy, github.timeout, github.max_wait)
+        token = config.token("github")
+        client = GithubClient(api_url, token, policy, github.timeout, github.max_wait)
     number = event.number
     missing = "no pull request named by the event"
     if number is None and event.name == "workflow_run" and event.head_label:
@@ -221,7 +222,7 @@ def _rules(config: Config) -> Rules:
         settings.exempt.rules(),
         settings.coverage.rules(),
         skip_label=settings.github.pull_request.skip_label,
-        jira_readable=config.jira_token is not None and settings.jira.enabled,
+        jira_readable=config.token("jira") is not None and settings.jira.enabled,
     )
 
 
