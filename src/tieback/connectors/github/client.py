@@ -409,6 +409,3 @@ def _line(exc: BaseException) -> str:
 def _shown(path: str) -> str:
     """A request path for messages: no host, no query string."""
     return redact_url(path) if "://" in path else path.split("?", 1)[0]
-
-
-# The GraphQL query for keys(): how many issues (and pull requests) each repository has.
