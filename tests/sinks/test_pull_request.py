@@ -715,3 +715,19 @@ def test_a_closed_issue_keeps_the_project_field_refs_the_store_holds(
     responses.post(COMMENTS, status=201, json=comment(1))
     assert run_pr(config, environ(), client=client()) == 0
     assert outputs(repo)["status"] == "aligned"
+
+
+def test_a_closed_issue_with_a_note_is_listed_once_as_evidence(
+    write_config: Callable[..., Config],
+) -> None:
+    from tieback.connectors.github.pr.comment import comment_context
+    from tieback.outcomes import load_declarations
+    from tieback.prcheck import Link, Verdict
+
+    config = write_config("")
+    closes = Link("closes", "acme/app#7", "unaligned", note="not synced yet")
+    label = Link("label", "outcome:actvation", "unaligned", note="did you mean activation?")
+    verdict = Verdict("unaligned", reason="unknown-tag", links=[closes, label])
+    pull = item("acme/app#9", source="github", title="A change")
+    context = comment_context(config, "warn", pull, verdict, None, None, load_declarations(config))
+    assert context["evidence"] == [closes, label]

@@ -46,8 +46,12 @@ def comment_context(
         "pr": {"key": pull.key, "title": pull.title, "url": pull.url},
         "verdict": verdict,
         "chain": verdict.chain,
-        "evidence": [link for link in verdict.links if link.kind not in ("label", "description")]
-        + [link for link in verdict.links if link.status != "aligned" and link.note],
+        # Every link to another item, and the pull request's own tags that need a word.
+        "evidence": [
+            link
+            for link in verdict.links
+            if link.kind not in ("label", "description") or (link.status != "aligned" and link.note)
+        ],
         "tagging": settings.tagging,
         "skip_label": settings.github.pull_request.skip_label,
         "jira_projects": settings.github.pull_request.jira_keys,
