@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tieback.commands.lint import lint_config
 from tieback.config import Config
 from tieback.errors import ConfigError, SourceError
-from tieback.lint import lint_config
 from tieback.metrics import (
     SHOWN_PER_FILE,
     load_readings,

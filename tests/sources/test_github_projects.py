@@ -622,7 +622,7 @@ def test_an_export_tags_the_issues_a_sync_stored_and_keeps_them_as_synced(
 def test_lint_says_when_half_of_the_project_settings_are_set(
     write_config: Callable[..., Config], monkeypatch: pytest.MonkeyPatch, written: str, said: str
 ) -> None:
-    from tieback.lint import lint_config
+    from tieback.commands.lint import lint_config
 
     monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
     assert any(said in line for line in lint_config(write_config(written)))

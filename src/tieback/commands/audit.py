@@ -143,8 +143,8 @@ def renderings(formats: list[str] | None, outputs: list[str]) -> list[tuple[str,
 
 def _html_extras(config: Config, report: Report) -> tuple[list[Point], list[str]]:
     """The coverage history (this audit last) and lint findings the HTML report shows."""
+    from tieback.commands.lint import lint_config
     from tieback.connectors import store_scope
-    from tieback.lint import lint_config
     from tieback.store import Snapshot, Store
     from tieback.trend import TOTAL, series
 

@@ -24,8 +24,8 @@ def _post_in_turn(args: argparse.Namespace, turns: contextlib.ExitStack) -> int:
     from tieback.connectors import sink_hints, sinks
     from tieback.errors import ConfigError
     from tieback.evaluate import evaluate
-    from tieback.lease import post_lease
     from tieback.outcomes import load_declarations
+    from tieback.store.lease import post_lease
 
     config = load(args)
     targets = sinks(config)
