@@ -307,6 +307,7 @@ def refuse(constant: str) -> None:
         ("export.csv", JIRA_CSV),
         ("export.json", jira_page(["Infinity", "NaN", '"-inf"', "3"])),
         ("export.json", jira_page(["1e999", '"NaN"', '"Infinity"', "3.0"])),
+        ("export.json", jira_page(["-5", '"-2"', "NaN", "3"])),
     ],
 )
 def test_non_finite_points_in_an_export_count_as_unestimated(
@@ -322,8 +323,8 @@ def test_non_finite_points_in_an_export_count_as_unestimated(
     assert totals["unestimated"] == 3
     assert (totals["aligned"], totals["unaligned"]) == (4, 5)  # 2 + 2, and 2 + 3
     assert (
-        f"{name}: 3 items have story points that are not a finite number (e.g. EDU-1); "
-        "counted as unestimated"
+        f"{name}: 3 items have story points that are not a finite number of 0 or more "
+        "(e.g. EDU-1); counted as unestimated"
     ) in report["warnings"]
     for fmt in ("table", "markdown", "csv", "html", "mermaid", "badge"):
         assert main(["audit", "--offline", "--format", fmt]) == 0

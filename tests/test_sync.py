@@ -165,3 +165,27 @@ def test_a_crash_mid_sync_loses_nothing_and_duplicates_nothing(tmp_path: Path) -
         result = sync_source(FakeTracker(items), store)
         assert result.full and result.fetched == 7
         assert sorted(store.keys("jira")) == sorted(i.key for i in items)
+
+
+def test_points_that_are_no_estimate_are_stored_as_unestimated_and_said_once(
+    tmp_path: Path,
+) -> None:
+    """A tracker's number field may hold "inf", "nan" (Jira takes them as text) or a
+    negative number: as weights they would make every total and coverage NaN or wrong."""
+    tracker = FakeTracker(
+        [
+            item("EDU-1", points=float("inf")),
+            item("EDU-2", points=float("nan")),
+            item("EDU-3", points=-3.0),
+            item("EDU-4", points=5.0),
+            item("EDU-5", points=0.0),
+        ]
+    )
+    with Store.open(tmp_path / "s.db") as store:
+        result = sync_source(tracker, store)
+        points = {i.key: i.points for i in store.items()}
+    assert points == {"EDU-1": None, "EDU-2": None, "EDU-3": None, "EDU-4": 5.0, "EDU-5": 0.0}
+    assert result.warnings == (
+        "jira: 3 items have story points that are not a finite number of 0 or more "
+        "(e.g. EDU-1); counted as unestimated",
+    )

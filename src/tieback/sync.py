@@ -9,11 +9,13 @@ counted on the source's meter, which says the sync's summary once it completes.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from math import inf
 
 from tieback.connectors.source import Page, TrackerSource
+from tieback.model import Item
 from tieback.store import Store
 
 # Trackers and this machine disagree about time; re-read this much before the cursor.
@@ -101,14 +103,22 @@ def _pull(
     fetched = pages = 0
     seen: set[str] = set()
     meter = source.meter
+    no_estimate: list[str] = []
     for page in source.pages(since):
-        store.upsert_items(query, page.items)
+        items = _estimated(page.items, no_estimate)
+        store.upsert_items(query, items)
         seen.update(item.key for item in page.items)
         fetched += len(page.items)
         pages += 1
         meter.pages(len(page.items))
         if progress is not None:
             progress(source.name, page, fetched)
+    if no_estimate:
+        many = "1 item has" if len(no_estimate) == 1 else f"{len(no_estimate)} items have"
+        source.warnings.append(
+            f"{source.name}: {many} story points that are not a finite number of 0 or more "
+            f"(e.g. {no_estimate[0]}); counted as unestimated"
+        )
     held = source.held_refs()
     if held is not None:
         store.set_field_refs(source.name, query, held)
@@ -125,6 +135,24 @@ def _pull(
         stale = _left(source, store, query)
     removed = store.delete_items(source.name, query, stale) if stale else 0
     return fetched, removed, pages
+
+
+def _estimated(items: Sequence[Item], no_estimate: list[str]) -> Sequence[Item]:
+    """``items`` with points that are no estimate ("inf", "nan" or a negative number,
+    which a tracker's number field may hold) taken as none, their keys in
+    ``no_estimate``: as weights they would make every total NaN, or coverage wrong."""
+    bad = [
+        index
+        for index, item in enumerate(items)
+        if item.points is not None and not (0 <= item.points < inf)
+    ]
+    if not bad:
+        return items
+    kept = list(items)
+    for index in bad:
+        kept[index] = kept[index]._replace(points=None)
+        no_estimate.append(kept[index].key)
+    return kept
 
 
 def _left(source: TrackerSource, store: Store, query: str) -> set[str]:

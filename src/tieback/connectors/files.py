@@ -19,7 +19,7 @@ import json
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
-from math import isfinite
+from math import inf
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -107,8 +107,9 @@ class FilesSource(Source):
             not_finite: list[str] = []
             for item in self._read(str(shown), path):
                 points = item.points
-                # "inf", "nan" or 1e999 would make every total and coverage NaN.
-                if points is not None and not isfinite(points):
+                # "inf", "nan" or 1e999 would make every total and coverage NaN, and a
+                # negative number is no estimate either.
+                if points is not None and not 0 <= points < inf:
                     item = item._replace(points=None)
                     not_finite.append(item.key)
                 if type(item) is TagsOnly:
@@ -257,8 +258,8 @@ class FilesSource(Source):
 def _not_finite_warning(shown: str, keys: list[str]) -> str:
     items = "1 item has" if len(keys) == 1 else f"{len(keys)} items have"
     return (
-        f"{shown}: {items} story points that are not a finite number (e.g. {keys[0]}); "
-        "counted as unestimated"
+        f"{shown}: {items} story points that are not a finite number of 0 or more "
+        f"(e.g. {keys[0]}); counted as unestimated"
     )
 
 
