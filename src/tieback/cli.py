@@ -127,7 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="report outcome coverage of the backlog",
         description="Read the configured sources, tie each item to the declared outcomes "
-        "and report coverage. Exits 2 when coverage is under fail_under.",
+        "and report coverage; with metric readings ([metrics] paths, 'tieback metric "
+        "record'), also each outcome's progress toward its target. Exits 2 when coverage "
+        "is under fail_under.",
     )
     audit.add_argument(
         "--offline",
