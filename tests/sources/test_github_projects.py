@@ -367,6 +367,53 @@ def test_a_project_that_cannot_be_read_is_one_line_naming_the_key(
     assert "\n" not in message and TOKEN not in message
 
 
+@responses.activate
+def test_items_the_token_cannot_see_are_skipped_and_the_rest_is_read(
+    source: Callable[..., GithubSource],
+) -> None:
+    """GitHub answers the items it may show beside an error for each one it may not (an
+    issue of a repository the token cannot read): partial data, not a failed read."""
+    responses.get(f"{MOCK}/repos/acme/app/issues", json=[issue(1), issue(2)])
+    answer = project_page(
+        [node(content(1), select("activation")), node(None, None), node(None, None)]
+    )
+    answer["errors"] = [
+        {
+            "type": "FORBIDDEN",
+            "path": ["organization", "projectV2", "items", "nodes", index, "content"],
+            "extensions": {"saml_failure": False},
+            "locations": [{"line": 9, "column": 11}],
+            "message": "Resource not accessible by integration",
+        }
+        for index in (1, 2)
+    ]
+    responses.post(f"{MOCK}/graphql", json=answer)
+    made = source()
+    [page] = made.pages(None)
+    assert {item.key: item.field_refs for item in page.items} == {
+        "acme/app#1": ("activation",),
+        "acme/app#2": (),
+    }
+    assert made.warnings == [
+        "github: [github] project orgs/acme/projects/5: skipped 2 items the token cannot "
+        "see (GitHub: Resource not accessible by integration)"
+    ]
+
+
+@responses.activate
+def test_an_error_outside_the_items_still_stops_the_read(
+    source: Callable[..., GithubSource],
+) -> None:
+    responses.get(f"{MOCK}/repos/acme/app/issues", json=[issue(1)])
+    answer = project_page([node(content(1), select("activation"))])
+    answer["errors"] = [
+        {"type": "FORBIDDEN", "path": ["organization", "projectV2"], "message": "no access"}
+    ]
+    responses.post(f"{MOCK}/graphql", json=answer)
+    with pytest.raises(SourceError, match=r"^\[github\] project: the token may not read"):
+        list(source().pages(None))
+
+
 # --- the sync: field changes do not touch updated_at ---------------------------------
 
 

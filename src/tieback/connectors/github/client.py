@@ -217,23 +217,49 @@ class GithubClient:
 
     def graphql(self, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
         """The ``data`` of a GraphQL query; raises GithubApiError on any error."""
+        return self._graphql(query, variables, None)[0]
+
+    def graphql_partial(
+        self, query: str, variables: Mapping[str, Any], within: str
+    ) -> tuple[dict[str, Any], list[str]]:
+        """The ``data`` of a GraphQL query, and the messages of the errors GitHub gave
+        for values inside a list field named ``within`` (an item the token may not
+        see, left null beside the others); GithubApiError on any other error."""
+        return self._graphql(query, variables, within)
+
+    def _graphql(
+        self, query: str, variables: Mapping[str, Any], within: str | None
+    ) -> tuple[dict[str, Any], list[str]]:
         _, answer = self.request(
             "POST", self._requester.graphql_url, body={"query": query, "variables": variables}
         )
         if not isinstance(answer, dict):
             raise GithubApiError("GitHub GraphQL: the answer is not a JSON object")
-        errors = answer.get("errors")
-        if errors:
-            first = errors[0] if isinstance(errors, list) and errors else {}
-            message = first.get("message", "error") if isinstance(first, dict) else str(first)
-            kind = ""
-            if isinstance(first, dict):
-                extensions = _mapping(first.get("extensions"))
-                kind = _text(first.get("type")) or _text(extensions.get("code"))
-            status = 404 if kind == "NOT_FOUND" else 400
-            raise GithubApiError(self._redact(f"GitHub GraphQL: {message}"), status, kind)
         data = answer.get("data")
-        return data if isinstance(data, dict) else {}
+        data = data if isinstance(data, dict) else {}
+        errors = answer.get("errors")
+        if not errors:
+            return data, []
+        listed = errors if isinstance(errors, list) else [errors]
+        partial = [
+            error
+            for error in listed
+            if within is not None
+            and data
+            and isinstance(error, dict)
+            and isinstance(error.get("path"), list)
+            and within in error["path"][:-1]
+        ]
+        if len(partial) == len(listed):
+            return data, [self._redact(_text(error.get("message")) or "error") for error in partial]
+        first: object = next((error for error in listed if error not in partial), {})
+        message = first.get("message", "error") if isinstance(first, dict) else str(first)
+        kind = ""
+        if isinstance(first, dict):
+            extensions = _mapping(first.get("extensions"))
+            kind = _text(first.get("type")) or _text(extensions.get("code"))
+        status = 404 if kind == "NOT_FOUND" else 400
+        raise GithubApiError(self._redact(f"GitHub GraphQL: {message}"), status, kind)
 
     def own_login(self, in_actions: bool = False) -> str:
         """The login of the account the token writes as, spelled as a comment's

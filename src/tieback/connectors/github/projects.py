@@ -103,6 +103,8 @@ class Project:
     field: ProjectField | None = None
     entries: list[ProjectEntry] = dataclasses.field(default_factory=list)
     requests: int = 0
+    # GitHub's word on each item left out because the token may not see it.
+    hidden: list[str] = dataclasses.field(default_factory=list)
 
 
 def refs_of(value: Mapping[str, Any]) -> tuple[str, ...]:
@@ -136,9 +138,12 @@ def read_project(client: GithubClient, path: str, field_name: str, host: str) ->
         variables = {"login": login, "number": number, "field": field_name, "after": after}
         project.requests += 1
         try:
-            data = client.graphql(PROJECT_ITEMS_QUERIES[owner], variables)
+            data, hidden = client.graphql_partial(
+                PROJECT_ITEMS_QUERIES[owner], variables, within="nodes"
+            )
         except GithubApiError as exc:
             raise _unreadable(exc, path, host) from None
+        project.hidden.extend(hidden)
         node = _mapping(_mapping(data.get(owner)).get("projectV2"))
         if not node:
             raise SourceError(f"[github] project: GitHub has no project {path}{_SEE}")

@@ -194,6 +194,12 @@ class GithubSource(TrackerSource):
                 project = read_project(client, path, field, host)
             finally:
                 self.project_requests = client.requests
+            if project.hidden:
+                many = "1 item" if len(project.hidden) == 1 else f"{len(project.hidden)} items"
+                self.warnings.append(
+                    f"github: [github] project {path}: skipped {many} the token cannot see "
+                    f"(GitHub: {project.hidden[0]})"
+                )
             kind = unread_type(project)
             if kind is not None:
                 self.warnings.append(
