@@ -108,3 +108,75 @@ def test_a_recorded_reading_moves_the_outcome_and_a_bad_id_writes_nothing(projec
     trend = tieback(project, "trend", "--outcome", "results-in-a-minute", "--format", "csv")
     assert trend.code == 0, trend.stderr
     assert trend.stdout.splitlines()[-1].startswith("2026-12-01,results-in-a-minute,5.5,")
+
+
+PROJECT_CONFIG = """
+[files]
+paths = ["issues.json", "project.json"]
+
+[tagging]
+github_project_field = "Outcome"
+"""
+
+OUTCOMES = """
+[[impacts]]
+id = "engagement"
+title = "Engagement"
+
+[[outcomes]]
+id = "activation"
+title = "New teachers assign a first quiz in week one"
+impact = "engagement"
+"""
+
+
+def test_unlabelled_issues_in_a_project_export_audit_as_aligned_through_its_field(
+    tmp_path: Path,
+) -> None:
+    """A GitHub backlog with no labels, its outcome kept in a project's field, exported
+    with ``gh api`` and ``gh project item-list``: the field's value is its tag."""
+    issues = [
+        {
+            "number": number,
+            "title": title,
+            "state": "open",
+            "labels": [],
+            "html_url": f"https://github.com/acme/app/issues/{number}",
+            "repository_url": "https://api.github.com/repos/acme/app",
+            "user": {"login": "ann", "type": "User"},
+            "body": None,
+            "updated_at": "2026-11-20T10:00:00Z",
+        }
+        for number, title in ((1, "Quiz wizard"), (2, "Dark mode"))
+    ]
+    project = {
+        "items": [
+            {
+                "content": {
+                    "type": "Issue",
+                    "body": "",
+                    "title": "Quiz wizard",
+                    "number": 1,
+                    "repository": "acme/app",
+                    "url": "https://github.com/acme/app/issues/1",
+                },
+                "id": "PVTI_1",
+                "outcome": "activation",
+                "repository": "https://github.com/acme/app",
+                "status": "In Progress",
+                "title": "Quiz wizard",
+            }
+        ],
+        "totalCount": 1,
+    }
+    (tmp_path / "issues.json").write_text(json.dumps(issues), encoding="utf-8")
+    (tmp_path / "project.json").write_text(json.dumps(project), encoding="utf-8")
+    (tmp_path / "outcomes.toml").write_text(textwrap.dedent(OUTCOMES), encoding="utf-8")
+    (tmp_path / "tieback.toml").write_text(textwrap.dedent(PROJECT_CONFIG), encoding="utf-8")
+    run = tieback(tmp_path, "audit", "--format", "json")
+    assert run.code == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert report["totals"]["aligned"] == 1 and report["totals"]["unaligned"] == 1
+    assert [u["key"] for u in report["unaligned"]] == ["acme/app#2"]
+    served = {o["id"]: o["items"] for o in report["outcomes"]}
+    assert served == {"activation": 1}
