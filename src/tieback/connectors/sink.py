@@ -8,7 +8,8 @@ aligned item only loses ``missing_label``; at most one explanatory comment per i
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -20,6 +21,7 @@ from tieback.report import Report
 
 if TYPE_CHECKING:
     from tieback.connectors.interface import Context
+    from tieback.meter import Meter
     from tieback.store import PostedComment, Snapshot
 
 __all__ = ["Action", "ActionKind", "Sink", "SinkError", "plan_item_actions"]
@@ -115,6 +117,20 @@ class Sink(ABC):
         """Write the actions; return those written. A write that fails for one item is
         a line in ``failures`` and the rest still go; SinkError only when no later write
         could succeed either (the credentials were refused)."""
+
+    @contextmanager
+    def _metered(self, planned: int) -> Iterator[Meter]:
+        """The tracker's meter, told of ``planned`` writes, for the writes of ``apply``:
+        its summary said when they end, its line erased when they stop on an error."""
+        meter = self.context.meter
+        meter.start()
+        meter.planned(planned)
+        try:
+            yield meter
+        except BaseException:
+            meter.cancel()
+            raise
+        meter.close()
 
     def _keep(self, mine: Sequence[Alignment]) -> None:
         """Remember the items being planned for, for the comments and ``apply``."""

@@ -318,27 +318,21 @@ class GithubSink(Sink):
         written: list[Action] = []
         labels: dict[str, list[str]] = {}
         comments: list[Written] = []
-        meter = self.context.meter
-        meter.start()
-        meter.planned(len(actions))
-        try:
-            for action in actions:
-                made = len(written)
-                try:
-                    self._apply_one(action, labels, comments, written)
-                    meter.wrote(len(written) - made)
-                except GithubApiError as exc:
-                    # A rejected token fails every write after it the same way: one line
-                    # and stop. Anything else concerns this write only: the rest go on.
-                    if exc.status == 401:
-                        raise SinkError(str(exc)) from None
-                    self.failures.append(f"{action.key}: {_what(action)} failed: {exc}")
-        except BaseException:
-            meter.cancel()
-            raise
-        finally:
-            self._remember(labels, comments)
-        meter.close()
+        with self._metered(len(actions)) as meter:
+            try:
+                for action in actions:
+                    made = len(written)
+                    try:
+                        self._apply_one(action, labels, comments, written)
+                        meter.wrote(len(written) - made)
+                    except GithubApiError as exc:
+                        # A rejected token fails every write after it the same way: one line
+                        # and stop. Anything else concerns this write only: the rest go on.
+                        if exc.status == 401:
+                            raise SinkError(str(exc)) from None
+                        self.failures.append(f"{action.key}: {_what(action)} failed: {exc}")
+            finally:
+                self._remember(labels, comments)
         return written
 
     def _apply_one(

@@ -212,40 +212,34 @@ class JiraSink(Sink):
         written: list[Action] = []
         labels: dict[str, list[str]] = {}
         comments: list[Written] = []
-        meter = self.context.meter
-        meter.start()
-        meter.planned(len(actions))
         vanished: set[str] = set()
-        try:
-            for action in actions:
-                if action.key in vanished:
-                    continue
-                made = len(written)
-                try:
-                    self._apply_one(action, labels, comments, written)
-                    meter.wrote(len(written) - made)
-                except JiraApiError as exc:
-                    if exc.status == 401:
-                        # The credentials were refused: every later write would be refused
-                        # the same way, so the run stops here (what was written is kept).
-                        raise SinkError(str(exc)) from None
-                    if exc.status == 404 and action.detail != SUMMARY_DETAIL:
-                        # An issue deleted or moved since the last sync: skip it, keep going.
-                        vanished.add(action.key)
-                        labels.pop(action.key, None)
-                        self.warnings.append(
-                            f"jira: {action.key} is gone or hidden (HTTP 404): skipped; "
-                            "'tieback sync' drops it from the store"
-                        )
+        with self._metered(len(actions)) as meter:
+            try:
+                for action in actions:
+                    if action.key in vanished:
                         continue
-                    # One write failed: said once, and the rest still run.
-                    self.failures.append(f"{action.key}: {_what(action)} failed: {exc}")
-        except BaseException:
-            meter.cancel()
-            raise
-        finally:
-            self._remember(labels, comments)
-        meter.close()
+                    made = len(written)
+                    try:
+                        self._apply_one(action, labels, comments, written)
+                        meter.wrote(len(written) - made)
+                    except JiraApiError as exc:
+                        if exc.status == 401:
+                            # The credentials were refused: every later write would be refused
+                            # the same way, so the run stops here (what was written is kept).
+                            raise SinkError(str(exc)) from None
+                        if exc.status == 404 and action.detail != SUMMARY_DETAIL:
+                            # An issue deleted or moved since the last sync: skip it, keep going.
+                            vanished.add(action.key)
+                            labels.pop(action.key, None)
+                            self.warnings.append(
+                                f"jira: {action.key} is gone or hidden (HTTP 404): skipped; "
+                                "'tieback sync' drops it from the store"
+                            )
+                            continue
+                        # One write failed: said once, and the rest still run.
+                        self.failures.append(f"{action.key}: {_what(action)} failed: {exc}")
+            finally:
+                self._remember(labels, comments)
         return written
 
     def _apply_one(
