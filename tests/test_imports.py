@@ -127,3 +127,25 @@ def test_the_core_imports_no_connector_and_no_settings() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
+
+
+def test_help_loads_no_settings_and_no_connector() -> None:
+    # ``tieback --help`` is the start-up target (under 0.1 s): argparse and the
+    # command table, not pydantic (~70 ms) nor the connectors' contexts.
+    script = (
+        "import json, sys\n"
+        "sys.argv = ['tieback', '--help']\n"
+        "from tieback.cli import run\n"
+        "try:\n"
+        "    run()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"outside = {('pydantic', 'tieback.config', 'tieback.connectors.context')!r}\n"
+        "sys.stderr.write(json.dumps(sorted(name for name in sys.modules "
+        "if any(name == o or name.startswith(o + '.') for o in outside))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stderr) == []

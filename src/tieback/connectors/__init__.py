@@ -6,20 +6,19 @@ installed one, see ``registry``); ``connectors.files`` reads export files throug
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from tieback.connectors.context import (
-    configured,
-    export_sources,
-    files_query,
-    store_scope,
-    store_scopes,
-    tracker_queries,
-)
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     # A sync loads no sink and no report, a post no source.
     from tieback.config import Config
+    from tieback.connectors.context import (
+        configured,
+        export_sources,
+        files_query,
+        store_scope,
+        store_scopes,
+        tracker_queries,
+    )
     from tieback.connectors.sink import Sink
     from tieback.connectors.source import TrackerSource
 
@@ -37,8 +36,33 @@ __all__ = [
 ]
 
 
+# What ``connectors.context`` gives, loaded when first asked for: importing this package,
+# as ``tieback --help`` does for the registry's formats, must not load the settings'
+# models (pydantic) that the contexts are built on.
+_FROM_CONTEXT = frozenset(
+    (
+        "configured",
+        "export_sources",
+        "files_query",
+        "store_scope",
+        "store_scopes",
+        "tracker_queries",
+    )
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_CONTEXT:
+        from tieback.connectors import context
+
+        return getattr(context, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def tracker_sources(config: Config, only: str | None = None) -> list[TrackerSource]:
     """The configured live sources (``[jira] url`` and ``jql``, ``[github] repos``)."""
+    from tieback.connectors.context import configured
+
     sources: list[TrackerSource] = []
     for connector, context in configured(config):
         if only in (None, connector.name) and connector.syncs(context.settings):
@@ -50,6 +74,8 @@ def tracker_sources(config: Config, only: str | None = None) -> list[TrackerSour
 
 def sinks(config: Config) -> list[Sink]:
     """Where ``tieback post`` writes: each configured tracker."""
+    from tieback.connectors.context import configured
+
     targets: list[Sink] = []
     for connector, context in configured(config):
         if connector.enabled(context.settings):
