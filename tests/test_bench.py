@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -18,6 +19,7 @@ from e2e.fake_github import TOKEN as GITHUB_TOKEN
 from e2e.fake_github import serve as serve_github
 from e2e.fake_jira import FakeJira
 from e2e.fake_jira import serve as serve_jira
+from e2e.serving import FakeHandler, serving
 
 RUN = Path(__file__).resolve().parent.parent / "bench" / "run.py"
 X = "\N{MULTIPLICATION SIGN}"
@@ -347,3 +349,38 @@ def test_the_fake_jira_answers_429_in_its_own_shape_and_chains_its_requests() ->
         for _ in range(3):
             assert search().status_code == 200
         assert fake.concurrency.chain() == 3  # each sent after the answer before it
+
+
+class Slow:
+    """A fake whose own work on each answer takes ``work`` seconds."""
+
+    def __init__(self, latency: float, work: float) -> None:
+        self.latency = latency
+        self.work = work
+
+    def handle(self, method: str, target: str, headers: Any, body: bytes) -> Any:
+        time.sleep(self.work)
+        return 200, {}, {"ok": True}
+
+
+@pytest.mark.parametrize(
+    ("latency", "work", "at_least", "under"),
+    [
+        # The work fits in the latency: answered in the latency, not the two added up.
+        (0.4, 0.3, 0.4, 0.65),
+        # More work than latency: answered when the work is done, no wait after it.
+        (0.1, 0.4, 0.4, 0.45 + 0.2),
+    ],
+)
+def test_a_fake_answers_in_its_latency_its_own_work_included(
+    latency: float, work: float, at_least: float, under: float
+) -> None:
+    # The latency stands for the tracker's whole answer time, as "Jira Cloud answers a
+    # page in 250 ms" means it; a fake that waited the latency and then did its work
+    # would answer each request late by that work, which the floor does not count.
+    fake = Slow(latency, work)
+    with serving(fake, FakeHandler) as address:
+        started = time.perf_counter()
+        assert requests.get(f"{address}/anything", timeout=5).json() == {"ok": True}
+        took = time.perf_counter() - started
+    assert at_least <= took < under

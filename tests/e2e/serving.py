@@ -2,10 +2,11 @@
 the requests in flight, and serving a fake on an ephemeral port of 127.0.0.1 for a
 ``with`` block.
 
-A fake is any object with ``latency`` (seconds to wait before answering) and
-``handle(method, target, headers, body) -> (status, headers, data)``; ``data`` is
-JSON, a string (sent as text), or None (no body). A fake with a ``concurrency``
-(``Concurrency``) has its requests in flight counted, and refused past its limit.
+A fake is any object with ``latency`` (seconds from a request to its answer, the
+fake's own work included) and ``handle(method, target, headers, body) -> (status,
+headers, data)``; ``data`` is JSON, a string (sent as text), or None (no body). A fake
+with a ``concurrency`` (``Concurrency``) has its requests in flight counted, and
+refused past its limit.
 """
 
 from __future__ import annotations
@@ -114,15 +115,15 @@ class FakeHandler(BaseHTTPRequestHandler):
     # request, which no real server costs its clients.
     disable_nagle_algorithm = True
     json_type = "application/json; charset=utf-8"
+    worked = 0.0  # seconds the last answer took the fake, its wait for the latency left out
 
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         gate: Concurrency | None = getattr(self.fake, "concurrency", None)
         visit = gate.arrive(self.command, self.path) if gate is not None else None
+        arrived = time.perf_counter()
         try:
-            if self.fake.latency > 0:
-                time.sleep(self.fake.latency)
             if gate is not None and visit is not None and not visit.admitted:
                 status, headers, data = gate.refusal()
             else:
@@ -138,6 +139,12 @@ class FakeHandler(BaseHTTPRequestHandler):
             else:
                 payload = self._encode(data)
                 headers.setdefault("Content-Type", self.json_type)
+            # The latency is the whole time to an answer, as "Jira Cloud answers a page
+            # in 250 ms" means it: the fake's own work is part of it, not added to it.
+            self.worked = time.perf_counter() - arrived
+            left = self.fake.latency - self.worked
+            if left > 0:
+                time.sleep(left)
         finally:
             if gate is not None and visit is not None:
                 gate.leave(visit)
