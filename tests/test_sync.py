@@ -142,6 +142,32 @@ def test_only_the_groups_whose_count_differs_are_listed_and_pruned(tmp_path: Pat
         assert store.keys("github") == {"acme/app#1", "acme/app#2", "acme/web#2", "acme/web#9"}
 
 
+def test_the_counts_kept_through_an_incremental_sync_match_the_store(tmp_path: Path) -> None:
+    # The store is counted beside the first requests; each page adds the keys it stores
+    # for the first time: new ones, in a group new to the store too, not changed ones,
+    # and a key that two pages both bring (the listing's overlap) once.
+    tracker = FakeRepos([item("acme/app#1", source="github"), item("acme/app#2", source="github")])
+    with Store.open(tmp_path / "s.db") as store:
+        sync_source(tracker, store)
+        later = "2099-01-01T00:00:00+00:00"
+        for key in ("acme/app#2", "acme/app#3", "acme/web#1"):
+            tracker.backlog[key] = item(key, source="github", updated=later)
+        pages = tracker.pages
+
+        def overlapping(since: str | None) -> Iterator[Page]:
+            for page in pages(since):
+                yield page
+                yield Page(page.items[:1], position="again")
+
+        tracker.pages = overlapping  # type: ignore[method-assign]
+        result = sync_source(tracker, store)
+        assert (result.removed, tracker.listed) == (0, [])  # the counts agreed
+        assert store.key_counts("github", tracker.query, "#") == {"acme/app": 3, "acme/web": 1}
+        del tracker.backlog["acme/web#1"]
+        assert sync_source(tracker, store).removed == 1
+        assert tracker.listed == [{"acme/web"}]
+
+
 def test_a_full_sync_removes_what_it_did_not_list_and_keeps_export_copies(
     tmp_path: Path,
 ) -> None:

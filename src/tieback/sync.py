@@ -9,12 +9,14 @@ counted on the source's meter, which says the sync's summary once it completes.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from math import inf
 
 from tieback.connectors.source import Page, TrackerSource
+from tieback.http import in_background
 from tieback.model import Item
 from tieback.store import Store
 
@@ -104,15 +106,38 @@ def _pull(
     seen: set[str] = set()
     meter = source.meter
     no_estimate: list[str] = []
-    for page in source.pages(since):
-        items = _estimated(page.items, no_estimate)
-        store.upsert_items(query, items)
-        seen.update(item.key for item in page.items)
-        fetched += len(page.items)
-        pages += 1
-        meter.pages(len(page.items))
-        if progress is not None:
-            progress(source.name, page, fetched)
+    # An incremental sync ends by comparing the tracker's counts with the store's (see
+    # ``_left``). Counting a query's rows reads all of them (9 ms at 100,000 items), so
+    # the store counts them now, beside the first requests, and each page adds the keys
+    # it stores for the first time.
+    stored: dict[str, int] | None = None
+    counting = None
+    if not whole:
+        counting = in_background(
+            functools.partial(store.key_counts, source.name, query, source.separator),
+            "tieback-store-count",
+        )
+    try:
+        for page in source.pages(since):
+            items = _estimated(page.items, no_estimate)
+            if counting is not None:
+                stored, counting = counting(), None  # done before the store is used again
+            if stored is not None:
+                keys = [item.key for item in items]
+                for key in set(keys) - store.known_keys(source.name, query, keys):
+                    group = source.group(key)
+                    stored[group] = stored.get(group, 0) + 1
+            store.upsert_items(query, items)
+            seen.update(item.key for item in page.items)
+            fetched += len(page.items)
+            pages += 1
+            meter.pages(len(page.items))
+            if progress is not None:
+                progress(source.name, page, fetched)
+    finally:
+        if counting is not None:  # no page came: the count is still the store's
+            with contextlib.suppress(Exception):
+                stored = counting()
     if no_estimate:
         many = "1 item has" if len(no_estimate) == 1 else f"{len(no_estimate)} items have"
         source.warnings.append(
@@ -132,7 +157,7 @@ def _pull(
         else:
             stale = store.keys(source.name, query) - seen
     else:
-        stale = _left(source, store, query)
+        stale = _left(source, store, query, stored)
     removed = store.delete_items(source.name, query, stale) if stale else 0
     return fetched, removed, pages
 
@@ -155,15 +180,18 @@ def _estimated(items: Sequence[Item], no_estimate: list[str]) -> Sequence[Item]:
     return kept
 
 
-def _left(source: TrackerSource, store: Store, query: str) -> set[str]:
+def _left(
+    source: TrackerSource, store: Store, query: str, held: dict[str, int] | None = None
+) -> set[str]:
     """The stored keys that left the query, after an incremental sync.
 
     Every issue the query matches now was created or changed at some point, so the
     sync just finished has it in the store: a group whose tracker count equals the
-    store's count has lost nothing, and its keys are not read at all. Only the other
-    groups are listed.
+    store's count (``held``, by group, when the sync kept it) has lost nothing, and its
+    keys are not read at all. Only the other groups are listed.
     """
-    held = store.key_counts(source.name, query, source.separator)
+    if held is None:
+        held = store.key_counts(source.name, query, source.separator)
     differ = {group for group, count in source.counts().items() if count != held.get(group, 0)}
     if not differ:
         return set()

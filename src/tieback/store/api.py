@@ -27,6 +27,7 @@ from tieback.store.rows import UPSERT_ITEM, remember, row_of, split_facets, spli
 # The query under which items copied from [files] exports are kept.
 FILES_QUERY = "files"
 _BATCH = 2000  # descriptions read at a time when every one is looked at again
+_KEYS_AT_ONCE = 500  # keys looked up in one statement (SQLite allows 32,766 values)
 _UPSERT_BODY = (
     "INSERT INTO bodies (source, key, body) VALUES (?, ?, ?) "
     "ON CONFLICT (source, key) DO UPDATE SET body = excluded.body"
@@ -253,6 +254,19 @@ class Store(Records):
         those synced by any query ``besides`` one, in one read of the store."""
         where, args = _scope(source, query, besides)
         return {row[0] for row in self._engine.execute(f"SELECT key FROM items{where}", args)}
+
+    def known_keys(self, source: str, query: str, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` ``query`` has stored, each found by the table's key."""
+        found: set[str] = set()
+        for start in range(0, len(keys), _KEYS_AT_ONCE):
+            chunk = keys[start : start + _KEYS_AT_ONCE]
+            marks = ", ".join("?" * len(chunk))
+            rows = self._engine.execute(
+                f"SELECT key FROM items WHERE source = ? AND query = ? AND key IN ({marks})",
+                (source, query, *chunk),
+            )
+            found.update(row[0] for row in rows)
+        return found
 
     def key_counts(self, source: str, query: str, separator: str | None = None) -> dict[str, int]:
         """How many keys ``query`` synced, by group, counted by the store without reading

@@ -137,7 +137,12 @@ def connect(location: Path | str) -> Engine:
     path = Path(location)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT)
+        # A sync counts the store's rows in a thread of its own while its first requests
+        # wait on the network (``tieback.sync``); it waits for that count to end before
+        # using the store again, so the connection is never used by two threads at once.
+        connection = sqlite3.connect(
+            path, isolation_level=None, timeout=BUSY_TIMEOUT, check_same_thread=False
+        )
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
     except sqlite3.DatabaseError as exc:
