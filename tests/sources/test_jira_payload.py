@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from factories import sample_declarations
 from tieback.alignment import Tagger
@@ -436,3 +438,57 @@ def test_an_issue_without_a_status_category_is_done_at_its_resolution_date() -> 
     assert item_from_issue(raw, JiraFields()).done_at == ""
     # Done by its status name, never resolved: no date says when.
     assert item_from_issue(jira5_issue("Done", None), JiraFields()).done_at == ""
+
+
+# Descriptions as Jira Cloud writes them, and odd ones: text (with marks, or not a
+# string), inline nodes, paragraphs with and without content, nested blocks, and
+# children that are not nodes at all.
+_WORDS = st.text(min_size=1, max_size=8)
+_TEXT = st.fixed_dictionaries(
+    {"type": st.just("text"), "text": st.one_of(_WORDS, st.just(""), st.integers(), st.none())},
+    optional={"marks": st.just([{"type": "strong"}])},
+)
+_PLAIN = st.builds(
+    lambda texts: {"type": "paragraph", "content": [{"type": "text", "text": t} for t in texts]},
+    st.lists(st.one_of(_WORDS, st.just("")), max_size=3),
+)
+_INLINE = st.one_of(
+    _TEXT,
+    st.just({"type": "hardBreak"}),
+    st.builds(lambda text: {"type": "mention", "attrs": {"text": text}}, st.text(max_size=5)),
+    st.just({"type": "inlineCard", "attrs": {"url": "https://example.com/a"}}),
+    st.just("not a node"),
+)
+_NODES = st.recursive(
+    _INLINE,
+    lambda children: st.builds(
+        lambda kind, content: {"type": kind, **content},
+        st.sampled_from(["paragraph", "heading", "bulletList", "listItem", "panel", "mystery"]),
+        st.one_of(
+            st.builds(lambda nodes: {"content": nodes}, st.lists(children, max_size=4)),
+            st.just({}),
+            st.just({"content": "not a list"}),
+        ),
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300)
+# Text left at the document's level before a paragraph ends its line first.
+@example([{"type": "text", "text": "a"}, {"type": "paragraph"}, {"type": "text", "text": "b"}])
+@example(
+    [
+        {"type": "text", "text": "a"},
+        {"type": "paragraph", "content": [{"type": "text", "text": "b"}]},
+    ]
+)
+@given(st.lists(st.one_of(_PLAIN, st.just({"type": "paragraph"}), _NODES), max_size=6))
+def test_adf_paragraphs_of_plain_text_read_as_the_whole_walk_reads_them(
+    blocks: list[Any],
+) -> None:
+    # A document's paragraphs of plain text are read without the general walk; a node of
+    # a type the walk does not know is walked whole, children and all, with the same
+    # lines around them: so the two must always agree.
+    document = {"type": "doc", "version": 1, "content": blocks}
+    assert adf_text(document) == adf_text({"type": "not a doc", "content": blocks})
