@@ -653,3 +653,29 @@ def test_a_reading_of_a_day_already_kept_replaces_it(store_location: str | Path)
             "activation": [Reading(date(2026, 9, 1), 36.0), Reading(date(2026, 9, 2), 38.0)],
             "engagement": [Reading(date(2026, 9, 1), 1.0e6)],
         }
+
+
+@pytest.mark.parametrize("variables", [None, 999])  # SQLite before 3.32 allowed 999
+def test_a_page_of_many_items_is_written_whole_whatever_a_statement_may_hold(
+    tmp_path: Path, variables: int | None
+) -> None:
+    # Pages are written many rows a statement: past the rows one statement holds, the
+    # same key twice in one page (the second wins), and descriptions set and emptied.
+    first = [item(f"EDU-{n}", body=f"Outcome: a{n}", points=float(n)) for n in range(1, 2502)]
+    with Store.open(tmp_path / "s.db") as store:
+        if variables is not None:
+            store._engine.connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, variables)
+        store.upsert_items("q", first)
+        again = [
+            item("EDU-7", body="", title="Emptied"),
+            item("EDU-8", body="Outcome: b", title="Changed"),
+            item("EDU-8", body="Outcome: c", title="Changed twice"),
+            item("EDU-9999", body="Outcome: d"),
+        ]
+        assert store.upsert_items("q", again) == 4
+        stored = {i.key: i for i in store.items()}
+    assert len(stored) == 2502
+    assert (stored["EDU-7"].title, stored["EDU-7"].body) == ("Emptied", "")
+    assert (stored["EDU-8"].title, stored["EDU-8"].body) == ("Changed twice", "Outcome: c")
+    assert stored["EDU-2501"] == first[-1]
+    assert stored["EDU-9999"].body == "Outcome: d"

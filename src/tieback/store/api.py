@@ -33,6 +33,7 @@ _UPSERT_BODY = (
     "ON CONFLICT (source, key) DO UPDATE SET body = excluded.body"
 )
 _DELETE_BODY = "DELETE FROM bodies WHERE source = ? AND key = ?"
+_DELETE_BODIES = "DELETE FROM bodies WHERE (source, key) IN (VALUES (?, ?))"
 
 
 class Store(Records):
@@ -105,11 +106,11 @@ class Store(Records):
                 blank.append((item.source, item.key))
         if rows:
             with self.transaction():
-                self._engine.executemany(UPSERT_ITEM, rows)
+                self._engine.write_rows(UPSERT_ITEM, rows)
                 if bodies:
-                    self._engine.executemany(_UPSERT_BODY, bodies)
+                    self._engine.write_rows(_UPSERT_BODY, bodies)
                 if blank:
-                    self._engine.executemany(_DELETE_BODY, blank)
+                    self._engine.write_rows(_DELETE_BODIES, blank)
         return len(rows)
 
     def mark_with(self, marker: str) -> None:
