@@ -1,7 +1,7 @@
 """The coverage digest: what changed since the previous snapshot, in three formats.
 
 Regenerate the gold file after an intended change with
-``REGOLD=1 pytest tests/sinks/test_digest.py``.
+``REGOLD=1 pytest tests/connectors/test_digest.py``.
 """
 
 from __future__ import annotations

@@ -485,7 +485,7 @@ def test_the_store_rewrites_only_the_refs_that_changed(tmp_path: Path) -> None:
 
 # --- offline: gh project item-list --format json -------------------------------------
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 EXPORT = "gh-project-item-list.json"  # shaped as gh 2.x writes it (cli/cli format/json.go)
 
 

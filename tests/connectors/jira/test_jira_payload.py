@@ -17,7 +17,7 @@ from tieback.connectors.jira.payload import JiraFields, adf_text, item_from_issu
 from tieback.errors import SourceError
 from tieback.rules import TagRules
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 
 
 def load(name: str) -> Any:

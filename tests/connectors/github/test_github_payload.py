@@ -13,7 +13,7 @@ from tieback.connectors.github.payload import is_pull_request, item_from_issue, 
 from tieback.errors import SourceError
 
 ISSUES: list[dict[str, Any]] = json.loads(
-    (Path(__file__).parent / "data" / "github-issues.json").read_text(encoding="utf-8")
+    (Path(__file__).parents[1] / "data" / "github-issues.json").read_text(encoding="utf-8")
 )
 
 
