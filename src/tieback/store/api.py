@@ -33,7 +33,9 @@ _UPSERT_BODY = (
     "ON CONFLICT (source, key) DO UPDATE SET body = excluded.body"
 )
 _DELETE_BODY = "DELETE FROM bodies WHERE source = ? AND key = ?"
-_DELETE_BODIES = "DELETE FROM bodies WHERE (source, key) IN (VALUES (?, ?))"
+# The rows in a subquery: SQLite reads the whole table for ``IN (VALUES ...)`` and looks
+# each key up for ``IN (SELECT ...)``.
+_DELETE_BODIES = "DELETE FROM bodies WHERE (source, key) IN (SELECT * FROM (VALUES (?, ?)) AS gone)"
 
 
 class Store(Records):
