@@ -408,63 +408,29 @@ def adf_text(document: Mapping[str, Any]) -> str:
     ``Outcome: fast-results`` stays a line of its own for the body-marker rule.
     """
     lines: list[str] = []
-    current: list[str] = []
-
-    def end_line() -> None:
-        line = "".join(current)
-        current.clear()
-        if line:
-            lines.append(line)
-
-    def walk(node: Mapping[str, Any]) -> None:
-        # Text nodes are most of a document: they go first and skip the rest.
-        kind = node.get("type")
-        if kind == "text":
-            value = node.get("text")
-            current.append(value if type(value) is str else _text(value))
-            return
-        if kind in _ADF_INLINE:
-            inline(kind, _mapping(node.get("attrs")))
-            return
-        block = kind in _ADF_BLOCKS
-        if block:
-            end_line()
-        content = node.get("content")
-        if isinstance(content, list):
-            for child in content:
-                # What the decoder makes is a dict: the ABC check only for anything else.
-                if type(child) is dict or isinstance(child, Mapping):
-                    walk(child)
-        if block:
-            end_line()
-
-    def inline(kind: str, attrs: Mapping[str, Any]) -> None:
-        if kind == "hardBreak":
-            end_line()
-        elif kind in {"mention", "status"}:
-            current.append(_text(attrs.get("text")))
-        elif kind == "emoji":
-            current.append(_text(attrs.get("text")) or _text(attrs.get("shortName")))
-        elif kind == "date":
-            current.append(_adf_date(attrs.get("timestamp")))
-        else:  # a card: a link of its own, on a line of its own unless inline
-            if kind != "inlineCard":
-                end_line()
-            current.append(_text(attrs.get("url")))
-            if kind != "inlineCard":
-                end_line()
-
+    current: list[str] = []  # the texts of the line being read
     blocks = document.get("content")
     if document.get("type") != "doc" or type(blocks) is not list:
-        walk(document)
-        end_line()
+        _walk(document, lines, current)
+        _end_line(lines, current)
         return "\n".join(lines)
-    # Most descriptions are a document of paragraphs of plain text nodes. Such a
-    # paragraph is its texts joined, a line of its own: taken here without the walk
-    # (a third of a Cloud sync's work on an issue); any other node is walked.
+    # Most descriptions are a document of paragraphs of plain text nodes, most often one
+    # node a paragraph. Such a paragraph is its texts joined, a line of its own: taken
+    # here without the walk (a Cloud sync's biggest work on an issue after decoding it);
+    # any other node is walked.
     for block in blocks:
         if type(block) is dict and block.get("type") == "paragraph":
             inner = block.get("content")
+            if type(inner) is list and len(inner) == 1:
+                node = inner[0]
+                if type(node) is dict and node.get("type") == "text":
+                    value = node.get("text")
+                    if type(value) is str:
+                        if current:
+                            _end_line(lines, current)
+                        if value:
+                            lines.append(value)
+                        continue
             if type(inner) is list:
                 texts: list[str] = []
                 for node in inner:
@@ -476,19 +442,66 @@ def adf_text(document: Mapping[str, Any]) -> str:
                     texts.append(value)
                 else:
                     if current:
-                        end_line()
-                    line = texts[0] if len(texts) == 1 else "".join(texts)
+                        _end_line(lines, current)
+                    line = "".join(texts)
                     if line:
                         lines.append(line)
                     continue
             elif inner is None:
                 if current:
-                    end_line()
+                    _end_line(lines, current)
                 continue
         if type(block) is dict or isinstance(block, Mapping):
-            walk(block)
-    end_line()
+            _walk(block, lines, current)
+    _end_line(lines, current)
     return "\n".join(lines)
+
+
+def _end_line(lines: list[str], current: list[str]) -> None:
+    line = "".join(current)
+    current.clear()
+    if line:
+        lines.append(line)
+
+
+def _walk(node: Mapping[str, Any], lines: list[str], current: list[str]) -> None:
+    # Text nodes are most of a document: they go first and skip the rest.
+    kind = node.get("type")
+    if kind == "text":
+        value = node.get("text")
+        current.append(value if type(value) is str else _text(value))
+        return
+    if kind in _ADF_INLINE:
+        _inline(kind, _mapping(node.get("attrs")), lines, current)
+        return
+    block = kind in _ADF_BLOCKS
+    if block:
+        _end_line(lines, current)
+    content = node.get("content")
+    if isinstance(content, list):
+        for child in content:
+            # What the decoder makes is a dict: the ABC check only for anything else.
+            if type(child) is dict or isinstance(child, Mapping):
+                _walk(child, lines, current)
+    if block:
+        _end_line(lines, current)
+
+
+def _inline(kind: str, attrs: Mapping[str, Any], lines: list[str], current: list[str]) -> None:
+    if kind == "hardBreak":
+        _end_line(lines, current)
+    elif kind in {"mention", "status"}:
+        current.append(_text(attrs.get("text")))
+    elif kind == "emoji":
+        current.append(_text(attrs.get("text")) or _text(attrs.get("shortName")))
+    elif kind == "date":
+        current.append(_adf_date(attrs.get("timestamp")))
+    else:  # a card: a link of its own, on a line of its own unless inline
+        if kind != "inlineCard":
+            _end_line(lines, current)
+        current.append(_text(attrs.get("url")))
+        if kind != "inlineCard":
+            _end_line(lines, current)
 
 
 def _adf_date(timestamp: object) -> str:
