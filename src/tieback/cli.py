@@ -313,9 +313,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# The console script's big values, kept alive for os._exit (see run); None in-process.
-
-
 def run() -> NoReturn:
     """The ``tieback`` command: ``main``, then an exit that frees nothing.
 
