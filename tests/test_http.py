@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -20,11 +22,13 @@ from tieback.http import (
     RetryPolicy,
     TransientError,
     WaitTooLong,
+    in_background,
     read_ahead,
     read_body,
     redact,
     redact_url,
     retry_after,
+    say_when_sent,
     send,
     side_by_side,
 )
@@ -436,3 +440,76 @@ def test_side_by_side_raises_the_first_error_in_order_after_every_call_ended() -
         side_by_side(slow_failure, quick_failure, fine)
     assert sorted(ended) == ["first", "second", "third"]
     assert side_by_side() == []
+
+
+class _Held(BaseHTTPRequestHandler):
+    """Notes each request's arrival, answers once ``release`` is set (or 10 s passed),
+    then notes that it answered."""
+
+    arrived: threading.Event
+    release: threading.Event
+    answered: threading.Event
+
+    def do_GET(self) -> None:
+        self.arrived.set()
+        self.release.wait(10)
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+        self.answered.set()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _held_server() -> Iterator[tuple[str, threading.Event, threading.Event, threading.Event]]:
+    arrived, release, answered = threading.Event(), threading.Event(), threading.Event()
+    events = {"arrived": arrived, "release": release, "answered": answered}
+    handler = type("Handler", (_Held,), events)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", arrived, release, answered
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_a_request_in_the_background_is_on_its_way_before_the_caller_goes_on() -> None:
+    # The page asked for ahead must be sent before the caller starts decoding the last
+    # one (which holds the interpreter lock): in_background(sent=True) returns once the
+    # request is written, while its answer is still awaited.
+    session = requests.Session()
+    say_when_sent(session)
+    with _held_server() as (url, arrived, release, answered), session:
+
+        def late_request() -> str:
+            time.sleep(0.2)  # the thread is slow to get going
+            return session.get(url, timeout=10).text
+
+        started = time.monotonic()
+        result = in_background(late_request, sent=True)
+        assert time.monotonic() - started >= 0.2
+        assert not answered.is_set()  # returned before the answer, not after it
+        assert arrived.wait(5)
+        release.set()
+        assert result() == "ok"
+
+
+def test_a_background_call_that_sends_nothing_lets_the_caller_go_on_when_it_ends() -> None:
+    def fails_before_sending() -> str:
+        raise ValueError("no request")
+
+    result = in_background(fails_before_sending, sent=True)
+    with pytest.raises(ValueError, match="no request"):
+        result()
+    # A session without say_when_sent: the caller goes on once the call has ended.
+    with _held_server() as (url, _, release, _), requests.Session() as session:
+        release.set()
+        assert in_background(lambda: session.get(url, timeout=10).text, sent=True)() == "ok"

@@ -25,7 +25,10 @@ from typing import Any, TypeVar, cast
 from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSLError
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -435,19 +438,78 @@ def read_ahead(pages: Iterable[T], name: str = "tieback-read-ahead") -> Iterator
         thread.join(timeout=1.0)
 
 
-def in_background(call: Callable[[], T], name: str = "tieback-background") -> Callable[[], T]:
+# The event a thread sets once its request is on its way (``in_background(sent=True)``).
+_on_sent = threading.local()
+
+
+def _request_sent() -> None:
+    event: threading.Event | None = getattr(_on_sent, "event", None)
+    if event is not None:
+        _on_sent.event = None
+        event.set()
+
+
+class _SaysSent(HTTPConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        super().request(*args, **kwargs)
+        _request_sent()
+
+
+class _SaysSentTLS(HTTPSConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        super().request(*args, **kwargs)
+        _request_sent()
+
+
+class _SaysSentPool(HTTPConnectionPool):
+    ConnectionCls = _SaysSent
+
+
+class _SaysSentTLSPool(HTTPSConnectionPool):
+    ConnectionCls = _SaysSentTLS
+
+
+def say_when_sent(session: requests.Session) -> None:
+    """Make ``session``'s requests tell ``in_background(..., sent=True)`` the moment
+    they are written to the connection, before their answer is waited for. Its
+    connections stay urllib3's own (through a proxy they are not: there the wait
+    lasts until the call ends)."""
+    for adapter in session.adapters.values():
+        if isinstance(adapter, HTTPAdapter):
+            pools = {"http": _SaysSentPool, "https": _SaysSentTLSPool}
+            adapter.poolmanager.pool_classes_by_scheme = pools
+
+
+def in_background(
+    call: Callable[[], T], name: str = "tieback-background", *, sent: bool = False
+) -> Callable[[], T]:
     """Start ``call`` in a thread now; the function returned waits for it to end, then
-    gives its result or raises its error. A result never asked for is dropped."""
+    gives its result or raises its error. A result never asked for is dropped.
+
+    With ``sent``, return only once ``call`` has written its request (a session set up
+    by ``say_when_sent``), or ended. A page asked for ahead is meant to wait on the
+    network while this thread decodes the last one; but decoding holds the interpreter
+    lock for the whole 10 to 15 ms of a page, and the new thread cannot send anything
+    until it ends: the request would go out after the decoding instead of beside it.
+    """
     outcome: list[tuple[Any, BaseException | None]] = []
+    written = threading.Event()
 
     def run() -> None:
+        if sent:
+            _on_sent.event = written
         try:
             outcome.append((call(), None))
         except BaseException as exc:  # raised by whoever asks for the result
             outcome.append((None, exc))
+        finally:
+            _on_sent.event = None
+            written.set()
 
     thread = threading.Thread(target=run, name=name, daemon=True)
     thread.start()
+    if sent:
+        written.wait()
 
     def result() -> T:
         thread.join()

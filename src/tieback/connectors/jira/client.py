@@ -113,7 +113,7 @@ class JiraClient(JiraRest):
             # Not past the page after which the listing may change course (see search).
             switching = bulk and bulk_after is not None and number + 1 >= bulk_after
             if guess is not None and guess not in seen and not switching:
-                ahead = (guess, in_background(functools.partial(ask, guess), "tieback-jira-ahead"))
+                ahead = (guess, _ahead(functools.partial(ask, guess)))
             found = _search_answer(self.decode(answer))
             number += 1
             issues = _issues(found)
@@ -206,7 +206,7 @@ class JiraClient(JiraRest):
                 ahead = None
                 if chunks:
                     asked = functools.partial(ask, chunks.pop(0))
-                    ahead = in_background(asked, "tieback-jira-ahead")
+                    ahead = _ahead(asked)
                 found = _search_answer(self.decode(answer))
                 failed.update(_issue_errors(found))
                 pages += 1
@@ -241,7 +241,7 @@ class JiraClient(JiraRest):
             ahead: tuple[int, Callable[[], Answer]] | None = None
             if size and total is not None and start + size < total:
                 guess = start + size
-                ahead = (guess, in_background(functools.partial(ask, guess), "tieback-jira-ahead"))
+                ahead = (guess, _ahead(functools.partial(ask, guess)))
             found = _search_answer(self.decode(answer))
             issues = _issues(found)
             total = found.get("total")
@@ -258,6 +258,12 @@ class JiraClient(JiraRest):
             if last:
                 return
             answer = ask(start)
+
+
+def _ahead(ask: Callable[[], Answer]) -> Callable[[], Answer]:
+    """A page asked for from a thread of its own, once the request is on its way: the
+    caller decodes the last page while this one waits on the network."""
+    return in_background(ask, "tieback-jira-ahead", sent=True)
 
 
 def _drop(asked: Callable[[], Answer]) -> None:

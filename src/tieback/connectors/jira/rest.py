@@ -22,6 +22,7 @@ from tieback.http import (
     redact_url,
     remember_secrets,
     retry_after,
+    say_when_sent,
     whole_answer_within,
 )
 from tieback.jsonio import loads
@@ -119,6 +120,8 @@ class JiraRest:
         self._session = self._jira._session
         # Every answer read whole within the timeout, before the library looks at it.
         self._session.hooks["response"].append(whole_answer_within(timeout))
+        # A page asked for ahead says when it is on its way (``in_background``).
+        say_when_sent(self._session)
         self._deployment: str | None = None
 
     # --- requests ----------------------------------------------------------------------
