@@ -449,16 +449,20 @@ def _request_sent() -> None:
         event.set()
 
 
-class _SaysSent(HTTPConnection):
+class _SaysSentMixin:
+    """A urllib3 connection that says when its request is written (``_request_sent``)."""
+
     def request(self, *args: Any, **kwargs: Any) -> None:
-        super().request(*args, **kwargs)
+        super().request(*args, **kwargs)  # type: ignore[misc]
         _request_sent()
 
 
-class _SaysSentTLS(HTTPSConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        super().request(*args, **kwargs)
-        _request_sent()
+class _SaysSent(_SaysSentMixin, HTTPConnection):
+    pass
+
+
+class _SaysSentTLS(_SaysSentMixin, HTTPSConnection):
+    pass
 
 
 class _SaysSentPool(HTTPConnectionPool):

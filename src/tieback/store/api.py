@@ -32,7 +32,6 @@ _UPSERT_BODY = (
     "INSERT INTO bodies (source, key, body) VALUES (?, ?, ?) "
     "ON CONFLICT (source, key) DO UPDATE SET body = excluded.body"
 )
-_DELETE_BODY = "DELETE FROM bodies WHERE source = ? AND key = ?"
 # The rows in a subquery: SQLite reads the whole table for ``IN (VALUES ...)`` and looks
 # each key up for ``IN (SELECT ...)``.
 _DELETE_BODIES = "DELETE FROM bodies WHERE (source, key) IN (SELECT * FROM (VALUES (?, ?)) AS gone)"
@@ -228,8 +227,8 @@ class Store(Records):
                             (source, other, *batch),
                         )
                     )
-            self._engine.executemany(
-                _DELETE_BODY, [(source, key) for key in wanted if key not in kept]
+            self._engine.write_rows(
+                _DELETE_BODIES, [(source, key) for key in wanted if key not in kept]
             )
         return removed
 
