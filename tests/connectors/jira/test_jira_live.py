@@ -18,7 +18,9 @@ from pydantic import SecretStr
 from factories import full_sync_garbage
 from tieback.config import Config
 from tieback.connectors.context import Context
+from tieback.connectors.jira import reader as reader_module
 from tieback.connectors.jira.client import JiraApiError, JiraClient, _next_page_token
+from tieback.connectors.jira.reader import ItemReader
 from tieback.connectors.jira.source import (
     BASE_FIELDS,
     JiraSource,
@@ -239,6 +241,31 @@ def source(
         return JiraSource(Context.of(write_config(config), "jira", policy))
 
     return make
+
+
+@pytest.fixture(params=["here", "worker"])
+def reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> list[ItemReader]:
+    """Bulk pages read in this process, or in a worker process however few they are
+    (started at once, and waited for, so that every bulk page goes to it). The readers
+    that started a worker."""
+    readers: list[ItemReader] = []
+    if request.param == "worker":
+        monkeypatch.setattr(reader_module, "WORKER_FROM", 1)
+        monkeypatch.setattr(reader_module, "cores", lambda: 2)
+        expect = ItemReader.expect
+
+        def expect_and_wait(self: ItemReader, issues: int) -> None:
+            expect(self, issues)
+            assert self._ready is not None
+            assert self._ready.result(timeout=60)
+            readers.append(self)
+
+        monkeypatch.setattr(ItemReader, "expect", expect_and_wait)
+    return readers
+
+
+def in_worker(readers: list[ItemReader]) -> int:
+    return sum(reader.pages_in_worker for reader in readers)
 
 
 def body(call: Any) -> Any:
@@ -506,10 +533,11 @@ def test_cloud_asks_for_the_next_page_while_this_one_is_decoded(
 
 @responses.activate
 def test_a_long_cloud_listing_fetches_the_rest_in_bulk(
-    source: Callable[..., JiraSource],
+    source: Callable[..., JiraSource], reading: list[ItemReader]
 ) -> None:
     numbers = long_cloud_listing()
     pages = list(source().pages(None))
+    assert in_worker(reading) == (1 if reading else 0)
 
     assert [item.key for page in pages for item in page.items] == [f"EDU-{n}" for n in numbers]
     # Ten pages of search/jql (20 issues), the ids listed once, the other 5 in one bulkfetch.
@@ -536,21 +564,23 @@ def test_a_cloud_listing_that_ends_at_the_tenth_page_stays_a_search(
 
 @responses.activate
 def test_bulkfetch_asks_for_100_when_the_site_refuses_1000(
-    source: Callable[..., JiraSource],
+    source: Callable[..., JiraSource], reading: list[ItemReader]
 ) -> None:
     numbers = long_cloud_listing(270, cap=100)
     pages = list(source().pages(None))
-    assert sum(len(page.items) for page in pages) == 270
+    assert [item.key for page in pages for item in page.items] == [f"EDU-{n}" for n in numbers]
+    assert in_worker(reading) == (3 if reading else 0)
     assert [len(asked) for asked in bulk_asks()] == [250, 100, 100, 50]  # refused, then 100s
     assert bulk_asks()[1:] == [numbers[20:120], numbers[120:220], numbers[220:]]
 
 
 @responses.activate
 def test_bulkfetch_asks_again_for_the_issues_jira_could_not_return(
-    source: Callable[..., JiraSource],
+    source: Callable[..., JiraSource], reading: list[ItemReader]
 ) -> None:
     numbers = long_cloud_listing(failing={23: 1, 25: 2})
     pages = list(source().pages(None))
+    assert in_worker(reading) == (3 if reading else 0)
     assert sorted(item.key for page in pages for item in page.items) == sorted(
         f"EDU-{n}" for n in numbers
     )
@@ -559,7 +589,7 @@ def test_bulkfetch_asks_again_for_the_issues_jira_could_not_return(
 
 @responses.activate
 def test_a_sync_stops_before_removing_anything_when_bulkfetch_keeps_failing(
-    source: Callable[..., JiraSource], tmp_path: Path
+    source: Callable[..., JiraSource], tmp_path: Path, reading: list[ItemReader]
 ) -> None:
     long_cloud_listing()
     with Store.open(tmp_path / "store.db") as store:
@@ -605,10 +635,11 @@ def test_a_site_that_refuses_bulkfetch_is_read_on_through_search_pages(
 
 @responses.activate
 def test_bulkfetch_refused_after_some_pages_reads_the_rest_once(
-    source: Callable[..., JiraSource],
+    source: Callable[..., JiraSource], reading: list[ItemReader]
 ) -> None:
     numbers = long_cloud_listing(1170, refused=501, after=1)
     pages = list(source().pages(None))
+    assert in_worker(reading) == (1 if reading else 0)
     keys = [item.key for page in pages for item in page.items]
     # 20 issues from the search, 1,000 through bulkfetch, the other 150 by search pages
     # from the tenth page's token, skipping what bulkfetch gave.

@@ -6,9 +6,10 @@ import contextlib
 import functools
 import json
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any
 
+from tieback.connectors.jira.reader import RawReader, Read, Reader, id_of
 from tieback.connectors.jira.rest import Answer, JiraApiError, JiraRest
 from tieback.http import in_background
 from tieback.payload import text_of as _text
@@ -59,6 +60,23 @@ class JiraClient(JiraRest):
         bulk_after: int | None = None,
     ) -> Iterator[tuple[list[Mapping[str, Any]], str, int | None]]:
         """Pages of a search as (issues, position, total); ``total`` is None on Cloud
+        until the listing changes course (see ``listing``)."""
+        listing = self.listing(deployment, jql, fields, page_size, bulk_after)
+        for page, position, total in listing:
+            yield page().issues, position, total
+
+    def listing(
+        self,
+        deployment: str,
+        jql: str,
+        fields: Sequence[str],
+        page_size: int,
+        bulk_after: int | None = None,
+        read: Reader | None = None,
+    ) -> Iterator[tuple[Callable[[], Read], str, int | None]]:
+        """Pages of a search as (page, position, total), where ``page()`` gives the
+        answer as ``read`` read it (``tieback.connectors.jira.reader``; the raw issues by
+        default), maybe once a worker process has read it; ``total`` is None on Cloud
         until the listing changes course (below).
 
         Cloud: ``POST /rest/api/3/search/jql``, following ``nextPageToken`` (the server
@@ -67,10 +85,11 @@ class JiraClient(JiraRest):
         Center: ``POST /rest/api/2/search``, advancing ``startAt`` by the issues actually
         returned.
         """
+        read = read if read is not None else RawReader(self)
         if deployment == "cloud":
-            yield from self._search_cloud(jql, fields, page_size, bulk_after)
+            yield from self._search_cloud(jql, fields, page_size, read, bulk_after)
         else:
-            yield from self._search_server(jql, fields, page_size)
+            yield from self._search_server(jql, fields, page_size, read)
 
     def count(self, deployment: str, jql: str) -> int | None:
         """How many issues match, in one request that reads none; None when the answer
@@ -88,8 +107,13 @@ class JiraClient(JiraRest):
         return counted if isinstance(counted, int) and not isinstance(counted, bool) else None
 
     def _search_cloud(
-        self, jql: str, fields: Sequence[str], page_size: int, bulk_after: int | None = None
-    ) -> Iterator[tuple[list[Mapping[str, Any]], str, int | None]]:
+        self,
+        jql: str,
+        fields: Sequence[str],
+        page_size: int,
+        read: Reader,
+        bulk_after: int | None = None,
+    ) -> Iterator[tuple[Callable[[], Read], str, int | None]]:
         def ask(token: str | None) -> Answer:
             body: dict[str, Any] = {"jql": jql, "fields": list(fields), "maxResults": page_size}
             if token:
@@ -114,26 +138,30 @@ class JiraClient(JiraRest):
             switching = bulk and bulk_after is not None and number + 1 >= bulk_after
             if guess is not None and guess not in seen and not switching:
                 ahead = (guess, _ahead(functools.partial(ask, guess)))
-            found = _search_answer(self.decode(answer))
+            page = read(answer)
+            found = page.found
             number += 1
-            issues = _issues(found)
             if fetched:
-                issues = [raw for raw in issues if _id(raw) not in fetched]
+                kept = [i for i, issue_id in enumerate(page.ids) if issue_id not in fetched]
+                page = page._replace(
+                    ids=[page.ids[i] for i in kept], issues=[page.issues[i] for i in kept]
+                )
             token = _text(found.get("nextPageToken")) or None
             if found.get("isLast") is True:
                 token = None  # the last page, whatever else it says
             repeated = token is not None and token in seen
             if bulk and bulk_after is not None and token is not None and not repeated:
-                listed.update(_ids(issues))
+                listed.update(i for i in page.ids if i)
                 if number >= bulk_after:
                     if ahead is not None:
                         _drop(ahead[1])
-                    yield issues, f"page {number}", None
+                    yield _given(page), f"page {number}", None
                     try:
-                        for page in self.bulk_fetch(jql, fields, listed, number):
-                            fetched.update(_ids(page[0]))
+                        for bulk_page in self.bulk_fetch(
+                            jql, fields, listed, number, read, fetched
+                        ):
                             number += 1
-                            yield page
+                            yield bulk_page
                         return
                     except BulkRefused:
                         # The rest by search pages, from this page's token; what bulkfetch
@@ -142,7 +170,7 @@ class JiraClient(JiraRest):
                     seen.add(token)
                     answer = ask(token)
                     continue
-            yield issues, f"page {number}", None
+            yield _given(page), f"page {number}", None
             if ahead is not None and token is not None and not repeated and ahead[0] == token:
                 seen.add(token)
                 answer = ahead[1]()
@@ -159,8 +187,14 @@ class JiraClient(JiraRest):
             answer = ask(token)
 
     def bulk_fetch(
-        self, jql: str, fields: Sequence[str], given: Collection[str], pages: int
-    ) -> Iterator[tuple[list[Mapping[str, Any]], str, int | None]]:
+        self,
+        jql: str,
+        fields: Sequence[str],
+        given: Collection[str],
+        pages: int,
+        read: Reader | None = None,
+        fetched: set[str] | None = None,
+    ) -> Iterator[tuple[Callable[[], Read], str, int | None]]:
         """The rest of a Cloud search after ``pages`` pages gave the issues ``given``:
         the query's other ids, listed 5,000 a request, then their issues through
         ``POST /rest/api/3/issue/bulkfetch``, 1,000 a request (100 if the site refuses
@@ -171,12 +205,20 @@ class JiraClient(JiraRest):
         for the moment (``issueErrors``) is asked for again, up to ``BULK_TRIES`` times in
         all; if it still cannot be had, the sync stops with an error before anything is
         removed from the store, and the next sync reads it again. A site that does not
-        serve bulkfetch raises ``BulkRefused``, and its caller reads the rest another way.
+        serve bulkfetch raises ``BulkRefused``, and its caller reads the rest another way;
+        ``fetched`` then holds the ids already given, so that it leaves them out.
+
+        Each answer is handed to ``read.later`` and its page given at once: a worker
+        process may read it while the next is asked for. Its ``issueErrors`` are looked
+        at once the round of requests is over.
         """
+        read = read if read is not None else RawReader(self)
         wanted: dict[str, None] = {}
-        for issues, _, _ in self._search_cloud(jql, ["key"], KEYS_PAGE_SIZE["cloud"]):
-            wanted.update((issue_id, None) for issue_id in _ids(issues) if issue_id not in given)
+        ids = self._search_cloud(jql, ["key"], KEYS_PAGE_SIZE["cloud"], RawReader(self))
+        for listed, _, _ in ids:
+            wanted.update((i, None) for i in listed().ids if i and i not in given)
         total = len(given) + len(wanted)
+        read.expect(len(wanted))
         size = BULK_SIZE
 
         def ask(ids: list[str]) -> Answer:
@@ -188,32 +230,45 @@ class JiraClient(JiraRest):
                     raise BulkRefused(str(exc), exc.status) from None
                 raise
 
+        fetched = fetched if fetched is not None else set()
         left = list(wanted)
         failed: dict[str, str] = {}  # id: Jira's reason, from the last try
         for _ in range(BULK_TRIES):
             if not left:
                 return
+            given_here: list[tuple[list[str], Callable[[], Read]]] = []
             try:
-                answer = ask(left[:size])
-            except JiraApiError as exc:
-                if exc.status != 400 or size == BULK_SIZE_REFUSED:
-                    raise
-                size = BULK_SIZE_REFUSED  # this site grants fewer a request
-                answer = ask(left[:size])
-            chunks = [left[start : start + size] for start in range(size, len(left), size)]
-            failed = {}
-            while True:
-                ahead = None
-                if chunks:
-                    asked = functools.partial(ask, chunks.pop(0))
-                    ahead = _ahead(asked)
-                found = _search_answer(self.decode(answer))
-                failed.update(_issue_errors(found))
-                pages += 1
-                yield _issues(found), f"page {pages}", total
-                if ahead is None:
-                    break
-                answer = ahead()
+                chunk = left[:size]
+                try:
+                    answer = ask(chunk)
+                except JiraApiError as exc:
+                    if exc.status != 400 or size == BULK_SIZE_REFUSED:
+                        raise
+                    size = BULK_SIZE_REFUSED  # this site grants fewer a request
+                    chunk = left[:size]
+                    answer = ask(chunk)
+                chunks = [left[start : start + size] for start in range(size, len(left), size)]
+                while True:
+                    ahead = None
+                    if chunks:
+                        asking = chunks.pop(0)
+                        ahead = (asking, _ahead(functools.partial(ask, asking)))
+                    page = read.later(answer)
+                    given_here.append((chunk, page))
+                    pages += 1
+                    yield page, f"page {pages}", total
+                    if ahead is None:
+                        break
+                    chunk, answer = ahead[0], ahead[1]()
+            finally:
+                # What each answer could not return, once it is read: asked again in
+                # the next round, and not among the ids given.
+                failed = {}
+                for chunk, page in given_here:
+                    with contextlib.suppress(JiraApiError):
+                        failed.update(_issue_errors(page().found))
+                    fetched.update(chunk)
+                fetched.difference_update(failed)
             left = list(failed)
         if failed:
             issue_id, reason = next(iter(failed.items()))
@@ -224,8 +279,8 @@ class JiraClient(JiraRest):
             )
 
     def _search_server(
-        self, jql: str, fields: Sequence[str], page_size: int
-    ) -> Iterator[tuple[list[Mapping[str, Any]], str, int | None]]:
+        self, jql: str, fields: Sequence[str], page_size: int, read: Reader
+    ) -> Iterator[tuple[Callable[[], Read], str, int | None]]:
         def ask(start: int) -> Answer:
             body = {"jql": jql, "fields": list(fields), "startAt": start, "maxResults": page_size}
             return self._answer("POST", "/rest/api/2/search", body=body)
@@ -242,11 +297,11 @@ class JiraClient(JiraRest):
             if size and total is not None and start + size < total:
                 guess = start + size
                 ahead = (guess, _ahead(functools.partial(ask, guess)))
-            found = _search_answer(self.decode(answer))
-            issues = _issues(found)
-            total = found.get("total")
+            page = read(answer)
+            issues = page.issues
+            total = page.found.get("total")
             total = total if isinstance(total, int) and not isinstance(total, bool) else None
-            yield issues, f"startAt {start}", total
+            yield _given(page), f"startAt {start}", total
             start += len(issues)
             size = size or len(issues)
             last = not issues or (total is not None and start >= total)
@@ -258,6 +313,11 @@ class JiraClient(JiraRest):
             if last:
                 return
             answer = ask(start)
+
+
+def _given(page: Read) -> Callable[[], Read]:
+    """A page read already, as ``listing`` gives it."""
+    return lambda: page
 
 
 def _ahead(ask: Callable[[], Answer]) -> Callable[[], Answer]:
@@ -299,31 +359,11 @@ def _search_answer(answer: object) -> Mapping[str, Any]:
     return answer
 
 
-def _issues(answer: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [raw for raw in answer["issues"] if isinstance(raw, Mapping)]
-
-
-def _id(raw: Mapping[str, Any]) -> str:
-    """An issue's id, as text (Jira writes it as a string); empty when it has none."""
-    issue_id = raw.get("id")
-    if isinstance(issue_id, int | str) and not isinstance(issue_id, bool):
-        return str(issue_id)
-    return ""
-
-
-def _ids(issues: Iterable[Mapping[str, Any]]) -> Iterator[str]:
-    """The issues' ids, as text."""
-    for raw in issues:
-        if issue_id := _id(raw):
-            yield issue_id
-
-
 def _issue_errors(answer: Mapping[str, Any]) -> dict[str, str]:
     """The ids bulkfetch could not return this time, with Jira's reason for each."""
     errors = answer.get("issueErrors")
     found: dict[str, str] = {}
     for error in errors if isinstance(errors, list) else ():
-        if isinstance(error, Mapping):
-            for issue_id in _ids([error]):
-                found[issue_id] = " ".join(_text(error.get("errorMessage")).split())
+        if isinstance(error, Mapping) and (issue_id := id_of(error)):
+            found[issue_id] = " ".join(_text(error.get("errorMessage")).split())
     return found

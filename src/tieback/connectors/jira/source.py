@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tieback.connectors.jira.client import KEYS_PAGE_SIZE, JiraApiError, JiraClient
-from tieback.connectors.jira.payload import JiraFields, item_from_issue
+from tieback.connectors.jira.payload import JiraFields
+from tieback.connectors.jira.reader import ItemReader
 from tieback.connectors.jira.settings import Jira
 from tieback.connectors.source import Page, TrackerSource
 from tieback.errors import SourceError
 from tieback.http import in_background, read_ahead, side_by_side
-from tieback.model import Item
 from tieback.payload import mapping_of as _mapping
 from tieback.payload import text_of as _text
 
@@ -194,23 +194,20 @@ class JiraSource(TrackerSource):
             self._counting = in_background(self._count, "tieback-jira-count")
         jql = search_jql(self._settings.jql, updated)
         wanted = [*BASE_FIELDS, *(f for f in fields.ids if f not in BASE_FIELDS)]
-        base = self._settings.url
         size = PAGE_SIZE[deployment]
-        # The next page is fetched while this one is turned into items and stored.
-        listing = client.search(deployment, jql, wanted, size, bulk_after=BULK_AFTER)
-        for issues, position, total in read_ahead(listing):
-            yield Page(self._items(issues, fields, base), position=position, total=total)
-
-    def _items(
-        self, issues: Sequence[Mapping[str, Any]], fields: JiraFields, base: str
-    ) -> list[Item]:
-        items: list[Item] = []
-        for raw in issues:
-            try:
-                items.append(item_from_issue(raw, fields, base))
-            except SourceError as exc:
-                self.warnings.append(f"jira: skipped an issue: {exc}")
-        return items
+        # Each answer is turned into items as it is read: in a second process once the
+        # listing is known to be big (``reader``). The next page is fetched meanwhile,
+        # and the last one stored.
+        reader = ItemReader(client, fields, self._settings.url, self.warnings)
+        try:
+            listing = client.listing(
+                deployment, jql, wanted, size, bulk_after=BULK_AFTER, read=reader
+            )
+            for page, position, total in read_ahead(listing):
+                kept = [item for item in page().issues if item is not None]
+                yield Page(kept, position=position, total=total)
+        finally:
+            reader.close()
 
     def counts(self) -> dict[str, int | None]:
         """How many issues the query matches now, in one request that reads none.
