@@ -167,3 +167,23 @@ def test_running_as_a_module_in_a_worker_does_not_run_the_command(
     with pytest.raises(SystemExit):
         runpy.run_module("tieback.__main__", run_name="__main__")
     assert ran == [()]
+
+
+def test_pages_reach_the_worker_through_files_it_deletes(worker: ItemReader) -> None:
+    spool = worker._spool
+    assert spool is not None and os.path.isdir(spool)
+    pages = [worker.later(bulk_page(n)) for n in (1, 2, 3)]
+    assert [i.key for page in pages for i in page().issues if i] == ["EDU-1", "EDU-2", "EDU-3"]
+    assert worker.pages_in_worker == 3
+    assert os.listdir(spool) == []  # each file deleted once read
+    worker.close()
+    assert not os.path.exists(spool)
+
+
+def test_a_spool_that_cannot_be_written_hands_pages_through_the_pipe(
+    worker: ItemReader, tmp_path: Any
+) -> None:
+    worker._spool = str(tmp_path / "gone")  # no such directory: every write fails
+    page = worker.later(bulk_page(5))()
+    assert [i.key for i in page.issues if i] == ["EDU-5"]
+    assert worker.pages_in_worker == 1
