@@ -183,7 +183,8 @@ def test_pages_reach_the_worker_through_files_it_deletes(worker: ItemReader) -> 
 def test_a_spool_that_cannot_be_written_hands_pages_through_the_pipe(
     worker: ItemReader, tmp_path: Any
 ) -> None:
-    worker._spool = str(tmp_path / "gone")  # no such directory: every write fails
+    spool, worker._spool = worker._spool, str(tmp_path / "gone")  # every write fails
     page = worker.later(bulk_page(5))()
     assert [i.key for i in page.issues if i] == ["EDU-5"]
     assert worker.pages_in_worker == 1
+    worker._spool = spool  # removed as the fixture closes the reader
