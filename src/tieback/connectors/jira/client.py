@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any
 
-from tieback.connectors.jira.reader import RawReader, Read, Reader, id_of
+from tieback.connectors.jira.reader import RawReader, Read, Reader, id_of, split_answer
 from tieback.connectors.jira.rest import Answer, JiraApiError, JiraRest
 from tieback.http import in_background
 from tieback.payload import text_of as _text
@@ -102,8 +102,8 @@ class JiraClient(JiraRest):
             counted = answer.get("count") if isinstance(answer, Mapping) else None
         else:
             body = {"jql": jql, "fields": ["key"], "startAt": 0, "maxResults": 0}
-            answer = _search_answer(self.request("POST", "/rest/api/2/search", body=body))
-            counted = answer.get("total")
+            searched = self.request("POST", "/rest/api/2/search", body=body)
+            counted = split_answer(searched, lambda raw: raw).found.get("total")
         return counted if isinstance(counted, int) and not isinstance(counted, bool) else None
 
     def _search_cloud(
@@ -351,12 +351,6 @@ def _next_page_token(content: bytes) -> str | None:
     except ValueError:
         return None
     return token if isinstance(token, str) and token else None
-
-
-def _search_answer(answer: object) -> Mapping[str, Any]:
-    if not isinstance(answer, Mapping) or not isinstance(answer.get("issues"), list):
-        raise JiraApiError("Jira's search answer has no issues list: check [jira] url")
-    return answer
 
 
 def _issue_errors(answer: Mapping[str, Any]) -> dict[str, str]:
