@@ -384,3 +384,22 @@ def test_a_fake_answers_in_its_latency_its_own_work_included(
         assert requests.get(f"{address}/anything", timeout=5).json() == {"ok": True}
         took = time.perf_counter() - started
     assert at_least <= took < under
+
+
+def test_a_commands_cpu_counts_the_processes_it_left_running(
+    bench: ModuleType, tmp_path: Path
+) -> None:
+    # tieback's second process outlives the command by a moment (the command does not
+    # wait for it to end): its CPU is the command's all the same, its time after the
+    # command ended is not.
+    burn = 0.6
+    script = (
+        "import os, subprocess, sys\n"
+        "subprocess.Popen([sys.executable, '-c', 'import time\\n"
+        "t = time.process_time()\\n"
+        f"while time.process_time() - t < {burn}: pass'])\n"
+        "os._exit(0)\n"
+    )
+    finished = bench.run_command([sys.executable, "-c", script], tmp_path)
+    assert finished.seconds < burn
+    assert finished.cpu >= burn
