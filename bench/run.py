@@ -247,41 +247,32 @@ def adopting_orphans() -> Iterator[bool]:
             libc.prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
 
 
-def adopted(session: int) -> list[int]:
-    """This process's children in ``session``: those a command of that session left."""
-    me, found = os.getpid(), []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(entry.path, "stat").read_bytes()
-        except OSError:
-            continue  # ended while listed
-        # After the name in parentheses: state, parent, process group, session.
-        fields = stat[stat.rindex(b")") + 2 :].split()
-        if int(fields[1]) == me and int(fields[3]) == session:
-            found.append(int(entry.name))
-    return found
+def kill_group(group: int) -> None:
+    """Kill process group ``group``, if anything of it is left."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGKILL)
 
 
-def reap_orphans(session: int, timeout: float = 60) -> float:
-    """Wait for what the command of ``session`` left running; their CPU seconds.
+def reap_orphans(group: int, timeout: float = 60) -> float:
+    """Wait for what the command of process ``group`` left running; their CPU seconds.
 
-    Past ``timeout`` they are killed: a worker that outlives its command by that much
-    is a fault the run should not wait on.
+    Adopted, they are this process's children, and ``wait4`` on the group waits for
+    each in turn (an orphan's own orphans come here before it ends). Past ``timeout``
+    they are killed: a worker that outlives its command by that much is a fault the
+    run should not wait on.
     """
-    cpu, deadline = 0.0, time.monotonic() + timeout
-    while pids := adopted(session):
-        for pid in pids:
-            with contextlib.suppress(ChildProcessError):
-                ended, _, usage = os.wait4(pid, os.WNOHANG)
-                if ended:
-                    cpu += usage.ru_utime + usage.ru_stime
-        if time.monotonic() > deadline:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(session, signal.SIGKILL)
-        time.sleep(0.005)
-    return cpu
+    cpu = 0.0
+    killer = threading.Timer(timeout, kill_group, (group,))
+    killer.start()
+    try:
+        while True:
+            try:
+                _, _, usage = os.wait4(-group, 0)
+            except ChildProcessError:
+                return cpu  # none left
+            cpu += usage.ru_utime + usage.ru_stime
+    finally:
+        killer.cancel()
 
 
 def run_command(
@@ -310,7 +301,7 @@ def run_command(
         ):
             ticks = cpu_ticks()
             started = time.perf_counter()
-            # Its own session: what it leaves running is told apart by it.
+            # Its own session and process group: what it leaves running is in that group.
             process = subprocess.Popen(
                 wrapped,
                 cwd=cwd,
@@ -320,15 +311,15 @@ def run_command(
                 stderr=err,
                 start_new_session=True,
             )
-            killer = threading.Timer(timeout, os.killpg, (process.pid, signal.SIGKILL))
+            killer = threading.Timer(timeout, kill_group, (process.pid,))
             killer.start()
             try:
                 _, status, usage = os.wait4(process.pid, 0)
             finally:
                 killer.cancel()
             seconds = time.perf_counter() - started
-            left = reap_orphans(process.pid) if adopting else 0.0
             steal = steal_share(ticks, cpu_ticks())
+            left = reap_orphans(process.pid) if adopting else 0.0
         process.returncode = os.waitstatus_to_exitcode(status)
         stdout = out_file.read_text(encoding="utf-8", errors="replace")
         stderr = err_file.read_text(encoding="utf-8", errors="replace")
